@@ -1,0 +1,93 @@
+//! Building and running the server. [`App::build`] connects to PostgreSQL and Redis (retrying at
+//! start), migrates, loads the key ring and binds the listener (port 0 works, for tests);
+//! [`App::run_until_stopped`] serves until the stop token is cancelled (SIGINT/SIGTERM in the
+//! binary), then finishes the requests in flight.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use axum::body::Bytes;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::crypto::PasswordHasher;
+use crate::keys::KeyRing;
+use crate::metrics::Metrics;
+use crate::oidc::discovery::Metadata;
+use crate::state::AppState;
+use crate::storage::{self, Redis};
+
+pub struct App {
+    listener: TcpListener,
+    address: SocketAddr,
+    state: AppState,
+    stop: CancellationToken,
+}
+
+impl App {
+    pub async fn build(config: Config) -> anyhow::Result<App> {
+        let db = storage::connect_postgres(&config).await?;
+        let redis = Redis::connect(&config).await?;
+        let keys = KeyRing::start(db.clone(), &config)
+            .await
+            .context("cannot start the key ring")?;
+        let cost = config.argon2;
+        let hasher = tokio::task::spawn_blocking(move || PasswordHasher::new(cost)).await??;
+        let discovery = Bytes::from(serde_json::to_vec(&Metadata::new(&config.issuer))?);
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {} (PORTCULLIS_LISTEN)", config.listen))?;
+        let address = listener.local_addr()?;
+        let state = AppState {
+            config: Arc::new(config),
+            db,
+            redis,
+            keys,
+            metrics: Arc::new(Metrics::new()),
+            hasher,
+            discovery,
+        };
+        Ok(App {
+            listener,
+            address,
+            state,
+            stop: CancellationToken::new(),
+        })
+    }
+
+    /// The bound address (with the real port when the configuration asked for port 0).
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Cancel this token to stop the server gracefully.
+    pub fn stop_token(&self) -> CancellationToken {
+        self.stop.clone()
+    }
+
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let every = KeyRing::reload_interval(&self.state.config);
+        self.state.keys.spawn_ticker(every, self.stop.clone());
+        let router = crate::http::router(self.state.clone());
+        tracing::info!(address = %self.address, issuer = %self.state.config.issuer, "listening");
+        axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(self.stop.cancelled_owned())
+        .await
+        .context("the server failed")?;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}

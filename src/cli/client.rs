@@ -1,0 +1,107 @@
+//! `portcullis client create | list | disable`.
+
+use clap::Subcommand;
+use serde_json::json;
+
+use super::{CliError, Output, table};
+use crate::audit::Actor;
+use crate::clients::{ClientSpec, store};
+use crate::config::Config;
+use crate::storage::connect_postgres;
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Register a client; a confidential client's secret is printed once.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// A public client (no secret: browser, native and CLI apps).
+        #[arg(long)]
+        public: bool,
+        #[arg(long = "redirect-uri", value_name = "URI")]
+        redirect_uris: Vec<String>,
+        #[arg(long = "post-logout-redirect-uri", value_name = "URI")]
+        post_logout_redirect_uris: Vec<String>,
+        /// Allowed grant types (default: authorization_code and refresh_token).
+        #[arg(long = "grant-type", value_name = "GRANT")]
+        grant_types: Vec<String>,
+        /// Allowed scopes (default: openid profile email offline_access).
+        #[arg(long = "scope", value_name = "SCOPE")]
+        scopes: Vec<String>,
+        /// First-party client: users are not asked for consent.
+        #[arg(long)]
+        skip_consent: bool,
+    },
+    /// List clients.
+    List,
+    /// Disable a client.
+    Disable { client_id: String },
+}
+
+pub async fn run(command: ClientCommand, config: Config, out: Output) -> Result<(), CliError> {
+    match command {
+        ClientCommand::Create {
+            name,
+            public,
+            redirect_uris,
+            post_logout_redirect_uris,
+            grant_types,
+            scopes,
+            skip_consent,
+        } => {
+            let spec = ClientSpec {
+                name,
+                public,
+                redirect_uris,
+                post_logout_redirect_uris,
+                grant_types,
+                scopes,
+                skip_consent,
+            };
+            let client = spec.validate().map_err(CliError::Usage)?;
+            let pool = connect_postgres(&config).await?;
+            let created = store::create(&pool, &client, &Actor::Cli).await?;
+            let secret = created.client_secret.as_ref().map(|s| s.expose().clone());
+            let mut value = json!({ "client_id": created.client_id, "client_secret": secret });
+            if secret.is_none() {
+                value.as_object_mut().map(|o| o.remove("client_secret"));
+            }
+            out.print(&value, || match &secret {
+                Some(secret) => format!(
+                    "Created client {} ({}).\nclient_id:     {}\nclient_secret: {secret}\nThe secret is shown only now; store it safely.",
+                    client.name, client.client_type.as_str(), created.client_id
+                ),
+                None => format!("Created public client {}.\nclient_id: {}", client.name, created.client_id),
+            });
+            Ok(())
+        }
+        ClientCommand::List => {
+            let pool = connect_postgres(&config).await?;
+            let clients = store::list(&pool).await?;
+            out.print(&json!(clients), || {
+                let rows = clients
+                    .iter()
+                    .map(|c| {
+                        vec![
+                            c.client_id.clone(),
+                            c.name.clone(),
+                            c.client_type.clone(),
+                            c.grant_types.join(","),
+                            if c.enabled { "enabled" } else { "disabled" }.into(),
+                        ]
+                    })
+                    .collect();
+                table(&["CLIENT_ID", "NAME", "TYPE", "GRANTS", "STATUS"], rows)
+            });
+            Ok(())
+        }
+        ClientCommand::Disable { client_id } => {
+            let pool = connect_postgres(&config).await?;
+            store::disable(&pool, &client_id, &Actor::Cli).await?;
+            out.print(&json!({ "disabled": client_id }), || {
+                format!("Disabled client {client_id}.")
+            });
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! `portcullis keys list | rotate | revoke`.
+
+use clap::Subcommand;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::{CliError, Output, table};
+use crate::audit::Actor;
+use crate::config::Config;
+use crate::keys::{Alg, KeyRing, RevokeError, store};
+use crate::storage::connect_postgres;
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// List signing keys and their states.
+    List,
+    /// Start a rotation now: the next key signs as soon as it has been published for the
+    /// pre-publish period, and a new next key is made.
+    Rotate {
+        /// Only this algorithm (RS256 or ES256); both by default.
+        #[arg(long)]
+        alg: Option<String>,
+    },
+    /// Revoke a key at once (for a compromised key): it leaves the JWKS and tokens it signed stop
+    /// verifying.
+    Revoke { kid: String },
+}
+
+pub async fn run(command: KeysCommand, config: Config, out: Output) -> Result<(), CliError> {
+    let pool = connect_postgres(&config).await?;
+    let ring = KeyRing::start(pool.clone(), &config).await?;
+    match command {
+        KeysCommand::List => {}
+        KeysCommand::Rotate { alg } => {
+            let algs = match alg.as_deref() {
+                None => Alg::ALL.to_vec(),
+                Some(raw) => vec![Alg::parse(raw).ok_or_else(|| {
+                    CliError::Usage(format!("`{raw}` is not an algorithm; use RS256 or ES256"))
+                })?],
+            };
+            for alg in algs {
+                ring.rotator().rotate_now(alg, &Actor::Cli).await?;
+            }
+        }
+        KeysCommand::Revoke { kid } => match ring.rotator().revoke(&kid, &Actor::Cli).await {
+            Ok(_) => {}
+            Err(RevokeError::NotFound(kid)) => {
+                return Err(CliError::Usage(format!(
+                    "no live key with id `{kid}` (see `portcullis keys list`)"
+                )));
+            }
+            Err(RevokeError::Other(e)) => return Err(e.into()),
+        },
+    }
+    print_keys(&pool, ring.kek().id(), out).await
+}
+
+async fn print_keys(pool: &sqlx::PgPool, kek_id: &str, out: Output) -> Result<(), CliError> {
+    let now = OffsetDateTime::now_utc();
+    let rows = store::load_all(pool).await?;
+    let when = |t: OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
+    let keys: Vec<Value> = rows
+        .iter()
+        .map(|row| {
+            let state = row.key_times(kek_id).state(now);
+            json!({
+                "kid": row.kid, "alg": row.alg, "state": state.as_str(),
+                "created_at": when(row.created_at), "activate_at": when(row.activate_at),
+                "retire_at": when(row.retire_at), "expire_at": when(row.expire_at),
+                "revoked_at": row.revoked_at.map(when),
+            })
+        })
+        .collect();
+    out.print(&json!(keys), || {
+        let rows = keys
+            .iter()
+            .map(|k| {
+                [
+                    "kid",
+                    "alg",
+                    "state",
+                    "activate_at",
+                    "retire_at",
+                    "expire_at",
+                ]
+                .iter()
+                .map(|f| k[*f].as_str().unwrap_or_default().to_owned())
+                .collect()
+            })
+            .collect();
+        table(
+            &["KID", "ALG", "STATE", "ACTIVATES", "RETIRES", "EXPIRES"],
+            rows,
+        )
+    });
+    Ok(())
+}

@@ -1,0 +1,156 @@
+//! `portcullis user create | list | disable`.
+
+use std::io::Read as _;
+
+use clap::Subcommand;
+use serde_json::json;
+
+use super::{CliError, Output, table};
+use crate::audit::Actor;
+use crate::config::Config;
+use crate::crypto::PasswordHasher;
+use crate::secret::Secret;
+use crate::storage::connect_postgres;
+use crate::users::{self, DisplayName, Email, Username, store};
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; the password is read from standard input.
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+        /// Give the user the admin role.
+        #[arg(long)]
+        admin: bool,
+        /// Enroll TOTP now and print its secret once, for provisioning.
+        #[arg(long)]
+        totp: bool,
+        /// Read the password from standard input (it is never taken as an argument).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// List users.
+    List,
+    /// Disable a user.
+    Disable { username: String },
+}
+
+pub async fn run(command: UserCommand, config: Config, out: Output) -> Result<(), CliError> {
+    match command {
+        UserCommand::Create {
+            username,
+            email,
+            name,
+            admin,
+            totp,
+            password_stdin: _,
+        } => {
+            let usage = CliError::Usage;
+            let username = Username::parse(&username).map_err(usage)?;
+            let email = email
+                .as_deref()
+                .map(Email::parse)
+                .transpose()
+                .map_err(usage)?;
+            let name = name
+                .as_deref()
+                .map(DisplayName::parse)
+                .transpose()
+                .map_err(usage)?;
+            let password = read_password()?;
+            users::check_new_password(&password).map_err(usage)?;
+            let enrollment = if totp {
+                Some(crate::mfa::totp::enroll(username.as_str(), &config.kek())?)
+            } else {
+                None
+            };
+            let pool = connect_postgres(&config).await?;
+            let cost = config.argon2;
+            let hash = tokio::task::spawn_blocking(move || {
+                PasswordHasher::new(cost).and_then(|h| h.hash_blocking(&password))
+            })
+            .await
+            .map_err(anyhow::Error::from)??;
+            let new = store::NewUser {
+                username: &username,
+                email: email.as_ref(),
+                name: name.as_ref(),
+                password_hash: &hash,
+                is_admin: admin,
+                totp_secret_sealed: enrollment.as_ref().map(|e| e.sealed.as_str()),
+            };
+            let id = store::create(&pool, new, &Actor::Cli).await?;
+            let mut value = json!({ "id": id, "username": username.as_str() });
+            if let Some(e) = &enrollment {
+                value["totp_secret"] = json!(e.secret_base32.expose());
+                value["otpauth_url"] = json!(e.otpauth_url.expose());
+            }
+            out.print(&value, || {
+                let mut text = format!("Created user {username} ({id}).");
+                if let Some(e) = &enrollment {
+                    text += &format!(
+                        "\nTOTP secret (shown once): {}\notpauth URL: {}",
+                        e.secret_base32.expose(),
+                        e.otpauth_url.expose()
+                    );
+                }
+                text
+            });
+            Ok(())
+        }
+        UserCommand::List => {
+            let pool = connect_postgres(&config).await?;
+            let users = store::list(&pool).await?;
+            out.print(&json!(users), || {
+                let rows = users
+                    .iter()
+                    .map(|u| {
+                        vec![
+                            u.username.clone(),
+                            u.email.clone().unwrap_or_default(),
+                            yes(u.is_admin),
+                            yes(u.totp_enrolled),
+                            if u.disabled { "disabled" } else { "enabled" }.into(),
+                            u.id.to_string(),
+                        ]
+                    })
+                    .collect();
+                table(
+                    &["USERNAME", "EMAIL", "ADMIN", "TOTP", "STATUS", "ID"],
+                    rows,
+                )
+            });
+            Ok(())
+        }
+        UserCommand::Disable { username } => {
+            let pool = connect_postgres(&config).await?;
+            store::disable(&pool, &username, &Actor::Cli).await?;
+            out.print(&json!({ "disabled": username }), || {
+                format!("Disabled user {username}.")
+            });
+            Ok(())
+        }
+    }
+}
+
+fn yes(b: bool) -> String {
+    if b { "yes".into() } else { "no".into() }
+}
+
+/// The password from standard input, without its trailing newline.
+fn read_password() -> Result<Secret<String>, CliError> {
+    let mut input = String::new();
+    std::io::stdin().read_to_string(&mut input).map_err(|e| {
+        CliError::Usage(format!("cannot read the password from standard input: {e}"))
+    })?;
+    let password = input.strip_suffix('\n').unwrap_or(&input);
+    let password = password.strip_suffix('\r').unwrap_or(password);
+    if password.is_empty() {
+        return Err(CliError::Usage("no password on standard input (pipe it in, e.g. `printf %s \"$PW\" | portcullis user create ...`)".into()));
+    }
+    Ok(Secret::new(password.to_owned()))
+}

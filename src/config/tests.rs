@@ -1,0 +1,189 @@
+//! Config validation: defaults, layering, and an error that names the setting for each bad value.
+
+use super::*;
+
+const KEK: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="; // base64 of 32 bytes
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut all = vec![("PORTCULLIS_KEY_ENCRYPTION_KEY".to_owned(), KEK.to_owned())];
+    all.extend(
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    all
+}
+
+fn load(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    Config::from_sources(None, env(pairs), false)
+}
+
+fn error_for(pairs: &[(&str, &str)]) -> String {
+    load(pairs).expect_err("should be refused").to_string()
+}
+
+#[test]
+fn defaults_work_on_this_machine() {
+    let c = load(&[]).unwrap();
+    assert_eq!(c.issuer, "http://127.0.0.1:8080");
+    assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+    assert_eq!(
+        c.database_url.expose(),
+        "postgres://postgres@127.0.0.1:5432/portcullis"
+    );
+    assert_eq!(c.redis_url.expose(), "redis://127.0.0.1:6379");
+    assert_eq!(c.redis_prefix, "portcullis:");
+    assert_eq!(c.key_rotation_period, Duration::from_secs(30 * 86400));
+    assert_eq!(
+        c.argon2,
+        Argon2Params {
+            memory_kib: 19456,
+            iterations: 2,
+            parallelism: 1
+        }
+    );
+    assert!(c.jwks_max_age <= c.key_prepublish);
+}
+
+#[test]
+fn environment_variables_set_values() {
+    let c = load(&[
+        ("PORTCULLIS_ISSUER", "https://id.example.com/"),
+        ("PORTCULLIS_KEY_ROTATION_PERIOD", "7d"),
+        ("PORTCULLIS_ACCESS_TOKEN_TTL", "90s"),
+        ("PORTCULLIS_REDIS_PREFIX", "test:abc:"),
+    ])
+    .unwrap();
+    assert_eq!(c.issuer, "https://id.example.com", "trailing slash removed");
+    assert_eq!(c.key_rotation_period, Duration::from_secs(7 * 86400));
+    assert_eq!(c.access_token_ttl, Duration::from_secs(90));
+    assert_eq!(c.redis_prefix, "test:abc:");
+}
+
+#[test]
+fn each_bad_value_names_its_setting_and_what_is_allowed() {
+    let cases: &[(&str, &str, &str)] = &[
+        ("PORTCULLIS_LISTEN", "nowhere", "ip:port"),
+        ("PORTCULLIS_ISSUER", "http://id.example.com", "https"),
+        ("PORTCULLIS_ISSUER", "not a url", "absolute URL"),
+        ("PORTCULLIS_ISSUER", "https://id.example.com/?x=1", "query"),
+        (
+            "PORTCULLIS_DATABASE_URL",
+            "mysql://localhost/db",
+            "postgres://",
+        ),
+        ("PORTCULLIS_REDIS_URL", "http://localhost", "redis://"),
+        ("PORTCULLIS_REDIS_PREFIX", "has space", "letters"),
+        ("PORTCULLIS_KEY_ROTATION_PERIOD", "soon", "like 90s"),
+        ("PORTCULLIS_ACCESS_TOKEN_TTL", "0s", "out of range"),
+        ("PORTCULLIS_AUTHORIZATION_CODE_TTL", "11m", "out of range"),
+        ("PORTCULLIS_ARGON2_MEMORY_KIB", "1024", "19456"),
+        ("PORTCULLIS_ARGON2_ITERATIONS", "one", "whole number"),
+        ("PORTCULLIS_LOG_FORMAT", "xml", "text or json"),
+        ("PORTCULLIS_KEY_ENCRYPTION_KEY", "c2hvcnQ=", "32 bytes"),
+    ];
+    for (name, value, allowed) in cases {
+        let message = error_for(&[(name, value)]);
+        assert!(message.contains(name), "{name}={value}: {message}");
+        assert!(message.contains(allowed), "{name}={value}: {message}");
+    }
+}
+
+#[test]
+fn the_key_encryption_key_is_required_outside_demo_mode_and_never_shown() {
+    let err = Config::from_sources(None, Vec::new(), false)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("PORTCULLIS_KEY_ENCRYPTION_KEY"), "{err}");
+    let demo = Config::from_sources(None, Vec::new(), true).unwrap();
+    assert!(demo.key_encryption_key.is_none());
+    let c = load(&[]).unwrap();
+    assert!(!format!("{c:?}").contains(KEK));
+    // A wrong key is refused without echoing it.
+    let secret_looking = "bm90IGEgdmFsaWQga2V5IGJ1dCBzZWNyZXQ=";
+    let message = error_for(&[("PORTCULLIS_KEY_ENCRYPTION_KEY", secret_looking)]);
+    assert!(!message.contains(secret_looking), "{message}");
+}
+
+#[test]
+fn the_key_encryption_key_can_come_from_a_file_but_not_both() {
+    let dir = std::env::temp_dir().join(format!("portcullis-kek-{}", uuid::Uuid::new_v4()));
+    std::fs::write(&dir, format!("{KEK}\n")).unwrap();
+    let path = dir.to_string_lossy().to_string();
+    let only_file = vec![(
+        "PORTCULLIS_KEY_ENCRYPTION_KEY_FILE".to_owned(),
+        path.clone(),
+    )];
+    let c = Config::from_sources(None, only_file, false).unwrap();
+    assert_eq!(
+        c.kek().id(),
+        Kek::new(*b"0123456789abcdef0123456789abcdef").id()
+    );
+    let both = error_for(&[("PORTCULLIS_KEY_ENCRYPTION_KEY_FILE", &path)]);
+    assert!(both.contains("only one"), "{both}");
+    let missing = error_for(&[("PORTCULLIS_KEY_ENCRYPTION_KEY_FILE", "/nonexistent/kek")]);
+    assert!(missing.contains("cannot read"), "{missing}");
+    std::fs::remove_file(dir).unwrap();
+}
+
+#[test]
+fn the_jwks_may_not_be_cached_longer_than_the_prepublish_period() {
+    let err = error_for(&[
+        ("PORTCULLIS_JWKS_MAX_AGE", "2h"),
+        ("PORTCULLIS_KEY_PREPUBLISH", "1h"),
+    ]);
+    assert!(
+        err.contains("PORTCULLIS_JWKS_MAX_AGE") && err.contains("PORTCULLIS_KEY_PREPUBLISH"),
+        "{err}"
+    );
+    let err = error_for(&[
+        ("PORTCULLIS_KEY_PREPUBLISH", "30d"),
+        ("PORTCULLIS_KEY_ROTATION_PERIOD", "30d"),
+    ]);
+    assert!(err.contains("PORTCULLIS_KEY_PREPUBLISH"), "{err}");
+}
+
+#[test]
+fn a_toml_file_is_read_and_the_environment_overrides_it() {
+    let path = std::env::temp_dir().join(format!("portcullis-{}.toml", uuid::Uuid::new_v4()));
+    std::fs::write(&path, "issuer = \"https://file.example.com\"\njwks_max_age = \"5m\"\ndatabase_max_connections = 4\n").unwrap();
+    let c = Config::from_sources(
+        Some(&path),
+        env(&[("PORTCULLIS_JWKS_MAX_AGE", "1m")]),
+        false,
+    )
+    .unwrap();
+    assert_eq!(c.issuer, "https://file.example.com");
+    assert_eq!(c.jwks_max_age, Duration::from_secs(60));
+    assert_eq!(c.database_max_connections, 4);
+
+    std::fs::write(&path, "isuer = \"https://typo.example.com\"\n").unwrap();
+    let err = Config::from_sources(Some(&path), env(&[]), false)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("unknown setting `isuer`"), "{err}");
+
+    std::fs::write(&path, "key_rotation_period = \"forever\"\n").unwrap();
+    let err = Config::from_sources(Some(&path), env(&[]), false)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("`key_rotation_period`") && err.contains(&path.display().to_string()),
+        "{err}"
+    );
+
+    std::fs::write(&path, "not toml at all [").unwrap();
+    let err = Config::from_sources(Some(&path), env(&[]), false)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("not valid TOML"), "{err}");
+    std::fs::remove_file(path).unwrap();
+}
+
+#[test]
+fn unknown_environment_variables_are_warnings_not_errors() {
+    // Kubernetes injects PORTCULLIS_PORT=tcp://... for a Service named portcullis.
+    let c = load(&[("PORTCULLIS_PORT", "tcp://10.0.0.1:8080")]).unwrap();
+    assert_eq!(c.warnings.len(), 1);
+    assert!(c.warnings[0].contains("PORTCULLIS_PORT"));
+}

@@ -1,0 +1,250 @@
+//! The few cryptographic operations Portcullis needs, each a thin call into a well-kept crate:
+//! random tokens, SHA-256 fingerprints compared in constant time, sealing small secrets at rest
+//! under the key-encryption key (a compact JWE, `dir` + `A256GCM`, from josekit), and argon2id
+//! password hashes computed off the async runtime behind a semaphore.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier as _, Version};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use josekit::jwe::{self, Dir, JweHeader};
+use rand::RngExt as _;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq as _;
+use tokio::sync::Semaphore;
+
+use crate::config::Argon2Params;
+use crate::secret::Secret;
+
+/// `n` random bytes from the thread-local CSPRNG.
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    rand::rng().fill(&mut bytes[..]);
+    bytes
+}
+
+/// A random 256-bit token, base64url without padding (43 characters): client secrets, codes,
+/// refresh tokens.
+pub fn random_token() -> Secret<String> {
+    Secret::new(URL_SAFE_NO_PAD.encode(random_bytes::<32>()))
+}
+
+/// The SHA-256 of `input`: how high-entropy secrets and tokens are stored. They need no slow hash,
+/// and a slow hash on every `client_credentials` call would cap throughput.
+pub fn sha256(input: &[u8]) -> [u8; 32] {
+    Sha256::digest(input).into()
+}
+
+/// Compares a presented secret with a stored SHA-256 in constant time.
+pub fn matches_sha256(presented: &[u8], stored: &[u8]) -> bool {
+    sha256(presented).ct_eq(stored).into()
+}
+
+/// The key-encryption key: 32 bytes from configuration that seal private signing keys and TOTP
+/// secrets at rest. Its id (a short fingerprint) is stored next to everything it sealed, so a
+/// rotated or wrong key is noticed instead of producing garbage.
+#[derive(Clone)]
+pub struct Kek {
+    key: Secret<[u8; 32]>,
+    id: String,
+}
+
+/// The key used by `serve --demo` when none is configured. Public, so only for demonstrations.
+const DEMO_KEK: [u8; 32] = *b"portcullis-demo-key-not-secret!!";
+
+impl Kek {
+    pub fn new(key: [u8; 32]) -> Self {
+        // The id must not reveal the key: a truncated hash of a domain-separated input.
+        let mut input = b"portcullis-kek-id:".to_vec();
+        input.extend_from_slice(&key);
+        let id = URL_SAFE_NO_PAD.encode(&sha256(&input)[..9]);
+        Self {
+            key: Secret::new(key),
+            id,
+        }
+    }
+
+    pub fn demo() -> Self {
+        Self::new(DEMO_KEK)
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Encrypts `plaintext` into a compact JWE whose header names this key's id.
+    pub fn seal(&self, plaintext: &[u8]) -> anyhow::Result<String> {
+        let mut header = JweHeader::new();
+        header.set_content_encryption("A256GCM");
+        header.set_key_id(&self.id);
+        let encrypter = Dir.encrypter_from_bytes(self.key.expose())?;
+        Ok(jwe::serialize_compact(plaintext, &header, &encrypter)?)
+    }
+
+    /// Decrypts what [`Kek::seal`] produced; fails if it was sealed under another key or altered.
+    pub fn open(&self, sealed: &str) -> anyhow::Result<Secret<Vec<u8>>> {
+        let decrypter = Dir.decrypter_from_bytes(self.key.expose())?;
+        let (plaintext, header) = jwe::deserialize_compact(sealed, &decrypter)
+            .context("cannot decrypt with the configured key-encryption key")?;
+        anyhow::ensure!(
+            header.key_id() == Some(self.id.as_str()),
+            "sealed under another key-encryption key"
+        );
+        Ok(Secret::new(plaintext))
+    }
+}
+
+impl std::fmt::Debug for Kek {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Kek {{ id: {}, key: [redacted] }}", self.id)
+    }
+}
+
+/// argon2id hashing on the blocking pool, at most one hash per core at a time so that a storm of
+/// sign-ins queues instead of starving the runtime or exhausting memory.
+#[derive(Clone)]
+pub struct PasswordHasher {
+    params: Params,
+    permits: Arc<Semaphore>,
+    /// A hash of a random password at the configured cost, verified when a user is unknown so that
+    /// an unknown user costs the same as a wrong password.
+    dummy_hash: Arc<String>,
+}
+
+impl PasswordHasher {
+    pub fn new(cost: Argon2Params) -> anyhow::Result<Self> {
+        let params = Params::new(cost.memory_kib, cost.iterations, cost.parallelism, None)
+            .map_err(|e| anyhow::anyhow!("invalid argon2 parameters: {e}"))?;
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let mut hasher = Self {
+            params,
+            permits: Arc::new(Semaphore::new(cores)),
+            dummy_hash: Arc::new(String::new()),
+        };
+        hasher.dummy_hash = Arc::new(hasher.hash_blocking(&random_token())?);
+        Ok(hasher)
+    }
+
+    fn argon2(&self) -> Argon2<'static> {
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
+    }
+
+    /// Hashes on the calling thread: for the CLI, and for [`PasswordHasher::hash`].
+    pub fn hash_blocking(&self, password: &Secret<String>) -> anyhow::Result<String> {
+        let hash = self
+            .argon2()
+            .hash_password(password.expose().as_bytes())
+            .map_err(|e| anyhow::anyhow!("argon2 hashing failed: {e}"))?;
+        Ok(hash.to_string())
+    }
+
+    /// Hashes a new password (PHC string format, parameters and salt included).
+    pub async fn hash(&self, password: Secret<String>) -> anyhow::Result<String> {
+        let _permit = self.permits.acquire().await?;
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || this.hash_blocking(&password)).await?
+    }
+
+    /// Checks `password` against `stored` (or against a dummy hash when the user is unknown, so
+    /// both cost one hash). A malformed stored hash is treated as a mismatch.
+    pub async fn verify(
+        &self,
+        password: Secret<String>,
+        stored: Option<String>,
+    ) -> anyhow::Result<bool> {
+        let _permit = self.permits.acquire().await?;
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let known = stored.is_some();
+            let hash = stored.unwrap_or_else(|| this.dummy_hash.to_string());
+            let ok = this
+                .argon2()
+                .verify_password(password.expose().as_bytes(), hash.as_str())
+                .is_ok();
+            ok && known
+        })
+        .await
+        .context("password verification task failed")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sealed_secrets_open_only_with_the_same_key() {
+        let kek = Kek::new(random_bytes());
+        let sealed = kek.seal(b"private key").unwrap();
+        assert!(!sealed.contains("private"));
+        assert_eq!(kek.open(&sealed).unwrap().expose(), b"private key");
+        let other = Kek::new(random_bytes());
+        assert!(other.open(&sealed).is_err());
+        // Any altered byte fails authentication.
+        let mut tampered = sealed.into_bytes();
+        let last = tampered.len() - 2;
+        tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+        assert!(kek.open(&String::from_utf8(tampered).unwrap()).is_err());
+    }
+
+    #[test]
+    fn kek_debug_and_id_do_not_reveal_the_key() {
+        let kek = Kek::new([7u8; 32]);
+        let shown = format!("{kek:?}");
+        assert!(shown.contains("redacted"));
+        assert_eq!(kek.id().len(), 12);
+        assert_ne!(kek.id(), Kek::new([8u8; 32]).id());
+    }
+
+    #[test]
+    fn tokens_are_random_and_hashes_compare() {
+        let a = random_token();
+        assert_eq!(a.expose().len(), 43);
+        assert_ne!(a.expose(), random_token().expose());
+        let stored = sha256(a.expose().as_bytes());
+        assert!(matches_sha256(a.expose().as_bytes(), &stored));
+        assert!(!matches_sha256(b"guess", &stored));
+        assert!(!matches_sha256(a.expose().as_bytes(), &stored[..31]));
+    }
+
+    #[tokio::test]
+    async fn passwords_verify_and_unknown_users_never_match() {
+        let cost = Argon2Params {
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1,
+        };
+        let hasher = PasswordHasher::new(cost).unwrap();
+        let hash = hasher
+            .hash(Secret::new("correct horse".into()))
+            .await
+            .unwrap();
+        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(
+            hasher
+                .verify(Secret::new("correct horse".into()), Some(hash.clone()))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !hasher
+                .verify(Secret::new("wrong".into()), Some(hash))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !hasher
+                .verify(Secret::new("anything".into()), None)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !hasher
+                .verify(Secret::new("x".into()), Some("not a hash".into()))
+                .await
+                .unwrap()
+        );
+    }
+}

@@ -1,0 +1,114 @@
+//! `serve --demo`: seeds, once, a demo user and two demo clients (one confidential, one public)
+//! so a person can try Portcullis at once, and says how. Seeding again finds them and creates
+//! nothing; the confidential client's secret can be shown only the first time.
+
+use std::net::SocketAddr;
+
+use serde_json::{Value, json};
+
+use crate::audit::Actor;
+use crate::clients::{self, ClientSpec};
+use crate::error::StoreError;
+use crate::secret::Secret;
+use crate::state::AppState;
+use crate::users::{self, Username};
+
+pub const DEMO_USERNAME: &str = "demo";
+pub const DEMO_PASSWORD: &str = "portcullis-demo";
+pub const DEMO_CONFIDENTIAL: &str = "Demo confidential client";
+pub const DEMO_PUBLIC: &str = "Demo public client";
+/// Where the demo clients send people back to (any local app listening there).
+pub const DEMO_REDIRECT: &str = "http://127.0.0.1:8000/callback";
+
+/// What seeding did, for people and for scripts.
+pub struct Report {
+    pub text: String,
+    pub json: Value,
+}
+
+pub async fn seed(state: &AppState, address: SocketAddr) -> anyhow::Result<Report> {
+    let user_created = seed_user(state).await?;
+    let confidential = seed_client(state, DEMO_CONFIDENTIAL, false).await?;
+    let public = seed_client(state, DEMO_PUBLIC, true).await?;
+    let issuer = &state.config.issuer;
+    let secret_line = match &confidential.1 {
+        Some(secret) => format!("client_secret {} (shown only now)", secret.expose()),
+        None => "client_secret was shown when it was first seeded".to_owned(),
+    };
+    let text = format!(
+        "Portcullis demo is listening on http://{address}\n\
+         \n  Discovery: {issuer}/.well-known/openid-configuration\n  JWKS:      {issuer}/jwks.json\n\
+         \n  Demo user:  {DEMO_USERNAME} / {DEMO_PASSWORD}{}\n  {DEMO_CONFIDENTIAL}: client_id {}, {secret_line}\n  {DEMO_PUBLIC}: client_id {} (PKCE, no secret)\n  Redirect URI of both: {DEMO_REDIRECT}\n\
+         \nTry it: curl {issuer}/.well-known/openid-configuration",
+        if user_created { " (created now)" } else { "" },
+        confidential.0,
+        public.0,
+    );
+    let json = json!({
+        "listening": format!("http://{address}"),
+        "discovery": format!("{issuer}/.well-known/openid-configuration"),
+        "user": { "username": DEMO_USERNAME, "password": DEMO_PASSWORD, "created": user_created },
+        "confidential_client": { "client_id": confidential.0, "client_secret": confidential.1.as_ref().map(|s| s.expose().clone()) },
+        "public_client": { "client_id": public.0 },
+        "redirect_uri": DEMO_REDIRECT,
+    });
+    Ok(Report { text, json })
+}
+
+async fn seed_user(state: &AppState) -> anyhow::Result<bool> {
+    if users::store::exists(&state.db, DEMO_USERNAME).await? {
+        return Ok(false);
+    }
+    let username = Username::parse(DEMO_USERNAME).map_err(anyhow::Error::msg)?;
+    let hash = state
+        .hasher
+        .hash(Secret::new(DEMO_PASSWORD.to_owned()))
+        .await?;
+    let new = users::store::NewUser {
+        username: &username,
+        email: None,
+        name: None,
+        password_hash: &hash,
+        is_admin: false,
+        totp_secret_sealed: None,
+    };
+    match users::store::create(&state.db, new, &Actor::System).await {
+        Ok(_) => Ok(true),
+        // Another replica seeded it at the same moment.
+        Err(StoreError::Conflict(_)) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Returns the client id, and the secret if the client was created now.
+async fn seed_client(
+    state: &AppState,
+    name: &str,
+    public: bool,
+) -> anyhow::Result<(String, Option<Secret<String>>)> {
+    if let Some(existing) = clients::store::find_by_name(&state.db, name).await? {
+        return Ok((existing.client_id, None));
+    }
+    let mut grant_types = vec!["authorization_code".to_owned(), "refresh_token".to_owned()];
+    if !public {
+        grant_types.push("client_credentials".to_owned());
+    }
+    let spec = ClientSpec {
+        name: name.to_owned(),
+        public,
+        redirect_uris: vec![DEMO_REDIRECT.to_owned()],
+        post_logout_redirect_uris: vec!["http://127.0.0.1:8000/".to_owned()],
+        grant_types,
+        scopes: vec![],
+        skip_consent: false,
+    };
+    let client = spec.validate().map_err(anyhow::Error::msg)?;
+    match clients::store::create(&state.db, &client, &Actor::System).await {
+        Ok(created) => Ok((created.client_id, created.client_secret)),
+        Err(StoreError::Conflict(_)) => {
+            let existing = clients::store::find_by_name(&state.db, name).await?;
+            Ok((existing.map(|c| c.client_id).unwrap_or_default(), None))
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,83 @@
+//! Discovery (OIDC Discovery §4, RFC 8414 §3) and the JWKS. Both are served from bytes built
+//! ahead of time: discovery once at start, the JWKS once per key change, with an `ETag` so
+//! verifiers can revalidate cheaply (`If-None-Match` → 304).
+
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::state::AppState;
+
+/// Discovery metadata changes only with a new release: cacheable for a few minutes.
+const DISCOVERY_CACHE: &str = "public, max-age=300";
+
+pub async fn discovery(State(state): State<AppState>) -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static(DISCOVERY_CACHE),
+            ),
+        ],
+        state.discovery.clone(),
+    )
+        .into_response()
+}
+
+pub async fn jwks(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let jwks = state.keys.jwks();
+    // At most the pre-publish period (checked at start): a new key is in every cached copy
+    // before it signs.
+    let cache = format!("public, max-age={}", state.config.jwks_max_age.as_secs());
+    let mut response = if etag_matches(&headers, &jwks.etag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        ([(header::CONTENT_TYPE, "application/json")], jwks.body).into_response()
+    };
+    let out = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&jwks.etag) {
+        out.insert(header::ETAG, value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&cache) {
+        out.insert(header::CACHE_CONTROL, value);
+    }
+    response
+}
+
+/// RFC 9110 §13.1.2: a list of entity tags (weak comparison) or `*`.
+fn etag_matches(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|value| {
+            value
+                .split(',')
+                .map(str::trim)
+                .any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_none_match_lists_and_weak_tags() {
+        let mut headers = HeaderMap::new();
+        assert!(!etag_matches(&headers, "\"abc\""));
+        headers.insert(
+            header::IF_NONE_MATCH,
+            HeaderValue::from_static("\"x\", W/\"abc\""),
+        );
+        assert!(etag_matches(&headers, "\"abc\""));
+        headers.insert(header::IF_NONE_MATCH, HeaderValue::from_static("\"other\""));
+        assert!(!etag_matches(&headers, "\"abc\""));
+        headers.insert(header::IF_NONE_MATCH, HeaderValue::from_static("*"));
+        assert!(etag_matches(&headers, "\"abc\""));
+    }
+}

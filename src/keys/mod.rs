@@ -1,0 +1,245 @@
+//! The rotating key ring: an RS256 key for ID tokens and an ES256 key for access tokens, each
+//! moving through next → active → retiring → expired (or revoked), as [`lifecycle`] describes.
+//!
+//! Every replica holds a [`Snapshot`] of the live keys in memory: the signers (private keys,
+//! unsealed once per key) and the JWKS document as bytes with its `ETag`, rebuilt only when the
+//! set of keys changes. The signer is chosen by the clock at signing time, so replicas agree
+//! without talking to each other. A background tick (every [`KeyRing::reload_interval`]) runs the
+//! rotation in Postgres and reloads the snapshot.
+
+pub mod lifecycle;
+pub mod material;
+mod rotation;
+pub mod store;
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use base64::Engine as _;
+use josekit::jws::{JwsHeader, JwsSigner};
+use josekit::jwt::{self, JwtPayload};
+use sqlx::PgPool;
+use time::OffsetDateTime;
+use tokio_util::sync::CancellationToken;
+
+use crate::audit::Actor;
+use crate::config::Config;
+use crate::crypto::{Kek, sha256};
+use lifecycle::{KeyState, KeyTimes, Schedule};
+pub use material::Alg;
+pub use rotation::{RevokeError, Rotator};
+
+/// One live key in memory.
+struct LoadedKey {
+    alg: Alg,
+    times: KeyTimes,
+    sealed: String,
+    /// Present when the key is sealed under our key-encryption key and may still sign.
+    signer: Option<Arc<dyn JwsSigner>>,
+}
+
+/// The JWKS as served: bytes built once per key change, and their entity tag.
+#[derive(Clone)]
+pub struct Jwks {
+    pub body: Bytes,
+    pub etag: String,
+}
+
+/// The live keys at one moment.
+pub struct Snapshot {
+    keys: Vec<LoadedKey>,
+    pub jwks: Jwks,
+}
+
+/// A signed JWT and the key that signed it.
+#[derive(Debug, Clone)]
+pub struct Signed {
+    pub token: String,
+    pub kid: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    /// No key of the algorithm is active right now (only if every replica was down for longer
+    /// than a rotation period, or keys were revoked, and the tick has not run yet).
+    #[error("no active {0} signing key")]
+    NoActiveKey(Alg),
+    #[error("signing failed: {0}")]
+    Jose(#[from] josekit::JoseError),
+}
+
+pub struct KeyRing {
+    rotator: Rotator,
+    snapshot: RwLock<Arc<Snapshot>>,
+}
+
+impl KeyRing {
+    /// Loads the key ring, running one tick first so that a fresh database gets its keys.
+    pub async fn start(pool: PgPool, config: &Config) -> anyhow::Result<Arc<KeyRing>> {
+        let schedule = Schedule {
+            rotation_period: config.key_rotation_period,
+            prepublish: config.key_prepublish,
+            propagation: Self::reload_interval(config),
+            token_lifetime: config.longest_token_lifetime(),
+        };
+        let empty = Snapshot {
+            keys: vec![],
+            jwks: build_jwks(&[]),
+        };
+        let ring = Arc::new(KeyRing {
+            rotator: Rotator {
+                pool,
+                kek: config.kek(),
+                schedule,
+            },
+            snapshot: RwLock::new(Arc::new(empty)),
+        });
+        ring.rotator.tick(&Actor::System).await?;
+        ring.reload().await?;
+        Ok(ring)
+    }
+
+    /// How often each replica reloads its keys and runs the rotation tick: a tenth of the
+    /// pre-publish period, between 100 ms and 5 s. A change reaches every replica within it.
+    pub fn reload_interval(config: &Config) -> Duration {
+        (config.key_prepublish / 10).clamp(Duration::from_millis(100), Duration::from_secs(5))
+    }
+
+    pub fn rotator(&self) -> &Rotator {
+        &self.rotator
+    }
+
+    pub fn kek(&self) -> &Kek {
+        &self.rotator.kek
+    }
+
+    /// The current snapshot; cheap (an `Arc` clone).
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        match self.snapshot.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    pub fn jwks(&self) -> Jwks {
+        self.snapshot().jwks.clone()
+    }
+
+    /// Re-reads the live keys; unseals only keys it has not seen before.
+    pub async fn reload(&self) -> anyhow::Result<()> {
+        let rows = store::load_live(&self.rotator.pool).await?;
+        let old = self.snapshot();
+        let now = OffsetDateTime::now_utc();
+        let mut keys = Vec::with_capacity(rows.len());
+        let mut public = Vec::with_capacity(rows.len());
+        for row in rows {
+            let Some(alg) = row.alg() else { continue };
+            let times = row.key_times(self.kek().id());
+            let reused = old
+                .keys
+                .iter()
+                .find(|k| k.times.kid == row.kid && k.sealed == row.private_jwk_sealed);
+            let signer = match reused {
+                Some(key) => key.signer.clone(),
+                None if times.usable && now < times.times.retire_at => self.unseal(alg, &row),
+                None => None,
+            };
+            public.push(row.public_jwk.clone());
+            keys.push(LoadedKey {
+                alg,
+                times,
+                sealed: row.private_jwk_sealed,
+                signer,
+            });
+        }
+        let jwks = build_jwks(&public);
+        let jwks = if jwks.body == old.jwks.body {
+            old.jwks.clone()
+        } else {
+            jwks
+        };
+        let snapshot = Arc::new(Snapshot { keys, jwks });
+        match self.snapshot.write() {
+            Ok(mut guard) => *guard = snapshot,
+            Err(poisoned) => *poisoned.into_inner() = snapshot,
+        }
+        Ok(())
+    }
+
+    fn unseal(&self, alg: Alg, row: &store::KeyRow) -> Option<Arc<dyn JwsSigner>> {
+        let result = self
+            .kek()
+            .open(&row.private_jwk_sealed)
+            .and_then(|private| material::signer(alg, private.expose()));
+        match result {
+            Ok(signer) => Some(signer),
+            Err(e) => {
+                tracing::error!(kid = %row.kid, error = %e, "cannot unseal a signing key");
+                None
+            }
+        }
+    }
+
+    /// Signs `payload` as a JWT with the active key of `alg`; `typ` is the JOSE header type
+    /// (`at+jwt` for access tokens per RFC 9068 §2.1, `JWT` for ID tokens).
+    pub fn sign(&self, alg: Alg, typ: &str, payload: &JwtPayload) -> Result<Signed, SignError> {
+        let snapshot = self.snapshot();
+        let now = OffsetDateTime::now_utc();
+        let key = snapshot
+            .keys
+            .iter()
+            .filter(|k| {
+                k.alg == alg && k.signer.is_some() && k.times.state(now) == KeyState::Active
+            })
+            .max_by_key(|k| k.times.times.activate_at)
+            .ok_or(SignError::NoActiveKey(alg))?;
+        let signer = key.signer.as_ref().ok_or(SignError::NoActiveKey(alg))?;
+        let mut header = JwsHeader::new();
+        header.set_token_type(typ);
+        header.set_key_id(&key.times.kid);
+        let token = jwt::encode_with_signer(payload, &header, signer.as_ref())?;
+        Ok(Signed {
+            token,
+            kid: key.times.kid.clone(),
+        })
+    }
+
+    /// Runs the rotation tick and reloads, every [`KeyRing::reload_interval`], until cancelled.
+    pub fn spawn_ticker(self: &Arc<Self>, every: Duration, stop: CancellationToken) {
+        let ring = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval(every);
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = stop.cancelled() => break,
+                    _ = interval.tick() => {}
+                }
+                if let Err(e) = ring.rotator.tick(&Actor::System).await {
+                    tracing::warn!(error = %e, "key rotation tick failed; keeping the current keys");
+                }
+                if let Err(e) = ring.reload().await {
+                    tracing::warn!(error = %e, "key reload failed; keeping the current keys");
+                }
+            }
+        });
+    }
+}
+
+/// The JWKS document for these public keys (already limited to public members), with an ETag
+/// derived from its bytes.
+fn build_jwks(public: &[serde_json::Value]) -> Jwks {
+    let body = serde_json::json!({ "keys": public })
+        .to_string()
+        .into_bytes();
+    let digest = sha256(&body);
+    let etag = format!(
+        "\"{}\"",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..12])
+    );
+    Jwks {
+        body: Bytes::from(body),
+        etag,
+    }
+}

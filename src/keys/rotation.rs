@@ -1,0 +1,146 @@
+//! Changing the keys in the database: the periodic tick, "rotate now" and revocation. Each runs
+//! in one transaction under the algorithm's advisory lock, re-reads the keys after taking it and
+//! plans with [`lifecycle`](super::lifecycle), so any number of replicas can run the same tick at
+//! the same moment and exactly one of them creates the next key. Every change is audited.
+
+use anyhow::Context as _;
+use serde_json::json;
+use sqlx::{PgConnection, PgPool};
+use time::OffsetDateTime;
+
+use super::lifecycle::{self, KeyTimes, Plan, Schedule};
+use super::material::{self, Alg};
+use super::store;
+use crate::audit::{self, Actor};
+use crate::crypto::Kek;
+
+/// What the key ring needs to change keys.
+#[derive(Clone)]
+pub struct Rotator {
+    pub pool: PgPool,
+    pub kek: Kek,
+    pub schedule: Schedule,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RevokeError {
+    #[error("no key with id `{0}` is live (it does not exist or is already revoked)")]
+    NotFound(String),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl Rotator {
+    /// Brings every algorithm's keys to the steady state (one active, one next). Returns whether
+    /// anything changed.
+    pub async fn tick(&self, actor: &Actor) -> anyhow::Result<bool> {
+        let mut changed = false;
+        for alg in Alg::ALL {
+            let mut tx = self.pool.begin().await?;
+            let keys = self.lock(&mut tx, alg).await?;
+            changed |= self.settle(&mut tx, alg, keys, actor).await?;
+            tx.commit().await?;
+        }
+        Ok(changed)
+    }
+
+    /// Starts a rotation now for `alg` (see [`lifecycle::rotate_now`]).
+    pub async fn rotate_now(&self, alg: Alg, actor: &Actor) -> anyhow::Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let keys = self.lock(&mut tx, alg).await?;
+        let plan = lifecycle::rotate_now(&keys, OffsetDateTime::now_utc(), &self.schedule);
+        self.apply(&mut tx, alg, plan, actor, "key.rotated").await?;
+        let keys = self.lock(&mut tx, alg).await?;
+        self.settle(&mut tx, alg, keys, actor).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Revokes a key at once; if it was signing, the next key takes over (or a new one is made).
+    pub async fn revoke(&self, kid: &str, actor: &Actor) -> Result<Alg, RevokeError> {
+        let mut tx = self.pool.begin().await.context("begin")?;
+        let alg = store::revoke(&mut tx, kid).await.context("revoke")?;
+        let alg = alg
+            .as_deref()
+            .and_then(Alg::parse)
+            .ok_or_else(|| RevokeError::NotFound(kid.into()))?;
+        audit::record_simple(
+            &mut tx,
+            actor,
+            "key.revoked",
+            kid,
+            json!({ "alg": alg.as_str() }),
+        )
+        .await
+        .context("audit")?;
+        let keys = self.lock(&mut tx, alg).await?;
+        self.settle(&mut tx, alg, keys, actor).await?;
+        tx.commit().await.context("commit")?;
+        Ok(alg)
+    }
+
+    async fn lock(&self, conn: &mut PgConnection, alg: Alg) -> anyhow::Result<Vec<KeyTimes>> {
+        let rows = store::lock_and_load(conn, alg)
+            .await
+            .context("cannot load signing keys")?;
+        Ok(rows.iter().map(|r| r.key_times(self.kek.id())).collect())
+    }
+
+    /// Runs the tick's plan until nothing is left to do (at most a few steps).
+    async fn settle(
+        &self,
+        conn: &mut PgConnection,
+        alg: Alg,
+        mut keys: Vec<KeyTimes>,
+        actor: &Actor,
+    ) -> anyhow::Result<bool> {
+        let mut changed = false;
+        for _ in 0..3 {
+            let plan = lifecycle::tick(&keys, OffsetDateTime::now_utc(), &self.schedule);
+            if plan.is_empty() {
+                break;
+            }
+            self.apply(conn, alg, plan, actor, "key.rescheduled")
+                .await?;
+            changed = true;
+            keys = self.lock(conn, alg).await?;
+        }
+        Ok(changed)
+    }
+
+    async fn apply(
+        &self,
+        conn: &mut PgConnection,
+        alg: Alg,
+        plan: Plan,
+        actor: &Actor,
+        update_event: &str,
+    ) -> anyhow::Result<()> {
+        for (kid, times) in &plan.updates {
+            store::update_times(conn, kid, *times).await?;
+            let details = json!({ "alg": alg.as_str(), "activate_at": times.activate_at.unix_timestamp(),
+                                  "retire_at": times.retire_at.unix_timestamp() });
+            audit::record_simple(conn, actor, update_event, kid, details).await?;
+        }
+        if let Some(times) = plan.create {
+            // RSA generation is CPU-heavy: keep it off the async threads.
+            let key = tokio::task::spawn_blocking(move || material::generate(alg)).await??;
+            let sealed = self.kek.seal(key.private_jwk.expose())?;
+            let row = store::NewRow {
+                kid: &key.kid,
+                alg,
+                public_jwk: &key.public_jwk,
+                private_jwk_sealed: &sealed,
+                kek_id: self.kek.id(),
+                created_at: OffsetDateTime::now_utc(),
+                times,
+            };
+            store::insert(conn, row).await?;
+            let details =
+                json!({ "alg": alg.as_str(), "activate_at": times.activate_at.unix_timestamp() });
+            audit::record_simple(conn, actor, "key.created", &key.kid, details).await?;
+            tracing::info!(kid = %key.kid, alg = %alg, activate_at = %times.activate_at, "created a signing key");
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,144 @@
+//! The `signing_keys` table: loading keys, inserting a new one, moving a key's times and revoking
+//! it. Changes to one algorithm's keys happen in a transaction under a Postgres advisory lock, so
+//! replicas that tick at the same moment cannot both create a next key.
+
+use serde_json::Value;
+use sqlx::{PgConnection, PgPool};
+use time::OffsetDateTime;
+
+use super::lifecycle::{KeyTimes, Times};
+use super::material::Alg;
+
+/// One row of `signing_keys`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct KeyRow {
+    pub kid: String,
+    pub alg: String,
+    pub public_jwk: Value,
+    pub private_jwk_sealed: String,
+    pub kek_id: String,
+    pub created_at: OffsetDateTime,
+    pub activate_at: OffsetDateTime,
+    pub retire_at: OffsetDateTime,
+    pub expire_at: OffsetDateTime,
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+impl KeyRow {
+    pub fn alg(&self) -> Option<Alg> {
+        Alg::parse(&self.alg)
+    }
+
+    /// The row as the lifecycle rules see it; `kek_id` is the id of this replica's key.
+    pub fn key_times(&self, kek_id: &str) -> KeyTimes {
+        KeyTimes {
+            kid: self.kid.clone(),
+            created_at: self.created_at,
+            times: Times {
+                activate_at: self.activate_at,
+                retire_at: self.retire_at,
+                expire_at: self.expire_at,
+            },
+            revoked_at: self.revoked_at,
+            usable: self.kek_id == kek_id,
+        }
+    }
+}
+
+/// The columns of [`KeyRow`], for `concat!` (sqlx wants static SQL strings).
+macro_rules! columns {
+    () => {
+        "kid, alg, public_jwk, private_jwk_sealed, kek_id, created_at, activate_at, retire_at, expire_at, revoked_at"
+    };
+}
+
+/// Keys that belong in the JWKS (or may sign): neither revoked nor expired.
+pub async fn load_live(pool: &PgPool) -> sqlx::Result<Vec<KeyRow>> {
+    sqlx::query_as(concat!(
+        "select ",
+        columns!(),
+        " from signing_keys where revoked_at is null and expire_at > now() order by alg, activate_at"
+    ))
+    .fetch_all(pool)
+    .await
+}
+
+/// Every key, newest first, for `keys list` and the admin screens.
+pub async fn load_all(pool: &PgPool) -> sqlx::Result<Vec<KeyRow>> {
+    sqlx::query_as(concat!(
+        "select ",
+        columns!(),
+        " from signing_keys order by created_at desc, kid"
+    ))
+    .fetch_all(pool)
+    .await
+}
+
+/// Takes the per-algorithm lock for the rest of the transaction and returns that algorithm's
+/// live keys as they are now.
+pub async fn lock_and_load(conn: &mut PgConnection, alg: Alg) -> sqlx::Result<Vec<KeyRow>> {
+    sqlx::query("select pg_advisory_xact_lock($1)")
+        .bind(alg.lock_id())
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query_as(concat!(
+        "select ",
+        columns!(),
+        " from signing_keys where alg = $1 and revoked_at is null and expire_at > now() order by activate_at"
+    ))
+    .bind(alg.as_str())
+    .fetch_all(&mut *conn)
+    .await
+}
+
+pub struct NewRow<'a> {
+    pub kid: &'a str,
+    pub alg: Alg,
+    pub public_jwk: &'a Value,
+    pub private_jwk_sealed: &'a str,
+    pub kek_id: &'a str,
+    pub created_at: OffsetDateTime,
+    pub times: Times,
+}
+
+pub async fn insert(conn: &mut PgConnection, row: NewRow<'_>) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into signing_keys (kid, alg, public_jwk, private_jwk_sealed, kek_id, created_at, \
+         activate_at, retire_at, expire_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(row.kid)
+    .bind(row.alg.as_str())
+    .bind(row.public_jwk)
+    .bind(row.private_jwk_sealed)
+    .bind(row.kek_id)
+    .bind(row.created_at)
+    .bind(row.times.activate_at)
+    .bind(row.times.retire_at)
+    .bind(row.times.expire_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn update_times(conn: &mut PgConnection, kid: &str, times: Times) -> sqlx::Result<()> {
+    sqlx::query(
+        "update signing_keys set activate_at = $2, retire_at = $3, expire_at = $4 where kid = $1",
+    )
+    .bind(kid)
+    .bind(times.activate_at)
+    .bind(times.retire_at)
+    .bind(times.expire_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Marks a key revoked; returns its algorithm, or `None` if no unrevoked key has that id.
+pub async fn revoke(conn: &mut PgConnection, kid: &str) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar(
+        "update signing_keys set revoked_at = now() where kid = $1 and revoked_at is null returning alg",
+    )
+    .bind(kid)
+    .fetch_optional(conn)
+    .await
+}

@@ -1,0 +1,48 @@
+//! Portcullis, an OAuth 2.0 / OpenID Connect identity provider.
+//!
+//! # Layout
+//! Protocol and domain logic live in plain modules (`keys`, `users`, `clients`, `oauth`, `oidc`,
+//! `mfa`), each with a `store` submodule for its SQL; only `http` knows axum. `app` wires the
+//! pieces together for the binary and for the black-box tests in `tests/api`.
+
+/// Building and running the server.
+pub mod app;
+/// Audit events.
+pub mod audit;
+/// The command line: serve, migrate, user, client, keys.
+pub mod cli;
+/// OAuth clients.
+pub mod clients;
+/// Typed, validated configuration.
+pub mod config;
+/// Random tokens, hashes, sealing under the key-encryption key, argon2id.
+pub mod crypto;
+/// Seeding for `serve --demo`.
+pub mod demo;
+/// The domain error type.
+pub mod error;
+/// Routers, handlers and middleware.
+pub mod http;
+/// The rotating signing-key ring.
+pub mod keys;
+/// Prometheus metrics.
+pub mod metrics;
+/// Second factors (TOTP).
+pub mod mfa;
+/// OAuth 2.0 protocol logic.
+pub mod oauth;
+/// OpenID Connect protocol logic.
+pub mod oidc;
+/// Redacting wrapper for secrets.
+pub mod secret;
+/// Handler state.
+pub mod state;
+/// PostgreSQL and Redis connections.
+pub mod storage;
+/// Logging.
+pub mod telemetry;
+/// People who sign in.
+pub mod users;
+
+pub use app::App;
+pub use config::Config;

@@ -1,0 +1,71 @@
+//! The provider metadata of OpenID Connect Discovery 1.0 §3 and RFC 8414 §2, built once at start
+//! from the issuer. It advertises only what this server implements; each endpoint is added here
+//! when its route is added to the router, from the same path constants.
+
+use serde::Serialize;
+
+/// Paths of the endpoints, shared by the router and the metadata so they cannot drift apart.
+pub mod paths {
+    pub const OPENID_CONFIGURATION: &str = "/.well-known/openid-configuration";
+    pub const OAUTH_METADATA: &str = "/.well-known/oauth-authorization-server";
+    pub const JWKS: &str = "/jwks.json";
+}
+
+/// The metadata document. `None` members are left out.
+#[derive(Debug, Clone, Serialize)]
+pub struct Metadata {
+    pub issuer: String,
+    pub jwks_uri: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorization_endpoint: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_endpoint: Option<String>,
+    /// Required by both specifications; `code` is the only response type Portcullis will serve.
+    pub response_types_supported: Vec<&'static str>,
+    pub response_modes_supported: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub grant_types_supported: Vec<&'static str>,
+    pub subject_types_supported: Vec<&'static str>,
+    pub id_token_signing_alg_values_supported: Vec<&'static str>,
+    pub scopes_supported: Vec<&'static str>,
+    pub claims_supported: Vec<&'static str>,
+    /// PKCE: only S256; `plain` is refused (RFC 9700 §2.1.1).
+    pub code_challenge_methods_supported: Vec<&'static str>,
+    /// RFC 9207: `iss` is returned in authorization responses.
+    pub authorization_response_iss_parameter_supported: bool,
+}
+
+impl Metadata {
+    pub fn new(issuer: &str) -> Self {
+        Metadata {
+            issuer: issuer.to_owned(),
+            jwks_uri: format!("{issuer}{}", paths::JWKS),
+            authorization_endpoint: None,
+            token_endpoint: None,
+            response_types_supported: vec!["code"],
+            response_modes_supported: vec!["query"],
+            grant_types_supported: vec![],
+            subject_types_supported: vec!["public"],
+            id_token_signing_alg_values_supported: vec!["RS256", "ES256"],
+            scopes_supported: vec!["openid", "profile", "email", "offline_access"],
+            claims_supported: vec![
+                "iss",
+                "sub",
+                "aud",
+                "exp",
+                "iat",
+                "auth_time",
+                "nonce",
+                "acr",
+                "amr",
+                "sid",
+                "name",
+                "preferred_username",
+                "email",
+                "email_verified",
+            ],
+            code_challenge_methods_supported: vec!["S256"],
+            authorization_response_iss_parameter_supported: true,
+        }
+    }
+}

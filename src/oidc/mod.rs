@@ -1,0 +1,3 @@
+//! OpenID Connect pieces that do not depend on HTTP: the discovery document.
+
+pub mod discovery;

@@ -1,0 +1,110 @@
+//! The `users` table.
+
+use serde::Serialize;
+use sqlx::PgPool;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::{DisplayName, Email, Username};
+use crate::audit::{self, Actor};
+use crate::error::StoreError;
+
+/// A user as listed (never with the password hash or TOTP secret).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct UserSummary {
+    pub id: Uuid,
+    pub username: String,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub is_admin: bool,
+    pub totp_enrolled: bool,
+    pub disabled: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+pub struct NewUser<'a> {
+    pub username: &'a Username,
+    pub email: Option<&'a Email>,
+    pub name: Option<&'a DisplayName>,
+    pub password_hash: &'a str,
+    pub is_admin: bool,
+    pub totp_secret_sealed: Option<&'a str>,
+}
+
+pub async fn create(pool: &PgPool, user: NewUser<'_>, actor: &Actor) -> Result<Uuid, StoreError> {
+    let id = Uuid::now_v7();
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "insert into users (id, username, email, name, password_hash, is_admin, totp_secret_sealed) \
+         values ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(id)
+    .bind(user.username.as_str())
+    .bind(user.email.map(Email::as_str))
+    .bind(user.name.map(DisplayName::as_str))
+    .bind(user.password_hash)
+    .bind(user.is_admin)
+    .bind(user.totp_secret_sealed)
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| {
+        StoreError::from_unique(e, &[
+            ("users_username_key", format!("a user named `{}` already exists", user.username)),
+            ("users_email_key", "another user already has this email address".to_owned()),
+        ])
+    })?;
+    let details =
+        serde_json::json!({ "admin": user.is_admin, "totp": user.totp_secret_sealed.is_some() });
+    audit::record_simple(
+        &mut tx,
+        actor,
+        "user.created",
+        user.username.as_str(),
+        details,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn list(pool: &PgPool) -> sqlx::Result<Vec<UserSummary>> {
+    sqlx::query_as(
+        "select id, username, email, name, is_admin, totp_secret_sealed is not null as totp_enrolled, \
+         disabled, created_at from users order by lower(username)",
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// Disables a user by username; `NotFound` if there is none.
+pub async fn disable(pool: &PgPool, username: &str, actor: &Actor) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await?;
+    let found: Option<Uuid> = sqlx::query_scalar(
+        "update users set disabled = true where lower(username) = lower($1) returning id",
+    )
+    .bind(username)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if found.is_none() {
+        return Err(StoreError::NotFound(format!("no user named `{username}`")));
+    }
+    audit::record_simple(
+        &mut tx,
+        actor,
+        "user.disabled",
+        username,
+        serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Whether a user with this username exists.
+pub async fn exists(pool: &PgPool, username: &str) -> sqlx::Result<bool> {
+    sqlx::query_scalar("select exists(select 1 from users where lower(username) = lower($1))")
+        .bind(username)
+        .fetch_one(pool)
+        .await
+}
