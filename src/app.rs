@@ -27,7 +27,21 @@ pub struct App {
 }
 
 impl App {
+    /// Builds the app and binds `PORTCULLIS_LISTEN`.
     pub async fn build(config: Config) -> anyhow::Result<App> {
+        let listener = std::net::TcpListener::bind(config.listen)
+            .with_context(|| format!("cannot listen on {} (PORTCULLIS_LISTEN)", config.listen))?;
+        Self::build_with_listener(config, listener).await
+    }
+
+    /// Builds the app on a listener bound by the caller (tests bind port 0 first, so the issuer
+    /// URL can name the real port).
+    pub async fn build_with_listener(
+        config: Config,
+        listener: std::net::TcpListener,
+    ) -> anyhow::Result<App> {
+        listener.set_nonblocking(true)?;
+        let listener = TcpListener::from_std(listener)?;
         let db = storage::connect_postgres(&config).await?;
         let redis = Redis::connect(&config).await?;
         let keys = KeyRing::start(db.clone(), &config)
@@ -36,9 +50,6 @@ impl App {
         let cost = config.argon2;
         let hasher = tokio::task::spawn_blocking(move || PasswordHasher::new(cost)).await??;
         let discovery = Bytes::from(serde_json::to_vec(&Metadata::new(&config.issuer))?);
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .with_context(|| format!("cannot listen on {} (PORTCULLIS_LISTEN)", config.listen))?;
         let address = listener.local_addr()?;
         let state = AppState {
             config: Arc::new(config),

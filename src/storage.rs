@@ -52,8 +52,8 @@ pub async fn connect_postgres(config: &Config) -> anyhow::Result<PgPool> {
     if !exists {
         match Postgres::create_database(url).await {
             Ok(()) => tracing::info!("created the database"),
-            // Another replica (or test) created it first: fine.
-            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P04") => {}
+            // Another replica (or test) created it at the same moment: fine.
+            Err(_) if Postgres::database_exists(url).await.unwrap_or(false) => {}
             Err(e) => {
                 return Err(e).with_context(|| format!("cannot create the database of {what}"));
             }

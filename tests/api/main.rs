@@ -1,1 +1,10 @@
-fn main() {}
+//! Black-box tests: the real app on a random port, a fresh PostgreSQL database per test, real
+//! Redis with a key prefix per app. One test binary; one file per area.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod cli;
+mod helpers;
+mod keys;
+mod ops;
+mod well_known;

@@ -1,0 +1,266 @@
+//! `TestApp`: a real Portcullis on 127.0.0.1 and a port of its own, on a database of its own
+//! (`pt_<unix time>_<random>`, created by the app itself), with a Redis key prefix of its own.
+//! Databases older than an hour are dropped when a test starts, so the cluster does not fill up.
+//! `TcpProxy` stands between the app and a store so a test can cut the store off.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use portcullis::state::AppState;
+use portcullis::{App, Config};
+use sqlx::PgPool;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub const POSTGRES: &str = "postgres://postgres@127.0.0.1:5432";
+pub const REDIS: &str = "redis://127.0.0.1:6379";
+
+/// A database of one test, shared by the apps the test starts on it.
+#[derive(Clone)]
+pub struct TestDb {
+    pub name: String,
+}
+
+impl TestDb {
+    pub async fn new() -> TestDb {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let name = format!(
+            "pt_{now}_{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..12]
+        );
+        drop_stale_databases(now).await;
+        TestDb { name }
+    }
+
+    pub fn url(&self) -> String {
+        format!("{POSTGRES}/{}", self.name)
+    }
+
+    /// A pool on the test database (after an app has created it).
+    pub async fn pool(&self) -> PgPool {
+        PgPool::connect(&self.url())
+            .await
+            .expect("connect to the test database")
+    }
+}
+
+async fn drop_stale_databases(now: i64) {
+    let Ok(admin) = PgPool::connect(&format!("{POSTGRES}/postgres")).await else {
+        return;
+    };
+    let names: Vec<String> =
+        sqlx::query_scalar("select datname from pg_database where datname like 'pt\\_%'")
+            .fetch_all(&admin)
+            .await
+            .unwrap_or_default();
+    for name in names {
+        let created = name
+            .split('_')
+            .nth(1)
+            .and_then(|t| t.parse::<i64>().ok())
+            .unwrap_or(now);
+        if now - created > 3600 {
+            let drop = format!("drop database if exists \"{name}\" with (force)");
+            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
+                .execute(&admin)
+                .await;
+        }
+    }
+}
+
+/// A random key-encryption key, base64.
+pub fn random_kek() -> String {
+    base64::engine::general_purpose::STANDARD.encode(rand_bytes())
+}
+
+fn rand_bytes() -> [u8; 32] {
+    let mut bytes = [0u8; 32];
+    for chunk in bytes.chunks_mut(16) {
+        chunk.copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+    }
+    bytes
+}
+
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`, also the issuer.
+    pub address: String,
+    pub db: TestDb,
+    pub state: AppState,
+    pub http: reqwest::Client,
+    stop: CancellationToken,
+    handle: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+/// Settings for a test app, as environment variables.
+pub struct Settings {
+    pub db: TestDb,
+    pub kek: String,
+    pub redis_url: String,
+    pub database_url: Option<String>,
+    pub extra: Vec<(String, String)>,
+}
+
+impl Settings {
+    pub async fn new() -> Settings {
+        Settings::on(TestDb::new().await)
+    }
+
+    pub fn on(db: TestDb) -> Settings {
+        Settings {
+            db,
+            kek: random_kek(),
+            redis_url: REDIS.into(),
+            database_url: None,
+            extra: vec![],
+        }
+    }
+
+    pub fn set(mut self, name: &str, value: &str) -> Settings {
+        self.extra.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// The environment for this app (or for the CLI against its database).
+    pub fn env(&self, port: u16) -> Vec<(String, String)> {
+        let mut env = vec![
+            (
+                "PORTCULLIS_ISSUER".to_owned(),
+                format!("http://127.0.0.1:{port}"),
+            ),
+            ("PORTCULLIS_LISTEN".to_owned(), format!("127.0.0.1:{port}")),
+            (
+                "PORTCULLIS_DATABASE_URL".to_owned(),
+                self.database_url.clone().unwrap_or_else(|| self.db.url()),
+            ),
+            (
+                "PORTCULLIS_DATABASE_MAX_CONNECTIONS".to_owned(),
+                "4".to_owned(),
+            ),
+            ("PORTCULLIS_REDIS_URL".to_owned(), self.redis_url.clone()),
+            (
+                "PORTCULLIS_REDIS_PREFIX".to_owned(),
+                format!("pt:{}:", uuid::Uuid::new_v4().simple()),
+            ),
+            ("PORTCULLIS_KEY_ENCRYPTION_KEY".to_owned(), self.kek.clone()),
+            ("PORTCULLIS_STARTUP_TIMEOUT".to_owned(), "5s".to_owned()),
+        ];
+        env.extend(self.extra.iter().cloned());
+        env
+    }
+
+    pub async fn spawn(self) -> TestApp {
+        self.try_spawn().await.expect("the app starts")
+    }
+
+    pub async fn try_spawn(self) -> anyhow::Result<TestApp> {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let port = listener.local_addr()?.port();
+        let config = Config::from_sources(None, self.env(port), false)?;
+        let app = App::build_with_listener(config, listener).await?;
+        let state = app.state().clone();
+        let stop = app.stop_token();
+        let handle = tokio::spawn(app.run_until_stopped());
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .timeout(Duration::from_secs(10))
+            .build()?;
+        Ok(TestApp {
+            address: format!("http://127.0.0.1:{port}"),
+            db: self.db,
+            state,
+            http,
+            stop,
+            handle: Some(handle),
+        })
+    }
+}
+
+impl TestApp {
+    /// An app on a fresh database with default test settings.
+    pub async fn spawn() -> TestApp {
+        Settings::new().await.spawn().await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(self.url(path)).send().await.expect("request")
+    }
+
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.json().await.expect("json")
+    }
+
+    /// Stops the server and waits until it has finished the requests in flight.
+    pub async fn stop(mut self) {
+        self.stop.cancel();
+        if let Some(handle) = self.handle.take() {
+            handle.await.expect("join").expect("clean stop");
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+/// A TCP proxy on a random loopback port to `target`; `cut()` closes every connection and refuses
+/// new ones, `restore()` lets them through again.
+pub struct TcpProxy {
+    pub port: u16,
+    open: Arc<std::sync::atomic::AtomicBool>,
+    generation: Arc<tokio::sync::watch::Sender<u64>>,
+}
+
+impl TcpProxy {
+    pub async fn start(target: &str) -> TcpProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
+        let port = listener.local_addr().expect("addr").port();
+        let open = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let (generation, _) = tokio::sync::watch::channel(0u64);
+        let generation = Arc::new(generation);
+        let target = target.to_owned();
+        let (open2, generation2) = (open.clone(), generation.clone());
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !open2.load(std::sync::atomic::Ordering::SeqCst) {
+                    continue; // dropped: connection closed at once
+                }
+                let target = target.clone();
+                let mut cut = generation2.subscribe();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = TcpStream::connect(&target).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = cut.changed() => {}
+                    }
+                });
+            }
+        });
+        TcpProxy {
+            port,
+            open,
+            generation,
+        }
+    }
+
+    pub fn cut(&self) {
+        self.open.store(false, std::sync::atomic::Ordering::SeqCst);
+        self.generation.send_modify(|g| *g += 1);
+    }
+
+    pub fn restore(&self) {
+        self.open.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
