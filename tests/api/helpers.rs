@@ -117,6 +117,14 @@ impl Settings {
         }
     }
 
+    /// Another replica's settings: the same database and key-encryption key.
+    pub fn replica(db: &TestDb, kek: &str) -> Settings {
+        Settings {
+            kek: kek.to_owned(),
+            ..Settings::on(db.clone())
+        }
+    }
+
     pub fn set(mut self, name: &str, value: &str) -> Settings {
         self.extra.push((name.to_owned(), value.to_owned()));
         self
@@ -210,6 +218,25 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.stop.cancel();
+    }
+}
+
+/// Polls `attempt` every 50 ms until it returns `Some`, failing the test after `within`.
+pub async fn eventually<T, F: Future<Output = Option<T>>>(
+    within: Duration,
+    what: &str,
+    mut attempt: impl FnMut() -> F,
+) -> T {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        if let Some(value) = attempt().await {
+            return value;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not within {within:?}: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 

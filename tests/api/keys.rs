@@ -17,7 +17,7 @@ use serde_json::Value;
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
-use crate::helpers::{Settings, TestApp, TestDb, random_kek};
+use crate::helpers::{Settings, TestApp, TestDb, eventually, random_kek};
 
 /// Short periods so that a test sees several rotations: a key signs for 2 s, is published 1 s
 /// before, tokens live 3 s.
@@ -112,11 +112,7 @@ impl CachingVerifier {
 async fn two_replicas_rotating_concurrently_keep_every_token_verifiable() {
     let db = TestDb::new().await;
     let kek = random_kek();
-    let settings = || {
-        let mut s = fast(Settings::on(db.clone()));
-        s.kek = kek.clone();
-        s
-    };
+    let settings = || fast(Settings::replica(&db, &kek));
     // Both start (and run their first tick) at the same moment on an empty database.
     let (a, b) = tokio::join!(settings().spawn(), settings().spawn());
     let pool = db.pool().await;
@@ -251,11 +247,7 @@ fn slow_rotation_fast_reload(settings: Settings) -> Settings {
 async fn a_revoked_key_leaves_every_replica_jwks_and_the_next_key_signs() {
     let db = TestDb::new().await;
     let kek = random_kek();
-    let settings = || {
-        let mut s = slow_rotation_fast_reload(Settings::on(db.clone()));
-        s.kek = kek.clone();
-        s
-    };
+    let settings = || slow_rotation_fast_reload(Settings::replica(&db, &kek));
     let a = settings().spawn().await;
     let b = settings().spawn().await;
     let before = a.get("/jwks.json").await;
@@ -277,21 +269,17 @@ async fn a_revoked_key_leaves_every_replica_jwks_and_the_next_key_signs() {
         .await
         .unwrap();
 
-    let deadline = Instant::now() + Duration::from_secs(2);
-    loop {
-        let gone = [&a, &b].iter().all(|app| {
-            let jwks = app.state.keys.jwks();
-            !String::from_utf8_lossy(&jwks.body).contains(&old.kid)
-        });
-        if gone {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the revoked key is still published after 2 s"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually(
+        Duration::from_secs(2),
+        "the revoked key leaves every JWKS",
+        || async {
+            let published = |app: &TestApp| {
+                String::from_utf8_lossy(&app.state.keys.jwks().body).contains(&old.kid)
+            };
+            (!published(&a) && !published(&b)).then_some(())
+        },
+    )
+    .await;
     for app in [&a, &b] {
         let response = app.get("/jwks.json").await;
         assert_ne!(response.headers()["etag"].to_str().unwrap(), etag_before);
@@ -354,46 +342,38 @@ async fn rotate_now_publishes_the_new_key_before_it_signs_and_keeps_the_old_one_
     app.state.keys.reload().await.unwrap();
     let published_right_after: Value = app.get_json("/jwks.json").await;
 
-    let deadline = Instant::now() + Duration::from_secs(4);
-    let new = loop {
-        let signed = app
-            .state
+    let sign = || {
+        app.state
             .keys
             .sign(
                 Alg::ES256,
                 "at+jwt",
                 &token_payload(Duration::from_secs(60)),
             )
-            .unwrap();
-        if signed.kid != old.kid {
-            break signed;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "rotate-now did not rotate within 4 s"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
+            .unwrap()
     };
+    let new = eventually(Duration::from_secs(4), "rotate-now rotates", || async {
+        let signed = sign();
+        (signed.kid != old.kid).then_some(signed)
+    })
+    .await;
     verify(&published_right_after, &new.token).expect("the new key was published before it signed");
     // The tick creates the following next key within its interval (100 ms here).
-    let deadline = Instant::now() + Duration::from_secs(2);
-    let jwks = loop {
-        let jwks = app.get_json("/jwks.json").await;
-        let es256 = jwks["keys"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|k| k["alg"] == "ES256")
-            .count();
-        if es256 == 3 {
-            break jwks;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "expected retiring, active and a new next key: {jwks}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let jwks = eventually(
+        Duration::from_secs(2),
+        "retiring, active and a new next key",
+        || async {
+            let jwks = app.get_json("/jwks.json").await;
+            let es256 = jwks["keys"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|k| k["alg"] == "ES256")
+                .count();
+            (es256 == 3).then_some(jwks)
+        },
+    )
+    .await;
     verify(&jwks, &old.token).expect("the retired key stays published while its tokens live");
     verify(&jwks, &new.token).unwrap();
 }
