@@ -3,6 +3,7 @@
 //! bad configuration or usage, 1 for any other failure (with a message naming the problem).
 
 mod client;
+mod healthcheck;
 mod keys;
 mod serve;
 mod user;
@@ -42,6 +43,8 @@ enum Command {
     },
     /// Create the database if needed and apply migrations.
     Migrate,
+    /// Exit 0 if the local server's /readyz answers 200 (for container health checks).
+    Healthcheck,
     /// Manage users.
     #[command(subcommand)]
     User(user::UserCommand),
@@ -136,6 +139,7 @@ async fn run(args: Args, out: Output) -> Result<(), CliError> {
             });
             Ok(())
         }
+        Command::Healthcheck => healthcheck::run(&config, out).await,
         Command::User(command) => user::run(command, config, out).await,
         Command::Client(command) => client::run(command, config, out).await,
         Command::Keys(command) => keys::run(command, config, out).await,

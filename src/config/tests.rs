@@ -187,3 +187,21 @@ fn unknown_environment_variables_are_warnings_not_errors() {
     assert_eq!(c.warnings.len(), 1);
     assert!(c.warnings[0].contains("PORTCULLIS_PORT"));
 }
+
+#[test]
+fn the_readme_documents_every_setting_with_its_default() {
+    let readme = include_str!("../../README.md");
+    for setting in SETTINGS {
+        let name = env_name(setting.key);
+        let row = readme
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{name}`")))
+            .unwrap_or_else(|| panic!("{name} missing"));
+        if !setting.default.is_empty() {
+            assert!(
+                row.contains(&format!("`{}`", setting.default)),
+                "{name}: {row}"
+            );
+        }
+    }
+}
