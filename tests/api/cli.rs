@@ -808,7 +808,7 @@ async fn serve_logs_json_lines_without_secrets_and_healthcheck_probes_it() {
     }
     .with("PORTCULLIS_DATABASE_URL", &url)
     .with("PORTCULLIS_LOG_FORMAT", "json");
-    let mut child = cli
+    let child = cli
         .command(&["serve"])
         .env("RUST_LOG", "debug")
         .stderr(Stdio::piped())
