@@ -15,6 +15,8 @@ pub mod cli;
 pub mod clients;
 /// Typed, validated configuration.
 pub mod config;
+/// Remembered consents.
+pub mod consent;
 /// Random tokens, hashes, sealing under the key-encryption key, argon2id.
 pub mod crypto;
 /// Seeding for `serve --demo`.
@@ -35,12 +37,18 @@ pub mod oauth;
 pub mod oidc;
 /// Redacting wrapper for secrets.
 pub mod secret;
+/// Browser sessions in Redis.
+pub mod sessions;
 /// Handler state.
 pub mod state;
 /// PostgreSQL and Redis connections.
 pub mod storage;
 /// Logging.
 pub mod telemetry;
+/// Throttling of password and second-factor guesses.
+pub mod throttle;
+/// Access tokens, ID tokens, codes, refresh tokens.
+pub mod tokens;
 /// People who sign in.
 pub mod users;
 

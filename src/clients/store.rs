@@ -17,23 +17,6 @@ pub struct Created {
     pub client_secret: Option<Secret<String>>,
 }
 
-/// A client as listed (never with its secret hash).
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-pub struct ClientSummary {
-    pub client_id: String,
-    pub name: String,
-    pub client_type: String,
-    pub redirect_uris: Vec<String>,
-    pub post_logout_redirect_uris: Vec<String>,
-    pub grant_types: Vec<String>,
-    pub scopes: Vec<String>,
-    pub require_consent: bool,
-    pub id_token_alg: String,
-    pub enabled: bool,
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
-}
-
 fn strings(uris: &[RedirectUri]) -> Vec<String> {
     uris.iter().map(|u| u.as_str().to_owned()).collect()
 }
@@ -84,28 +67,28 @@ pub async fn create(
     })
 }
 
-/// The columns of [`ClientSummary`], for `concat!` (sqlx wants static SQL strings).
-macro_rules! summary {
+/// The columns of [`Client`], for `concat!` (sqlx wants static SQL strings).
+macro_rules! columns {
     () => {
-        "client_id, name, client_type, redirect_uris, post_logout_redirect_uris, grant_types, scopes, \
-         require_consent, id_token_alg, enabled, created_at"
+        "client_id, name, client_type, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, \
+         scopes, require_consent, id_token_alg, access_token_ttl_secs, refresh_token_ttl_secs, enabled, created_at"
     };
 }
 
-pub async fn list(pool: &PgPool) -> sqlx::Result<Vec<ClientSummary>> {
+pub async fn list(pool: &PgPool) -> sqlx::Result<Vec<Client>> {
     sqlx::query_as(concat!(
         "select ",
-        summary!(),
+        columns!(),
         " from clients order by lower(name)"
     ))
     .fetch_all(pool)
     .await
 }
 
-pub async fn find_by_name(pool: &PgPool, name: &str) -> sqlx::Result<Option<ClientSummary>> {
+pub async fn find_by_name(pool: &PgPool, name: &str) -> sqlx::Result<Option<Client>> {
     sqlx::query_as(concat!(
         "select ",
-        summary!(),
+        columns!(),
         " from clients where lower(name) = lower($1)"
     ))
     .bind(name)
@@ -136,4 +119,47 @@ pub async fn disable(pool: &PgPool, client_id: &str, actor: &Actor) -> Result<()
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// A registered client. Serialized (for listings) without its secret hash.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Client {
+    pub client_id: String,
+    pub name: String,
+    pub client_type: String,
+    #[serde(skip_serializing)]
+    pub secret_hash: Option<Vec<u8>>,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub grant_types: Vec<String>,
+    pub scopes: Vec<String>,
+    pub require_consent: bool,
+    pub id_token_alg: String,
+    pub access_token_ttl_secs: Option<i32>,
+    pub refresh_token_ttl_secs: Option<i32>,
+    pub enabled: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+impl Client {
+    pub fn is_public(&self) -> bool {
+        self.client_type == ClientType::Public.as_str()
+    }
+
+    pub fn allows_grant(&self, grant: super::GrantType) -> bool {
+        self.grant_types.iter().any(|g| g == grant.as_str())
+    }
+}
+
+/// An enabled client by id (a disabled client is treated as unknown).
+pub async fn find(pool: &PgPool, client_id: &str) -> sqlx::Result<Option<Client>> {
+    sqlx::query_as(concat!(
+        "select ",
+        columns!(),
+        " from clients where client_id = $1 and enabled"
+    ))
+    .bind(client_id)
+    .fetch_optional(pool)
+    .await
 }

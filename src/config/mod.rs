@@ -87,6 +87,21 @@ pub const SETTINGS: &[Setting] = &[
         "Authorization code lifetime (at most 10m)",
     ),
     s(
+        "refresh_token_grace",
+        "0s",
+        "How long a just-rotated refresh token may be used again",
+    ),
+    s(
+        "session_idle_timeout",
+        "30m",
+        "A browser session ends after this long without requests",
+    ),
+    s(
+        "session_lifetime",
+        "12h",
+        "A browser session ends this long after sign-in, active or not",
+    ),
+    s(
         "argon2_memory_kib",
         "19456",
         "argon2id memory cost in KiB (at least 19456)",
@@ -138,6 +153,9 @@ pub struct Config {
     pub id_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub authorization_code_ttl: Duration,
+    pub refresh_token_grace: Duration,
+    pub session_idle_timeout: Duration,
+    pub session_lifetime: Duration,
     pub argon2: Argon2Params,
     pub startup_timeout: Duration,
     pub log_format: LogFormat,
@@ -193,6 +211,9 @@ impl Config {
             refresh_token_ttl: get_duration("refresh_token_ttl", SEC, 365 * DAY)?,
             // RFC 6749 §4.1.2: "A maximum authorization code lifetime of 10 minutes is RECOMMENDED."
             authorization_code_ttl: get_duration("authorization_code_ttl", SEC, 600 * SEC)?,
+            refresh_token_grace: get_duration("refresh_token_grace", Duration::ZERO, 60 * SEC)?,
+            session_idle_timeout: get_duration("session_idle_timeout", 60 * SEC, DAY)?,
+            session_lifetime: get_duration("session_lifetime", 60 * SEC, 30 * DAY)?,
             argon2: Argon2Params {
                 // The OWASP minimum for argon2id: m=19 MiB, t=2, p=1.
                 memory_kib: get_u32("argon2_memory_kib", 19_456, 4 * 1024 * 1024)?,

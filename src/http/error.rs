@@ -22,51 +22,103 @@ pub struct ErrorPage {
 pub enum PageError {
     NotFound,
     BadRequest(String),
+    /// A form without this session's CSRF token.
+    Forbidden(String),
+    /// Throttled: try again after this many seconds.
+    TooManyAttempts(u64),
     Unavailable(String),
     Internal(anyhow::Error),
 }
 
-impl<E: Into<anyhow::Error>> From<E> for PageError {
-    fn from(e: E) -> Self {
+impl From<crate::sessions::SessionError> for PageError {
+    fn from(e: crate::sessions::SessionError) -> Self {
+        tracing::warn!(error = %e, "session store unavailable");
+        PageError::Unavailable(
+            "Sign-in is temporarily unavailable. Please try again in a minute.".into(),
+        )
+    }
+}
+
+impl From<anyhow::Error> for PageError {
+    fn from(e: anyhow::Error) -> Self {
+        PageError::Internal(e)
+    }
+}
+
+impl From<sqlx::Error> for PageError {
+    fn from(e: sqlx::Error) -> Self {
+        PageError::Internal(e.into())
+    }
+}
+
+impl From<redis::RedisError> for PageError {
+    fn from(e: redis::RedisError) -> Self {
+        tracing::warn!(error = %e, "Redis unavailable");
+        PageError::Unavailable(
+            "Sign-in is temporarily unavailable. Please try again in a minute.".into(),
+        )
+    }
+}
+
+impl From<askama::Error> for PageError {
+    fn from(e: askama::Error) -> Self {
         PageError::Internal(e.into())
     }
 }
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
-        let (status, title, message) = match self {
+        let page = |title: &str, message: String| ErrorPage {
+            title: title.to_owned(),
+            message,
+        };
+        match self {
             PageError::NotFound => (
                 StatusCode::NOT_FOUND,
-                "Page not found",
-                "There is nothing at this address.".to_owned(),
-            ),
+                page("Page not found", "There is nothing at this address.".into()),
+            )
+                .into_response(),
             PageError::BadRequest(message) => (
                 StatusCode::BAD_REQUEST,
-                "Something is wrong with this request",
-                message,
-            ),
-            PageError::Unavailable(message) => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Temporarily unavailable",
-                message,
-            ),
+                page("Something is wrong with this request", message),
+            )
+                .into_response(),
+            PageError::Forbidden(message) => (
+                StatusCode::FORBIDDEN,
+                page("This form has expired", message),
+            )
+                .into_response(),
+            PageError::TooManyAttempts(seconds) => {
+                let message = format!(
+                    "Too many attempts. Please wait {seconds} seconds before trying again."
+                );
+                let retry = [(header::RETRY_AFTER, seconds.to_string())];
+                (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    retry,
+                    page("Please wait", message),
+                )
+                    .into_response()
+            }
+            PageError::Unavailable(message) => {
+                let retry = [(header::RETRY_AFTER, "30")];
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    retry,
+                    page("Temporarily unavailable", message),
+                )
+                    .into_response()
+            }
             PageError::Internal(error) => {
                 tracing::error!(error = format!("{error:#}"), "request failed");
+                let message = "The server could not complete this request.".to_owned();
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "Something went wrong",
-                    "The server could not complete this request.".to_owned(),
+                    page("Something went wrong", message),
                 )
+                    .into_response()
             }
-        };
-        (
-            status,
-            ErrorPage {
-                title: title.to_owned(),
-                message,
-            },
-        )
-            .into_response()
+        }
     }
 }
 
@@ -87,10 +139,12 @@ impl IntoResponse for OAuthError {
         let headers = response.headers_mut();
         // RFC 6749 §5.1: token responses, including errors, must not be cached.
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        if status == StatusCode::UNAUTHORIZED {
+        if status == StatusCode::UNAUTHORIZED || self.code == ErrorCode::InsufficientScope {
             // RFC 6749 §5.2 (invalid_client) and RFC 6750 §3 (invalid_token).
             let challenge = match self.code {
-                ErrorCode::InvalidToken => format!("Bearer error=\"{}\"", self.code.as_str()),
+                ErrorCode::InvalidToken | ErrorCode::InsufficientScope => {
+                    format!("Bearer error=\"{}\"", self.code.as_str())
+                }
                 _ => "Basic realm=\"portcullis\"".to_owned(),
             };
             if let Ok(value) = HeaderValue::from_str(&challenge) {

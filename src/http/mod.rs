@@ -3,7 +3,11 @@
 //! tracing span that records the method, the path (never the query, which can carry codes) and
 //! the request id, metrics by route, a timeout, and strict security headers.
 
+mod account;
 pub mod error;
+pub mod login;
+pub mod oauth;
+mod oidc;
 mod ops;
 mod well_known;
 
@@ -14,7 +18,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
@@ -38,8 +42,39 @@ pub fn router(state: AppState) -> Router {
         .route(paths::JWKS, get(well_known::jwks))
         .layer(middleware::from_fn(allow_any_origin));
 
+    // Pages a person sees: they get the session (and only they, so API calls touch no session).
+    let store = crate::sessions::store::RedisSessionStore::new(state.redis.clone());
+    let browser = Router::new()
+        .route(paths::AUTHORIZE, get(oauth::authorize::start))
+        .route("/authorize/resume", get(oauth::authorize::resume))
+        .route(
+            "/login",
+            get(login::password::show).post(login::password::submit),
+        )
+        .route("/login/mfa", get(login::mfa::show).post(login::mfa::submit))
+        .route(
+            "/consent",
+            get(login::consent::show).post(login::consent::submit),
+        )
+        .route("/account", get(account::show))
+        .route(
+            paths::END_SESSION,
+            get(oidc::logout::start).post(oidc::logout::confirm),
+        )
+        .route("/logout/done", get(oidc::logout::done))
+        .layer(crate::sessions::layer(&state.config, store));
+
+    let api = Router::new()
+        .route(paths::TOKEN, post(oauth::token::token))
+        .route(
+            paths::USERINFO,
+            get(oidc::userinfo::userinfo).post(oidc::userinfo::userinfo),
+        );
+
     Router::new()
         .merge(public)
+        .merge(browser)
+        .merge(api)
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

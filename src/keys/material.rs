@@ -10,7 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use josekit::jwk::alg::ec::{EcCurve, EcKeyPair};
 use josekit::jwk::alg::rsa::RsaKeyPair;
 use josekit::jwk::{Jwk, KeyPair as _};
-use josekit::jws::{ES256, JwsSigner, RS256};
+use josekit::jws::{ES256, JwsSigner, JwsVerifier, RS256};
 use serde_json::{Map, Value};
 
 use crate::crypto::random_bytes;
@@ -101,6 +101,15 @@ pub fn signer(alg: Alg, private_jwk: &[u8]) -> anyhow::Result<Arc<dyn JwsSigner>
     Ok(match alg {
         Alg::RS256 => Arc::new(RS256.signer_from_jwk(&jwk)?),
         Alg::ES256 => Arc::new(ES256.signer_from_jwk(&jwk)?),
+    })
+}
+
+/// A verifier for `alg` from a public JWK (as stored in `signing_keys.public_jwk`).
+pub fn verifier(alg: Alg, public_jwk: &Value) -> anyhow::Result<Arc<dyn JwsVerifier>> {
+    let jwk = Jwk::from_map(public_jwk.as_object().cloned().unwrap_or_default())?;
+    Ok(match alg {
+        Alg::RS256 => Arc::new(RS256.verifier_from_jwk(&jwk)?),
+        Alg::ES256 => Arc::new(ES256.verifier_from_jwk(&jwk)?),
     })
 }
 

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use base64::Engine as _;
-use josekit::jws::{JwsHeader, JwsSigner};
+use josekit::jws::{JwsHeader, JwsSigner, JwsVerifier};
 use josekit::jwt::{self, JwtPayload};
 use sqlx::PgPool;
 use time::OffsetDateTime;
@@ -37,6 +37,7 @@ struct LoadedKey {
     sealed: String,
     /// Present when the key is sealed under our key-encryption key and may still sign.
     signer: Option<Arc<dyn JwsSigner>>,
+    verifier: Option<Arc<dyn JwsVerifier>>,
 }
 
 /// The JWKS as served: bytes built once per key change, and their entity tag.
@@ -67,6 +68,17 @@ pub enum SignError {
     NoActiveKey(Alg),
     #[error("signing failed: {0}")]
     Jose(#[from] josekit::JoseError),
+}
+
+/// Why a JWT did not verify against our own published keys.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error("the token is malformed")]
+    Malformed,
+    #[error("the token was not signed by a published key")]
+    UnknownKey,
+    #[error("the signature does not verify")]
+    BadSignature,
 }
 
 pub struct KeyRing {
@@ -140,10 +152,17 @@ impl KeyRing {
                 .keys
                 .iter()
                 .find(|k| k.times.kid == row.kid && k.sealed == row.private_jwk_sealed);
-            let signer = match reused {
-                Some(key) => key.signer.clone(),
-                None if times.usable && now < times.times.retire_at => self.unseal(alg, &row),
-                None => None,
+            let (signer, verifier) = match reused {
+                Some(key) => (key.signer.clone(), key.verifier.clone()),
+                None => {
+                    let may_sign = times.usable && now < times.times.retire_at;
+                    let signer = if may_sign {
+                        self.unseal(alg, &row)
+                    } else {
+                        None
+                    };
+                    (signer, material::verifier(alg, &row.public_jwk).ok())
+                }
             };
             public.push(row.public_jwk.clone());
             keys.push(LoadedKey {
@@ -151,6 +170,7 @@ impl KeyRing {
                 times,
                 sealed: row.private_jwk_sealed,
                 signer,
+                verifier,
             });
         }
         let jwks = build_jwks(&public);
@@ -203,6 +223,25 @@ impl KeyRing {
             token,
             kid: key.times.kid.clone(),
         })
+    }
+
+    /// Verifies a JWT signed by one of our published (not revoked, not expired) keys and returns
+    /// its header and claims. Expiry and other claims are the caller's to check.
+    pub fn verify(&self, token: &str) -> Result<(JwtPayload, JwsHeader), VerifyError> {
+        let header = jwt::decode_header(token).map_err(|_| VerifyError::Malformed)?;
+        let kid = header
+            .claim("kid")
+            .and_then(|v| v.as_str())
+            .ok_or(VerifyError::Malformed)?;
+        let snapshot = self.snapshot();
+        let key = snapshot
+            .keys
+            .iter()
+            .find(|k| k.times.kid == kid)
+            .ok_or(VerifyError::UnknownKey)?;
+        let verifier = key.verifier.as_ref().ok_or(VerifyError::UnknownKey)?;
+        // josekit checks that the header's `alg` is the verifier's: no algorithm confusion.
+        jwt::decode_with_verifier(token, verifier.as_ref()).map_err(|_| VerifyError::BadSignature)
     }
 
     /// Runs the rotation tick and reloads, every [`KeyRing::reload_interval`], until cancelled.

@@ -23,6 +23,8 @@ pub enum ErrorCode {
     AuthorizationPending,
     SlowDown,
     ExpiredToken,
+    LoginRequired,
+    ConsentRequired,
 }
 
 impl ErrorCode {
@@ -45,6 +47,8 @@ impl ErrorCode {
             AuthorizationPending => "authorization_pending",
             SlowDown => "slow_down",
             ExpiredToken => "expired_token",
+            LoginRequired => "login_required",
+            ConsentRequired => "consent_required",
         }
     }
 

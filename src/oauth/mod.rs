@@ -1,4 +1,10 @@
-//! OAuth 2.0 protocol logic that does not depend on HTTP. For now the error codes every OAuth
-//! endpoint answers with; grants join as they are built.
+//! OAuth 2.0 protocol logic without HTTP: the authorization request, PKCE, redirect URIs, scopes,
+//! and the error codes every OAuth endpoint answers with.
 
+pub mod authorize;
+pub mod client_auth;
 pub mod error;
+pub mod grants;
+pub mod pkce;
+pub mod redirect;
+pub mod scope;

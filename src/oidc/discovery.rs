@@ -9,6 +9,10 @@ pub mod paths {
     pub const OPENID_CONFIGURATION: &str = "/.well-known/openid-configuration";
     pub const OAUTH_METADATA: &str = "/.well-known/oauth-authorization-server";
     pub const JWKS: &str = "/jwks.json";
+    pub const AUTHORIZE: &str = "/authorize";
+    pub const TOKEN: &str = "/token";
+    pub const USERINFO: &str = "/userinfo";
+    pub const END_SESSION: &str = "/logout";
 }
 
 /// The metadata document. `None` members are left out.
@@ -16,18 +20,19 @@ pub mod paths {
 pub struct Metadata {
     pub issuer: String,
     pub jwks_uri: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub authorization_endpoint: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub token_endpoint: Option<String>,
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    pub userinfo_endpoint: String,
+    pub end_session_endpoint: String,
+    pub token_endpoint_auth_methods_supported: Vec<&'static str>,
     /// Required by both specifications; `code` is the only response type Portcullis will serve.
     pub response_types_supported: Vec<&'static str>,
     pub response_modes_supported: Vec<&'static str>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub grant_types_supported: Vec<&'static str>,
     pub subject_types_supported: Vec<&'static str>,
     pub id_token_signing_alg_values_supported: Vec<&'static str>,
     pub scopes_supported: Vec<&'static str>,
+    pub prompt_values_supported: Vec<&'static str>,
     pub claims_supported: Vec<&'static str>,
     /// PKCE: only S256; `plain` is refused (RFC 9700 §2.1.1).
     pub code_challenge_methods_supported: Vec<&'static str>,
@@ -40,14 +45,22 @@ impl Metadata {
         Metadata {
             issuer: issuer.to_owned(),
             jwks_uri: format!("{issuer}{}", paths::JWKS),
-            authorization_endpoint: None,
-            token_endpoint: None,
+            authorization_endpoint: format!("{issuer}{}", paths::AUTHORIZE),
+            token_endpoint: format!("{issuer}{}", paths::TOKEN),
+            userinfo_endpoint: format!("{issuer}{}", paths::USERINFO),
+            end_session_endpoint: format!("{issuer}{}", paths::END_SESSION),
+            token_endpoint_auth_methods_supported: vec![
+                "client_secret_basic",
+                "client_secret_post",
+                "none",
+            ],
             response_types_supported: vec!["code"],
             response_modes_supported: vec!["query"],
-            grant_types_supported: vec![],
+            grant_types_supported: vec!["authorization_code", "refresh_token"],
             subject_types_supported: vec!["public"],
             id_token_signing_alg_values_supported: vec!["RS256", "ES256"],
             scopes_supported: vec!["openid", "profile", "email", "offline_access"],
+            prompt_values_supported: vec!["none", "login", "consent"],
             claims_supported: vec![
                 "iss",
                 "sub",

@@ -108,3 +108,66 @@ pub async fn exists(pool: &PgPool, username: &str) -> sqlx::Result<bool> {
         .fetch_one(pool)
         .await
 }
+
+/// What sign-in needs to know of a user.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Credentials {
+    pub id: Uuid,
+    pub username: String,
+    pub password_hash: String,
+    pub totp_secret_sealed: Option<String>,
+    pub disabled: bool,
+}
+
+/// Finds a user by username or email, without regard to case.
+pub async fn credentials(pool: &PgPool, login: &str) -> sqlx::Result<Option<Credentials>> {
+    sqlx::query_as(
+        "select id, username, password_hash, totp_secret_sealed, disabled from users \
+         where lower(username) = lower($1) or lower(email) = lower($1) \
+         order by (lower(username) = lower($1)) desc limit 1",
+    )
+    .bind(login)
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn credentials_by_id(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<Credentials>> {
+    sqlx::query_as(
+        "select id, username, password_hash, totp_secret_sealed, disabled from users where id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Records `step` as the last accepted TOTP time step, only if it is newer than the last one:
+/// false means the code was already used (RFC 6238 §5.2: accept a code once).
+pub async fn accept_totp_step(pool: &PgPool, id: Uuid, step: u64) -> sqlx::Result<bool> {
+    let step = i64::try_from(step).unwrap_or(i64::MAX);
+    let updated = sqlx::query(
+        "update users set totp_last_step = $2 where id = $1 and (totp_last_step is null or totp_last_step < $2)",
+    )
+    .bind(id)
+    .bind(step)
+    .execute(pool)
+    .await?
+    .rows_affected();
+    Ok(updated == 1)
+}
+
+/// The claims a user can release (OIDC Core §5.1), for ID tokens and userinfo.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Profile {
+    pub id: Uuid,
+    pub username: String,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub disabled: bool,
+}
+
+pub async fn profile(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<Profile>> {
+    sqlx::query_as("select id, username, email, name, disabled from users where id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+}

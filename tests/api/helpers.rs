@@ -291,3 +291,122 @@ impl TcpProxy {
         self.open.store(true, std::sync::atomic::Ordering::SeqCst);
     }
 }
+
+/// A user made for a test.
+pub struct TestUser {
+    pub id: uuid::Uuid,
+    pub username: String,
+    pub password: String,
+    /// Base32 TOTP secret, when enrolled.
+    pub totp: Option<String>,
+}
+
+impl TestUser {
+    /// The current TOTP code.
+    pub fn code(&self) -> String {
+        let secret =
+            totp_rs::Secret::try_from_base32(self.totp.as_deref().expect("TOTP enrolled")).unwrap();
+        totp_rs::Builder::new()
+            .with_secret(secret)
+            .build()
+            .unwrap()
+            .generate_current()
+            .to_string()
+    }
+}
+
+/// A client made for a test.
+pub struct TestClient {
+    pub id: String,
+    pub secret: Option<String>,
+    pub redirect_uri: String,
+}
+
+impl TestApp {
+    pub async fn user(&self, username: &str, totp: bool) -> TestUser {
+        let password = format!("{username}-password-123");
+        let enrollment =
+            totp.then(|| portcullis::mfa::totp::enroll(username, self.state.keys.kek()).unwrap());
+        let hash = self
+            .state
+            .hasher
+            .hash(portcullis::secret::Secret::new(password.clone()))
+            .await
+            .unwrap();
+        let name = portcullis::users::Username::parse(username).unwrap();
+        let email = portcullis::users::Email::parse(&format!("{username}@example.com")).unwrap();
+        let new = portcullis::users::store::NewUser {
+            username: &name,
+            email: Some(&email),
+            name: Some(
+                &portcullis::users::DisplayName::parse(&format!("{username} Example")).unwrap(),
+            ),
+            password_hash: &hash,
+            is_admin: false,
+            totp_secret_sealed: enrollment.as_ref().map(|e| e.sealed.as_str()),
+        };
+        let id =
+            portcullis::users::store::create(&self.state.db, new, &portcullis::audit::Actor::Cli)
+                .await
+                .unwrap();
+        TestUser {
+            id,
+            username: username.into(),
+            password,
+            totp: enrollment.map(|e| e.secret_base32.expose().clone()),
+        }
+    }
+
+    /// A client; `public` clients get no secret. Redirects to https://rp.example.com/cb.
+    pub async fn client(&self, name: &str, public: bool, skip_consent: bool) -> TestClient {
+        let redirect_uri = "https://rp.example.com/cb".to_owned();
+        let spec = portcullis::clients::ClientSpec {
+            name: name.into(),
+            public,
+            redirect_uris: vec![redirect_uri.clone(), "http://127.0.0.1/native".into()],
+            post_logout_redirect_uris: vec!["https://rp.example.com/bye".into()],
+            grant_types: vec![],
+            scopes: vec![],
+            skip_consent,
+        };
+        let valid = spec.validate().unwrap();
+        let created = portcullis::clients::store::create(
+            &self.state.db,
+            &valid,
+            &portcullis::audit::Actor::Cli,
+        )
+        .await
+        .unwrap();
+        TestClient {
+            id: created.client_id,
+            secret: created.client_secret.map(|s| s.expose().clone()),
+            redirect_uri,
+        }
+    }
+}
+
+/// The CSRF token of the first form on a page.
+pub fn csrf(html: &str) -> String {
+    let start =
+        html.find("name=\"csrf\" value=\"").expect("a CSRF field") + "name=\"csrf\" value=\"".len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+/// The `Location` of a redirect.
+pub fn location(response: &reqwest::Response) -> String {
+    assert!(
+        response.status().is_redirection(),
+        "expected a redirect, got {}",
+        response.status()
+    );
+    response.headers()["location"].to_str().unwrap().to_owned()
+}
+
+/// A query parameter of a URL.
+pub fn query_param(url: &str, name: &str) -> Option<String> {
+    url::Url::parse(url)
+        .ok()?
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}

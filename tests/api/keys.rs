@@ -194,7 +194,8 @@ async fn two_replicas_rotating_concurrently_keep_every_token_verifiable() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn eight_concurrent_ticks_on_an_empty_database_create_one_active_and_one_next_key() {
-    // The app creates the schema (and its own keys); then the keys are removed and eight ticks race.
+    // The app creates the schema (and its own keys); then the keys are removed and eight ticks race
+    // (with the app's own ticker, a ninth replica).
     let app = TestApp::spawn().await;
     let pool = app.db.pool().await;
     sqlx::query("delete from signing_keys")
@@ -203,7 +204,7 @@ async fn eight_concurrent_ticks_on_an_empty_database_create_one_active_and_one_n
         .unwrap();
     let rotator = Rotator {
         pool: pool.clone(),
-        kek: Kek::new([9u8; 32]),
+        kek: app.state.keys.kek().clone(),
         schedule: Schedule {
             rotation_period: Duration::from_secs(3600),
             prepublish: Duration::from_secs(60),

@@ -7,4 +7,6 @@ mod cli;
 mod helpers;
 mod keys;
 mod ops;
+mod signin;
+mod signin_rules;
 mod well_known;

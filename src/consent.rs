@@ -1,0 +1,54 @@
+//! Consents: which scopes a person has allowed a client, remembered per user and client so they
+//! are asked once. A new scope asks again.
+
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::audit::{self, Actor};
+
+/// Whether the user already allowed `client_id` every one of `scopes`.
+pub async fn covers(
+    pool: &PgPool,
+    user_id: Uuid,
+    client_id: &str,
+    scopes: &[String],
+) -> sqlx::Result<bool> {
+    let granted: Option<Vec<String>> =
+        sqlx::query_scalar("select scopes from consents where user_id = $1 and client_id = $2")
+            .bind(user_id)
+            .bind(client_id)
+            .fetch_optional(pool)
+            .await?;
+    Ok(granted.is_some_and(|granted| scopes.iter().all(|s| granted.contains(s))))
+}
+
+/// Records that the user allowed `scopes` (added to what they allowed before).
+pub async fn grant(
+    pool: &PgPool,
+    user_id: Uuid,
+    client_id: &str,
+    scopes: &[String],
+) -> sqlx::Result<()> {
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "insert into consents (user_id, client_id, scopes) values ($1, $2, $3) \
+         on conflict (user_id, client_id) do update set \
+         scopes = (select array_agg(distinct s) from unnest(consents.scopes || excluded.scopes) as s), \
+         granted_at = now()",
+    )
+    .bind(user_id)
+    .bind(client_id)
+    .bind(scopes)
+    .execute(&mut *tx)
+    .await?;
+    let details = serde_json::json!({ "client_id": client_id, "scopes": scopes });
+    audit::record_simple(
+        &mut tx,
+        &Actor::User(user_id),
+        "consent.given",
+        client_id,
+        details,
+    )
+    .await?;
+    tx.commit().await
+}

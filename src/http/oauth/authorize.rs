@@ -1,0 +1,159 @@
+//! `GET /authorize` and `GET /authorize/resume`. The request is checked, kept in the session, and
+//! the person is led through whatever is missing (sign-in, a fresher sign-in, consent); then a
+//! code goes back to the client with `state` and `iss` (RFC 9207).
+
+use axum::extract::{Query, State};
+use axum::response::Response;
+
+use crate::clients::store as clients;
+use crate::http::error::PageError;
+use crate::http::login::{PENDING_AUTHORIZATION, see_other};
+use crate::oauth::authorize::{self, AuthorizationRequest, AuthorizeParams, Rejection};
+use crate::oauth::error::{ErrorCode, OAuthError};
+use crate::oauth::redirect;
+use crate::sessions::TypedSession;
+use crate::state::AppState;
+use crate::tokens::Authentication;
+use crate::tokens::codes::{self, CodeGrant};
+use crate::users::store as users;
+
+pub async fn start(
+    State(state): State<AppState>,
+    session: TypedSession,
+    Query(params): Query<AuthorizeParams>,
+) -> Result<Response, PageError> {
+    let client = match params.client_id.as_deref() {
+        Some(id) => clients::find(&state.db, id).await?,
+        None => None,
+    };
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    match authorize::check(params, client.as_ref(), now) {
+        Err(Rejection::Page(message)) => Err(PageError::BadRequest(message)),
+        Err(Rejection::Redirect {
+            redirect_uri,
+            state: client_state,
+            error,
+        }) => Ok(redirect_error(
+            &state,
+            &redirect_uri,
+            client_state.as_deref(),
+            &error,
+        )),
+        Ok(request) => {
+            session.put(PENDING_AUTHORIZATION, &request).await?;
+            proceed(&state, &session).await
+        }
+    }
+}
+
+pub async fn resume(
+    State(state): State<AppState>,
+    session: TypedSession,
+) -> Result<Response, PageError> {
+    proceed(&state, &session).await
+}
+
+/// The next step for the pending request: sign in, consent, or the code.
+async fn proceed(state: &AppState, session: &TypedSession) -> Result<Response, PageError> {
+    let Some(request) = session
+        .get::<AuthorizationRequest>(PENDING_AUTHORIZATION)
+        .await?
+    else {
+        return Err(PageError::BadRequest(
+            "There is no sign-in in progress. Go back to the application and start again.".into(),
+        ));
+    };
+    let signed_in = session
+        .signed_in(state.config.session_lifetime)
+        .await?
+        .filter(|s| request.auth_not_before.is_none_or(|t| s.auth_time >= t));
+    let signed_in = match signed_in {
+        Some(s) => users::profile(&state.db, s.user_id)
+            .await?
+            .filter(|p| !p.disabled)
+            .map(|_| s),
+        None => None,
+    };
+    let fail = |code: ErrorCode, description: &str| {
+        redirect_error(
+            state,
+            &request.redirect_uri,
+            request.state.as_deref(),
+            &OAuthError::new(code, description),
+        )
+    };
+    let Some(signed_in) = signed_in else {
+        if request.prompt_none {
+            session
+                .take::<AuthorizationRequest>(PENDING_AUTHORIZATION)
+                .await?;
+            return Ok(fail(ErrorCode::LoginRequired, "the user is not signed in"));
+        }
+        return Ok(see_other("/login"));
+    };
+    let needs_consent = request.require_consent
+        && (request.prompt_consent
+            || !crate::consent::covers(
+                &state.db,
+                signed_in.user_id,
+                &request.client_id,
+                &request.scopes,
+            )
+            .await?);
+    if needs_consent {
+        if request.prompt_none {
+            session
+                .take::<AuthorizationRequest>(PENDING_AUTHORIZATION)
+                .await?;
+            return Ok(fail(
+                ErrorCode::ConsentRequired,
+                "the user has not allowed this application",
+            ));
+        }
+        return Ok(see_other("/consent"));
+    }
+    session
+        .take::<AuthorizationRequest>(PENDING_AUTHORIZATION)
+        .await?;
+    let grant = CodeGrant {
+        client_id: request.client_id.clone(),
+        redirect_uri: request.redirect_uri.clone(),
+        scopes: request.scopes.clone(),
+        nonce: request.nonce.clone(),
+        code_challenge: request.code_challenge.clone(),
+        auth: Authentication {
+            user_id: signed_in.user_id,
+            auth_time: signed_in.auth_time,
+            amr: signed_in.amr.clone(),
+            sid: Some(signed_in.sid.clone()),
+        },
+    };
+    let code = codes::issue(&state.redis, &grant, state.config.authorization_code_ttl).await?;
+    let mut params = vec![("code", code.expose().as_str())];
+    if let Some(client_state) = request.state.as_deref() {
+        params.push(("state", client_state));
+    }
+    params.push(("iss", state.config.issuer.as_str()));
+    Ok(see_other(&redirect::with_params(
+        &request.redirect_uri,
+        &params,
+    )))
+}
+
+/// An error sent back to the client (RFC 6749 §4.1.2.1), with `iss` (RFC 9207 §2).
+pub fn redirect_error(
+    state: &AppState,
+    redirect_uri: &str,
+    client_state: Option<&str>,
+    error: &OAuthError,
+) -> Response {
+    let mut params = vec![
+        ("error", error.code.as_str()),
+        ("error_description", error.description.as_str()),
+    ];
+    if let Some(client_state) = client_state {
+        params.push(("state", client_state));
+    }
+    params.push(("iss", state.config.issuer.as_str()));
+    see_other(&redirect::with_params(redirect_uri, &params))
+}

@@ -1,0 +1,4 @@
+//! OAuth endpoints: the authorization endpoint (browser) and the token endpoint (clients).
+
+pub mod authorize;
+pub mod token;

@@ -1,0 +1,59 @@
+//! `POST /token`: reads the form, authenticates the client, runs the grant. Every answer, good
+//! or bad, carries `Cache-Control: no-store` (RFC 6749 §5.1) and errors are RFC 6749 §5.2 JSON.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::clients::store as clients;
+use crate::oauth::client_auth;
+use crate::oauth::error::{ErrorCode, OAuthError};
+use crate::oauth::grants::{self, TokenRequest, server_error};
+use crate::state::AppState;
+
+pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    match handle(&state, &headers, &body).await {
+        Ok(response) => {
+            let mut response = Json(response).into_response();
+            let h = response.headers_mut();
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+            response
+        }
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn handle(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<grants::TokenResponse, OAuthError> {
+    let form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !form {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidRequest,
+            "the body must be application/x-www-form-urlencoded",
+        ));
+    }
+    let request = TokenRequest::parse(body)?;
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let presented = client_auth::presented(
+        authorization,
+        request.get("client_id"),
+        request.get("client_secret"),
+    )?;
+    let client = match presented.client_id.as_deref() {
+        Some(id) => clients::find(&state.db, id).await.map_err(server_error)?,
+        None => None,
+    };
+    let client = client_auth::authenticate(&presented, client)?;
+    grants::exchange(state, &client, &request).await
+}

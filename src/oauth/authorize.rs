@@ -1,0 +1,223 @@
+//! The authorization request (RFC 6749 §4.1.1, OIDC Core §3.1.2.1, RFC 7636) parsed and checked
+//! against the client, without HTTP. The result is either an [`AuthorizationRequest`] to keep in
+//! the session while the person signs in and consents, or a [`Rejection`]: an error page when the
+//! client or redirect URI cannot be trusted (RFC 6749 §4.1.2.1: never redirect then), otherwise
+//! an error sent back to the client.
+
+use serde::{Deserialize, Serialize};
+
+use super::error::{ErrorCode, OAuthError};
+use super::{pkce, redirect, scope};
+use crate::clients::GrantType;
+use crate::clients::store::Client;
+
+/// The query parameters, as received. Unknown parameters are ignored (RFC 6749 §3.1).
+#[derive(Debug, Default, Deserialize)]
+pub struct AuthorizeParams {
+    pub client_id: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub response_type: Option<String>,
+    pub scope: Option<String>,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+    pub prompt: Option<String>,
+    pub max_age: Option<String>,
+    pub login_hint: Option<String>,
+}
+
+/// A checked request, kept server-side in the session until a code is issued.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AuthorizationRequest {
+    pub client_id: String,
+    pub client_name: String,
+    pub redirect_uri: String,
+    pub scopes: Vec<String>,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: String,
+    /// `prompt=none`: never show a page; fail with `login_required` / `consent_required`.
+    pub prompt_none: bool,
+    /// `prompt=consent`: ask even if consent was given before.
+    pub prompt_consent: bool,
+    /// Sign-in must be at least this recent (unix seconds), from `prompt=login` or `max_age`.
+    pub auth_not_before: Option<i64>,
+    pub login_hint: Option<String>,
+    pub require_consent: bool,
+}
+
+/// Why a request was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rejection {
+    /// Shown to the person; no redirect (unknown client, unregistered redirect URI).
+    Page(String),
+    /// Sent to the client's redirect URI with `state` and `iss`.
+    Redirect {
+        redirect_uri: String,
+        state: Option<String>,
+        error: OAuthError,
+    },
+}
+
+const MAX_STATE: usize = 2048;
+
+/// Checks `params` against `client` (None: no such enabled client) at time `now` (unix seconds).
+pub fn check(
+    params: AuthorizeParams,
+    client: Option<&Client>,
+    now: i64,
+) -> Result<AuthorizationRequest, Rejection> {
+    let client = match (params.client_id.as_deref(), client) {
+        (None, _) => {
+            return Err(Rejection::Page(
+                "The request does not say which application it is for (client_id is missing)."
+                    .into(),
+            ));
+        }
+        (Some(_), None) => return Err(Rejection::Page(
+            "The application that sent you here is not registered here, or it has been disabled."
+                .into(),
+        )),
+        (Some(_), Some(client)) => client,
+    };
+    // RFC 6749 §3.1.2.3: without redirect_uri, only a single registered URI is unambiguous.
+    let redirect_uri = match params.redirect_uri {
+        Some(uri) if redirect::matches(&client.redirect_uris, &uri, client.is_public()) => uri,
+        Some(_) => {
+            return Err(Rejection::Page(
+                "The application asked to send you back to an address it has not registered."
+                    .into(),
+            ));
+        }
+        None if client.redirect_uris.len() == 1 => client.redirect_uris[0].clone(),
+        None => {
+            return Err(Rejection::Page(
+                "The request does not say where to send you back to (redirect_uri is missing)."
+                    .into(),
+            ));
+        }
+    };
+    let state = params.state.filter(|s| !s.is_empty());
+    let fail = |code: ErrorCode, description: &str| Rejection::Redirect {
+        redirect_uri: redirect_uri.clone(),
+        state: state.clone(),
+        error: OAuthError::new(code, description),
+    };
+    if state.as_ref().is_some_and(|s| s.len() > MAX_STATE) {
+        return Err(fail(ErrorCode::InvalidRequest, "state is too long"));
+    }
+    match params.response_type.as_deref() {
+        Some("code") => {}
+        None => return Err(fail(ErrorCode::InvalidRequest, "response_type is missing")),
+        Some(_) => {
+            return Err(fail(
+                ErrorCode::UnsupportedResponseType,
+                "only response_type=code is supported",
+            ));
+        }
+    }
+    if !client.allows_grant(GrantType::AuthorizationCode) {
+        return Err(fail(
+            ErrorCode::UnauthorizedClient,
+            "this client may not use the authorization code flow",
+        ));
+    }
+    // PKCE S256 for every client (RFC 9700 §2.1.1); a missing method means `plain` (RFC 7636 §4.3).
+    let code_challenge = match (
+        params.code_challenge,
+        params.code_challenge_method.as_deref(),
+    ) {
+        (None, _) => {
+            return Err(fail(
+                ErrorCode::InvalidRequest,
+                "code_challenge is required (PKCE with S256)",
+            ));
+        }
+        (Some(_), method) if method != Some("S256") => {
+            return Err(fail(
+                ErrorCode::InvalidRequest,
+                "code_challenge_method must be S256",
+            ));
+        }
+        (Some(challenge), _) if !pkce::is_s256_challenge(&challenge) => {
+            return Err(fail(
+                ErrorCode::InvalidRequest,
+                "code_challenge is not an S256 challenge",
+            ));
+        }
+        (Some(challenge), _) => challenge,
+    };
+    let requested = params.scope.unwrap_or_default();
+    if requested.trim().is_empty() {
+        return Err(fail(ErrorCode::InvalidScope, "scope is required"));
+    }
+    // Limited to what the client may ask for; scopes it may not are left out (RFC 6749 §3.3).
+    let scopes = scope::grantable(&requested, &client.scopes);
+    if scopes.is_empty() {
+        return Err(fail(
+            ErrorCode::InvalidScope,
+            "none of the requested scopes is allowed for this client",
+        ));
+    }
+    let prompts: Vec<&str> = params
+        .prompt
+        .as_deref()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    if let Some(unknown) = prompts
+        .iter()
+        .find(|p| !["none", "login", "consent", "select_account"].contains(p))
+    {
+        return Err(fail(
+            ErrorCode::InvalidRequest,
+            &format!("prompt value `{unknown}` is not supported"),
+        ));
+    }
+    let prompt_none = prompts.contains(&"none");
+    if prompt_none && prompts.len() > 1 {
+        // OIDC Core §3.1.2.1: `none` with any other value is an error.
+        return Err(fail(
+            ErrorCode::InvalidRequest,
+            "prompt=none cannot be combined with other values",
+        ));
+    }
+    let max_age = match params.max_age.as_deref() {
+        None | Some("") => None,
+        Some(raw) => Some(raw.parse::<u32>().map_err(|_| {
+            fail(
+                ErrorCode::InvalidRequest,
+                "max_age must be a whole number of seconds",
+            )
+        })?),
+    };
+    let auth_not_before = match (prompts.contains(&"login"), max_age) {
+        (true, _) => Some(now),
+        (false, Some(age)) => Some(now - i64::from(age)),
+        (false, None) => None,
+    };
+    if params.nonce.as_ref().is_some_and(|n| n.len() > 1024) {
+        return Err(fail(ErrorCode::InvalidRequest, "nonce is too long"));
+    }
+    Ok(AuthorizationRequest {
+        client_id: client.client_id.clone(),
+        client_name: client.name.clone(),
+        redirect_uri,
+        scopes,
+        state,
+        nonce: params.nonce.filter(|n| !n.is_empty()),
+        code_challenge,
+        prompt_none,
+        prompt_consent: prompts.contains(&"consent"),
+        auth_not_before,
+        login_hint: params
+            .login_hint
+            .filter(|h| !h.is_empty() && h.len() <= 254),
+        require_consent: client.require_consent,
+    })
+}
+
+#[cfg(test)]
+#[path = "authorize_tests.rs"]
+mod tests;

@@ -1,0 +1,134 @@
+//! Client authentication at the token endpoint (RFC 6749 §2.3): `client_secret_basic`,
+//! `client_secret_post`, or `none` for public clients (which must then use PKCE). Secrets are
+//! compared as SHA-256 in constant time.
+
+use base64::Engine as _;
+
+use super::error::{ErrorCode, OAuthError};
+use crate::clients::store::Client;
+use crate::crypto::matches_sha256;
+use crate::secret::Secret;
+
+/// The credentials a request carries.
+#[derive(Debug, Default)]
+pub struct Presented {
+    pub client_id: Option<String>,
+    pub secret: Option<Secret<String>>,
+}
+
+fn invalid_request(description: &str) -> OAuthError {
+    OAuthError::new(ErrorCode::InvalidRequest, description)
+}
+
+fn invalid_client(description: &str) -> OAuthError {
+    OAuthError::new(ErrorCode::InvalidClient, description)
+}
+
+/// RFC 6749 §2.3.1: the id and secret in the Basic header are form-urlencoded first.
+fn form_decode(raw: &str) -> Option<String> {
+    let plus_as_space = raw.replace('+', " ");
+    percent_encoding::percent_decode_str(&plus_as_space)
+        .decode_utf8()
+        .ok()
+        .map(|s| s.into_owned())
+}
+
+/// Reads the credentials from the `Authorization` header and the form. Using two methods at
+/// once is an error (RFC 6749 §2.3).
+pub fn presented(
+    authorization: Option<&str>,
+    form_client_id: Option<&str>,
+    form_secret: Option<&str>,
+) -> Result<Presented, OAuthError> {
+    let basic = match authorization {
+        Some(value) if value.len() > 6 && value[..6].eq_ignore_ascii_case("basic ") => {
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(value[6..].trim())
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or_else(|| invalid_client("the Basic credentials are not valid base64"))?;
+            let (id, secret) = decoded
+                .split_once(':')
+                .ok_or_else(|| invalid_client("the Basic credentials have no ':'"))?;
+            let id = form_decode(id).ok_or_else(|| invalid_client("the client id is not valid"))?;
+            let secret = form_decode(secret)
+                .ok_or_else(|| invalid_client("the client secret is not valid"))?;
+            Some((id, secret))
+        }
+        _ => None,
+    };
+    match basic {
+        Some((id, secret)) => {
+            if form_secret.is_some() {
+                return Err(invalid_request(
+                    "use either HTTP Basic or client_secret in the body, not both",
+                ));
+            }
+            if form_client_id.is_some_and(|f| f != id) {
+                return Err(invalid_request(
+                    "client_id in the body differs from the Basic credentials",
+                ));
+            }
+            Ok(Presented {
+                client_id: Some(id),
+                secret: Some(Secret::new(secret)),
+            })
+        }
+        None => Ok(Presented {
+            client_id: form_client_id.map(str::to_owned),
+            secret: form_secret.map(|s| Secret::new(s.to_owned())),
+        }),
+    }
+}
+
+/// Checks the presented credentials against the client found for its id (None: unknown or
+/// disabled). Every failure is `invalid_client` (401).
+pub fn authenticate(presented: &Presented, client: Option<Client>) -> Result<Client, OAuthError> {
+    if presented.client_id.is_none() {
+        return Err(invalid_client("client authentication is required"));
+    }
+    let client = client.ok_or_else(|| invalid_client("unknown or disabled client"))?;
+    match (&client.secret_hash, &presented.secret) {
+        (Some(hash), Some(secret)) if matches_sha256(secret.expose().as_bytes(), hash) => {
+            Ok(client)
+        }
+        (Some(_), Some(_)) => Err(invalid_client("the client secret is not correct")),
+        (Some(_), None) => Err(invalid_client(
+            "this client must authenticate with its secret",
+        )),
+        (None, None) => Ok(client),
+        (None, Some(_)) => Err(invalid_client("a public client has no secret")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_credentials_are_form_decoded_and_exclusive() {
+        let header = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode("my%20app:s%3Ac+r")
+        );
+        let p = presented(Some(&header), None, None).unwrap();
+        assert_eq!(p.client_id.as_deref(), Some("my app"));
+        assert_eq!(p.secret.unwrap().expose(), "s:c r");
+        assert_eq!(
+            presented(Some(&header), None, Some("x")).unwrap_err().code,
+            ErrorCode::InvalidRequest
+        );
+        assert_eq!(
+            presented(Some(&header), Some("other"), None)
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidRequest
+        );
+        assert_eq!(
+            presented(Some("Basic !!!"), None, None).unwrap_err().code,
+            ErrorCode::InvalidClient
+        );
+        let post = presented(None, Some("app"), Some("pw")).unwrap();
+        assert_eq!(post.client_id.as_deref(), Some("app"));
+    }
+}

@@ -1,0 +1,125 @@
+//! The authorization code grant (RFC 6749 §4.1.3) with PKCE (RFC 7636 §4.6). The code is taken
+//! from Redis atomically, so it is redeemed once; presenting it again revokes what the first
+//! redemption issued (RFC 6749 §10.5). `redirect_uri` must be the one the code was issued for.
+
+use uuid::Uuid;
+
+use super::{TokenRequest, TokenResponse, server_error, tokens_for_person, ttl};
+use crate::clients::GrantType;
+use crate::clients::store::Client;
+use crate::oauth::error::{ErrorCode, OAuthError};
+use crate::oauth::pkce;
+use crate::state::AppState;
+use crate::tokens::codes::{self, Issued};
+use crate::tokens::{denylist, refresh};
+use crate::users::store as users;
+
+fn invalid_grant(description: &str) -> OAuthError {
+    OAuthError::new(ErrorCode::InvalidGrant, description)
+}
+
+pub async fn exchange(
+    state: &AppState,
+    client: &Client,
+    request: &TokenRequest,
+) -> Result<TokenResponse, OAuthError> {
+    let code = request.require("code")?;
+    let Some(grant) = codes::redeem(&state.redis, code)
+        .await
+        .map_err(server_error)?
+    else {
+        if let Some(issued) = codes::already_redeemed(&state.redis, code)
+            .await
+            .map_err(server_error)?
+        {
+            revoke(state, &issued).await?;
+            tracing::warn!(client_id = %client.client_id, "an authorization code was presented twice; its tokens are revoked");
+            return Err(invalid_grant(
+                "the code was already used; the tokens it issued are revoked",
+            ));
+        }
+        return Err(invalid_grant("the code is invalid or has expired"));
+    };
+    if grant.client_id != client.client_id {
+        return Err(invalid_grant("the code was issued to another client"));
+    }
+    if request.get("redirect_uri") != Some(grant.redirect_uri.as_str()) {
+        return Err(invalid_grant(
+            "redirect_uri does not match the authorization request",
+        ));
+    }
+    let verifier = request
+        .get("code_verifier")
+        .ok_or_else(|| invalid_grant("code_verifier is required (PKCE)"))?;
+    if !pkce::verify_s256(verifier, &grant.code_challenge) {
+        return Err(invalid_grant(
+            "code_verifier does not match the code_challenge",
+        ));
+    }
+    let profile = users::profile(&state.db, grant.auth.user_id)
+        .await
+        .map_err(server_error)?
+        .filter(|p| !p.disabled)
+        .ok_or_else(|| invalid_grant("the user is disabled"))?;
+
+    let offline = grant.scopes.iter().any(|s| s == "offline_access")
+        && client.allows_grant(GrantType::RefreshToken);
+    let mut family = None;
+    let refresh_token = if offline {
+        let id = Uuid::now_v7();
+        let mut conn = state.db.acquire().await.map_err(server_error)?;
+        let lifetime = ttl(
+            client.refresh_token_ttl_secs,
+            state.config.refresh_token_ttl,
+        );
+        let token = refresh::issue(
+            &mut conn,
+            id,
+            &client.client_id,
+            &grant.scopes,
+            &grant.auth,
+            lifetime,
+        )
+        .await
+        .map_err(server_error)?;
+        family = Some(id);
+        Some(token.expose().clone())
+    } else {
+        None
+    };
+    let (response, access) = tokens_for_person(
+        state,
+        client,
+        &grant.scopes,
+        &grant.auth,
+        &profile,
+        grant.nonce.as_deref(),
+        refresh_token,
+    )?;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let issued = Issued {
+        access_jti: access.jti,
+        access_expires_at: now + i64::try_from(access.expires_in).unwrap_or(i64::MAX),
+        refresh_family: family,
+    };
+    let remember_for =
+        std::time::Duration::from_secs(access.expires_in).max(state.config.authorization_code_ttl);
+    codes::remember(&state.redis, code, &issued, remember_for)
+        .await
+        .map_err(server_error)?;
+    Ok(response)
+}
+
+/// Revokes the access token and refresh-token family a code issued.
+async fn revoke(state: &AppState, issued: &Issued) -> Result<(), OAuthError> {
+    denylist::deny(&state.redis, &issued.access_jti, issued.access_expires_at)
+        .await
+        .map_err(server_error)?;
+    if let Some(family) = issued.refresh_family {
+        let mut conn = state.db.acquire().await.map_err(server_error)?;
+        refresh::revoke_family(&mut conn, family)
+            .await
+            .map_err(server_error)?;
+    }
+    Ok(())
+}

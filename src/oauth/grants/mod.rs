@@ -1,0 +1,177 @@
+//! The token endpoint's grants, one file each. [`TokenRequest`] holds the form parameters (each
+//! at most once, RFC 6749 §3.2); [`exchange`] checks the client may use the grant and runs it.
+
+pub mod authorization_code;
+pub mod refresh_token;
+
+use serde::Serialize;
+
+use super::error::{ErrorCode, OAuthError};
+use crate::clients::GrantType;
+use crate::clients::store::Client;
+use crate::state::AppState;
+
+/// The form parameters of a token request.
+#[derive(Debug, Default)]
+pub struct TokenRequest {
+    params: Vec<(String, String)>,
+}
+
+impl TokenRequest {
+    /// Parses an `application/x-www-form-urlencoded` body; a repeated parameter is an error.
+    pub fn parse(body: &[u8]) -> Result<Self, OAuthError> {
+        let mut params: Vec<(String, String)> = Vec::new();
+        for (name, value) in url::form_urlencoded::parse(body) {
+            if params.iter().any(|(n, _)| *n == name) {
+                return Err(OAuthError::new(
+                    ErrorCode::InvalidRequest,
+                    format!("parameter `{name}` is repeated"),
+                ));
+            }
+            params.push((name.into_owned(), value.into_owned()));
+        }
+        Ok(Self { params })
+    }
+
+    /// A parameter's value; an empty value counts as absent (RFC 6749 §3.1).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
+    }
+
+    pub fn require(&self, name: &str) -> Result<&str, OAuthError> {
+        self.get(name).ok_or_else(|| {
+            OAuthError::new(ErrorCode::InvalidRequest, format!("`{name}` is required"))
+        })
+    }
+}
+
+/// A successful token response (RFC 6749 §5.1, OIDC Core §3.1.3.3).
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: u64,
+    pub scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+}
+
+/// Runs the grant the request names for an authenticated `client`.
+pub async fn exchange(
+    state: &AppState,
+    client: &Client,
+    request: &TokenRequest,
+) -> Result<TokenResponse, OAuthError> {
+    let grant_type = request.require("grant_type")?;
+    let grant = GrantType::parse(grant_type).map_err(|_| {
+        OAuthError::new(
+            ErrorCode::UnsupportedGrantType,
+            format!("grant type `{grant_type}` is not supported"),
+        )
+    })?;
+    if !client.allows_grant(grant) {
+        return Err(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            format!("this client may not use {grant_type}"),
+        ));
+    }
+    let response = match grant {
+        GrantType::AuthorizationCode => {
+            authorization_code::exchange(state, client, request).await?
+        }
+        GrantType::RefreshToken => refresh_token::exchange(state, client, request).await?,
+        GrantType::ClientCredentials | GrantType::DeviceCode => {
+            return Err(OAuthError::new(
+                ErrorCode::UnsupportedGrantType,
+                format!("grant type `{grant_type}` is not supported yet"),
+            ));
+        }
+    };
+    state.metrics.token_issued(grant.as_str());
+    Ok(response)
+}
+
+/// Turns an unexpected failure into `server_error` (logged, not shown).
+pub fn server_error(e: impl std::fmt::Display) -> OAuthError {
+    OAuthError::new(ErrorCode::ServerError, e.to_string())
+}
+
+/// Lifetimes for a client: its own override, or the configured default.
+pub fn ttl(override_secs: Option<i32>, default: std::time::Duration) -> std::time::Duration {
+    override_secs
+        .and_then(|s| u64::try_from(s).ok())
+        .map_or(default, std::time::Duration::from_secs)
+}
+
+/// Tokens for a person (`profile`, already checked to be enabled): an access token, an ID token when `openid` was granted, and, if given,
+/// the refresh token. Shared by every grant that acts for a person.
+pub fn tokens_for_person(
+    state: &AppState,
+    client: &Client,
+    scopes: &[String],
+    auth: &crate::tokens::Authentication,
+    profile: &crate::users::store::Profile,
+    nonce: Option<&str>,
+    refresh_token: Option<String>,
+) -> Result<(TokenResponse, crate::tokens::AccessToken), OAuthError> {
+    use crate::tokens::{AccessGrant, IdGrant, mint_access_token, mint_id_token};
+    let config = &state.config;
+    let subject = auth.user_id.to_string();
+    let audience = vec![client.client_id.clone()];
+    let access = mint_access_token(
+        &state.keys,
+        AccessGrant {
+            issuer: &config.issuer,
+            client_id: &client.client_id,
+            subject: &subject,
+            audience: &audience,
+            scopes,
+            ttl: ttl(client.access_token_ttl_secs, config.access_token_ttl),
+            person: Some(auth),
+        },
+    )
+    .map_err(unavailable)?;
+    let id_token = match scopes.iter().any(|s| s == "openid") {
+        false => None,
+        true => {
+            let alg =
+                crate::keys::Alg::parse(&client.id_token_alg).unwrap_or(crate::keys::Alg::RS256);
+            let grant = IdGrant {
+                issuer: &config.issuer,
+                client_id: &client.client_id,
+                alg,
+                profile,
+                auth,
+                nonce,
+                access_token: &access.token,
+                scopes,
+                ttl: config.id_token_ttl,
+            };
+            Some(mint_id_token(&state.keys, grant).map_err(unavailable)?)
+        }
+    };
+    let response = TokenResponse {
+        access_token: access.token.clone(),
+        token_type: "Bearer",
+        expires_in: access.expires_in,
+        scope: scopes.join(" "),
+        id_token,
+        refresh_token,
+    };
+    Ok((response, access))
+}
+
+/// No key can sign right now: `temporarily_unavailable` (503), not the client's fault.
+fn unavailable(e: crate::keys::SignError) -> OAuthError {
+    tracing::error!(error = %e, "cannot sign a token");
+    OAuthError::new(
+        ErrorCode::TemporarilyUnavailable,
+        "tokens cannot be issued right now; try again shortly",
+    )
+}

@@ -1,0 +1,170 @@
+//! Browser sessions: tower-sessions over Redis ([`store::RedisSessionStore`]), with a typed
+//! wrapper ([`TypedSession`]) so handlers never touch raw keys. The cookie is `HttpOnly`,
+//! `SameSite=Lax`, and under an https issuer `Secure` with the `__Host-` prefix. A session ends
+//! after `PORTCULLIS_SESSION_IDLE_TIMEOUT` without requests (the Redis key expires) and at most
+//! `PORTCULLIS_SESSION_LIFETIME` after sign-in (checked here). The id changes whenever privilege
+//! changes: after the password, after the second factor, at sign-out.
+
+pub mod store;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq as _;
+use time::OffsetDateTime;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::cookie::time::Duration as CookieDuration;
+use tower_sessions::{Expiry, Session, SessionManagerLayer};
+use uuid::Uuid;
+
+use crate::config::Config;
+use crate::crypto::random_token;
+use store::RedisSessionStore;
+
+/// The session layer for the router.
+pub fn layer(config: &Config, store: RedisSessionStore) -> SessionManagerLayer<RedisSessionStore> {
+    let https = config.issuer.starts_with("https://");
+    let idle = CookieDuration::seconds(
+        i64::try_from(config.session_idle_timeout.as_secs()).unwrap_or(i64::MAX),
+    );
+    SessionManagerLayer::new(store)
+        // RFC 6265bis §4.1.3.2: `__Host-` cookies are Secure, host-only and Path=/.
+        .with_name(if https {
+            "__Host-portcullis"
+        } else {
+            "portcullis"
+        })
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(https)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(idle))
+}
+
+/// A person who has completed sign-in in this browser.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SignedIn {
+    pub user_id: Uuid,
+    /// When the person last proved who they are (OIDC `auth_time`), unix seconds.
+    pub auth_time: i64,
+    /// How (RFC 8176 values: `pwd`, `otp`).
+    pub amr: Vec<String>,
+    /// The session id given to relying parties (OIDC `sid`); not the cookie value.
+    pub sid: String,
+}
+
+/// The first factor passed; the second is still due.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PasswordVerified {
+    pub user_id: Uuid,
+    pub at: i64,
+}
+
+/// Errors from the session store (Redis).
+pub type SessionError = tower_sessions::session::Error;
+
+/// The session with typed accessors.
+pub struct TypedSession(pub Session);
+
+impl TypedSession {
+    const SIGNED_IN: &'static str = "signed_in";
+    const PASSWORD_VERIFIED: &'static str = "password_verified";
+    const CSRF: &'static str = "csrf";
+
+    /// The signed-in person, unless the session outlived `lifetime` since sign-in.
+    pub async fn signed_in(
+        &self,
+        lifetime: std::time::Duration,
+    ) -> Result<Option<SignedIn>, SessionError> {
+        let Some(signed_in) = self.0.get::<SignedIn>(Self::SIGNED_IN).await? else {
+            return Ok(None);
+        };
+        let started = OffsetDateTime::from_unix_timestamp(signed_in.auth_time)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        if OffsetDateTime::now_utc() > started + lifetime {
+            self.0.flush().await?;
+            return Ok(None);
+        }
+        Ok(Some(signed_in))
+    }
+
+    /// Records the first factor; a new session id, since privilege changed.
+    pub async fn password_verified(&self, user_id: Uuid) -> Result<(), SessionError> {
+        self.0.cycle_id().await?;
+        self.0.remove_value(Self::SIGNED_IN).await?;
+        let at = OffsetDateTime::now_utc().unix_timestamp();
+        self.0
+            .insert(Self::PASSWORD_VERIFIED, PasswordVerified { user_id, at })
+            .await
+    }
+
+    pub async fn pending_second_factor(&self) -> Result<Option<PasswordVerified>, SessionError> {
+        self.0.get(Self::PASSWORD_VERIFIED).await
+    }
+
+    /// Completes sign-in; a new session id, since privilege changed.
+    pub async fn sign_in(&self, user_id: Uuid, amr: Vec<String>) -> Result<SignedIn, SessionError> {
+        self.0.cycle_id().await?;
+        self.0.remove_value(Self::PASSWORD_VERIFIED).await?;
+        let signed_in = SignedIn {
+            user_id,
+            auth_time: OffsetDateTime::now_utc().unix_timestamp(),
+            amr,
+            sid: Uuid::new_v4().simple().to_string(),
+        };
+        self.0.insert(Self::SIGNED_IN, &signed_in).await?;
+        Ok(signed_in)
+    }
+
+    /// Ends the session: its data is deleted from Redis and the cookie cleared.
+    pub async fn sign_out(&self) -> Result<(), SessionError> {
+        self.0.flush().await
+    }
+
+    /// This session's CSRF token, made on first use.
+    pub async fn csrf_token(&self) -> Result<String, SessionError> {
+        if let Some(token) = self.0.get::<String>(Self::CSRF).await? {
+            return Ok(token);
+        }
+        let token = random_token().expose().clone();
+        self.0.insert(Self::CSRF, &token).await?;
+        Ok(token)
+    }
+
+    /// Whether `presented` is this session's CSRF token (constant-time).
+    pub async fn csrf_matches(&self, presented: &str) -> Result<bool, SessionError> {
+        let expected = self.0.get::<String>(Self::CSRF).await?;
+        Ok(expected.is_some_and(|e| {
+            !presented.is_empty() && bool::from(e.as_bytes().ct_eq(presented.as_bytes()))
+        }))
+    }
+
+    /// Stores any serializable value under `key` (the pending authorization request, ...).
+    pub async fn put<T: Serialize>(&self, key: &str, value: &T) -> Result<(), SessionError> {
+        self.0.insert(key, value).await
+    }
+
+    pub async fn get<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &str,
+    ) -> Result<Option<T>, SessionError> {
+        self.0.get(key).await
+    }
+
+    pub async fn take<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &str,
+    ) -> Result<Option<T>, SessionError> {
+        self.0.remove(key).await
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for TypedSession {
+    type Rejection = <Session as FromRequestParts<S>>::Rejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Session::from_request_parts(parts, state)
+            .await
+            .map(TypedSession)
+    }
+}

@@ -1,0 +1,85 @@
+//! A tower-sessions store over the app's Redis connection: one key per session,
+//! `<prefix>session:<id>`, holding the serialized record and expiring with it (`EXAT`), so Redis
+//! forgets sessions on its own. Creating uses `SET NX` so a colliding id is never overwritten.
+
+use redis::AsyncCommands as _;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, SessionStore};
+
+use crate::storage::Redis;
+
+#[derive(Clone)]
+pub struct RedisSessionStore {
+    redis: Redis,
+}
+
+impl std::fmt::Debug for RedisSessionStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RedisSessionStore")
+    }
+}
+
+impl RedisSessionStore {
+    pub fn new(redis: Redis) -> Self {
+        Self { redis }
+    }
+
+    fn key(&self, id: &Id) -> String {
+        self.redis.key("session", &id.to_string())
+    }
+
+    /// `SET key record EXAT expiry` with `NX` or `XX`; true if Redis wrote it.
+    async fn set(&self, record: &Record, condition: &str) -> session_store::Result<bool> {
+        let value =
+            serde_json::to_vec(record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let mut conn = self.redis.conn.clone();
+        let written: Option<String> = redis::cmd("SET")
+            .arg(self.key(&record.id))
+            .arg(value)
+            .arg(condition)
+            .arg("EXAT")
+            .arg(record.expiry_date.unix_timestamp())
+            .query_async(&mut conn)
+            .await
+            .map_err(backend)?;
+        Ok(written.is_some())
+    }
+}
+
+fn backend(e: redis::RedisError) -> session_store::Error {
+    session_store::Error::Backend(e.to_string())
+}
+
+#[async_trait::async_trait]
+impl SessionStore for RedisSessionStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        // 128-bit random ids practically never collide, but a collision must not take over
+        // someone's session.
+        while !self.set(record, "NX").await? {
+            record.id = Id::default();
+        }
+        Ok(())
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        // `XX`: a session that expired (or was deleted) meanwhile stays gone.
+        self.set(record, "XX").await.map(|_| ())
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let mut conn = self.redis.conn.clone();
+        let value: Option<Vec<u8>> = conn.get(self.key(id)).await.map_err(backend)?;
+        value
+            .map(|bytes| {
+                serde_json::from_slice(&bytes)
+                    .map_err(|e| session_store::Error::Decode(e.to_string()))
+            })
+            .transpose()
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        let mut conn = self.redis.conn.clone();
+        let _: i64 = conn.del(self.key(id)).await.map_err(backend)?;
+        Ok(())
+    }
+}

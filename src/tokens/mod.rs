@@ -1,0 +1,268 @@
+//! Minting and checking tokens. Access tokens are RFC 9068 JWTs (`typ: at+jwt`, ES256) that a
+//! resource server verifies with the JWKS alone; ID tokens follow OIDC Core §2 (RS256 by default,
+//! ES256 per client). Authorization codes live in Redis ([`codes`]), refresh tokens in Postgres
+//! ([`refresh`]), revoked access-token ids in a Redis denylist ([`denylist`]).
+
+pub mod codes;
+pub mod denylist;
+pub mod refresh;
+
+use std::time::{Duration, SystemTime};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use josekit::jwt::JwtPayload;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use crate::crypto::sha256;
+use crate::keys::{Alg, KeyRing, SignError};
+use crate::users::store::Profile;
+
+/// How a person authenticated, carried from the session into codes and tokens.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Authentication {
+    pub user_id: Uuid,
+    pub auth_time: i64,
+    pub amr: Vec<String>,
+    pub sid: Option<String>,
+}
+
+/// `acr` values: with a second factor or without.
+pub const ACR_MFA: &str = "urn:portcullis:acr:mfa";
+pub const ACR_PASSWORD: &str = "urn:portcullis:acr:password";
+
+impl Authentication {
+    pub fn acr(&self) -> &'static str {
+        if self.amr.iter().any(|m| m == "otp") {
+            ACR_MFA
+        } else {
+            ACR_PASSWORD
+        }
+    }
+}
+
+/// A minted access token.
+#[derive(Debug, Clone)]
+pub struct AccessToken {
+    pub token: String,
+    pub jti: String,
+    pub expires_in: u64,
+}
+
+/// What goes into an access token.
+pub struct AccessGrant<'a> {
+    pub issuer: &'a str,
+    pub client_id: &'a str,
+    /// The user id for people; the client id for clients acting for themselves.
+    pub subject: &'a str,
+    pub audience: &'a [String],
+    pub scopes: &'a [String],
+    pub ttl: Duration,
+    pub person: Option<&'a Authentication>,
+}
+
+fn set(payload: &mut JwtPayload, name: &str, value: Value) -> Result<(), SignError> {
+    payload
+        .set_claim(name, Some(value))
+        .map_err(SignError::Jose)
+}
+
+/// `iat` and `exp` as whole seconds: josekit writes fractions, which RFC 7519 allows but many
+/// verifiers reject.
+fn set_times(payload: &mut JwtPayload, now: SystemTime, ttl: Duration) -> Result<(), SignError> {
+    let secs = now
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    set(payload, "iat", json!(secs))?;
+    set(payload, "exp", json!(secs + ttl.as_secs()))
+}
+
+/// An RFC 9068 access token.
+pub fn mint_access_token(keys: &KeyRing, grant: AccessGrant<'_>) -> Result<AccessToken, SignError> {
+    let now = SystemTime::now();
+    let jti = Uuid::new_v4().simple().to_string();
+    let mut payload = JwtPayload::new();
+    payload.set_issuer(grant.issuer);
+    payload.set_subject(grant.subject);
+    payload.set_audience(grant.audience.to_vec());
+    set_times(&mut payload, now, grant.ttl)?;
+    payload.set_jwt_id(&jti);
+    set(&mut payload, "client_id", json!(grant.client_id))?;
+    set(&mut payload, "scope", json!(grant.scopes.join(" ")))?;
+    if let Some(person) = grant.person {
+        set(&mut payload, "auth_time", json!(person.auth_time))?;
+        set(&mut payload, "acr", json!(person.acr()))?;
+        set(&mut payload, "amr", json!(person.amr))?;
+    }
+    // RFC 9068 §2.1: typ "at+jwt", so it cannot be mistaken for an ID token.
+    let signed = keys.sign(Alg::ES256, "at+jwt", &payload)?;
+    Ok(AccessToken {
+        token: signed.token,
+        jti,
+        expires_in: grant.ttl.as_secs(),
+    })
+}
+
+/// The user claims that `scopes` release (OIDC Core §5.4), for ID tokens and userinfo.
+pub fn user_claims(profile: &Profile, scopes: &[String]) -> Map<String, Value> {
+    let mut claims = Map::new();
+    claims.insert("sub".into(), json!(profile.id.to_string()));
+    if scopes.iter().any(|s| s == "profile") {
+        claims.insert("preferred_username".into(), json!(profile.username));
+        if let Some(name) = &profile.name {
+            claims.insert("name".into(), json!(name));
+        }
+    }
+    if scopes.iter().any(|s| s == "email")
+        && let Some(email) = &profile.email
+    {
+        claims.insert("email".into(), json!(email));
+        // Addresses are entered by administrators, not proven by the user.
+        claims.insert("email_verified".into(), json!(false));
+    }
+    claims
+}
+
+/// What goes into an ID token.
+pub struct IdGrant<'a> {
+    pub issuer: &'a str,
+    pub client_id: &'a str,
+    pub alg: Alg,
+    pub profile: &'a Profile,
+    pub auth: &'a Authentication,
+    pub nonce: Option<&'a str>,
+    pub access_token: &'a str,
+    pub scopes: &'a [String],
+    pub ttl: Duration,
+}
+
+/// OIDC Core §3.1.3.6: the base64url of the left half of the SHA-256 of the access token.
+pub fn at_hash(access_token: &str) -> String {
+    URL_SAFE_NO_PAD.encode(&sha256(access_token.as_bytes())[..16])
+}
+
+pub fn mint_id_token(keys: &KeyRing, grant: IdGrant<'_>) -> Result<String, SignError> {
+    let now = SystemTime::now();
+    let mut payload = JwtPayload::new();
+    for (name, value) in user_claims(grant.profile, grant.scopes) {
+        set(&mut payload, &name, value)?;
+    }
+    payload.set_issuer(grant.issuer);
+    payload.set_audience(vec![grant.client_id]);
+    set_times(&mut payload, now, grant.ttl)?;
+    set(&mut payload, "auth_time", json!(grant.auth.auth_time))?;
+    set(&mut payload, "acr", json!(grant.auth.acr()))?;
+    set(&mut payload, "amr", json!(grant.auth.amr))?;
+    set(&mut payload, "at_hash", json!(at_hash(grant.access_token)))?;
+    set(&mut payload, "azp", json!(grant.client_id))?;
+    if let Some(nonce) = grant.nonce {
+        set(&mut payload, "nonce", json!(nonce))?;
+    }
+    if let Some(sid) = &grant.auth.sid {
+        set(&mut payload, "sid", json!(sid))?;
+    }
+    Ok(keys.sign(grant.alg, "JWT", &payload)?.token)
+}
+
+/// The claims of a valid access token.
+#[derive(Debug, Clone)]
+pub struct AccessClaims {
+    pub subject: String,
+    pub client_id: String,
+    pub scopes: Vec<String>,
+    pub jti: String,
+    pub expires_at: i64,
+    pub issued_at: i64,
+    pub audience: Vec<String>,
+}
+
+/// Why a presented access token is not accepted (RFC 6750 §3.1 `invalid_token`).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidToken(pub &'static str);
+
+/// Checks an access token of ours: signature by a published key, `typ`, issuer and expiry.
+/// Whether it was revoked is [`denylist`]'s to say.
+pub fn check_access_token(
+    keys: &KeyRing,
+    issuer: &str,
+    token: &str,
+) -> Result<AccessClaims, InvalidToken> {
+    let (payload, header) = keys
+        .verify(token)
+        .map_err(|_| InvalidToken("the access token is not valid"))?;
+    if header.token_type() != Some("at+jwt") {
+        return Err(InvalidToken("not an access token"));
+    }
+    if payload.issuer() != Some(issuer) {
+        return Err(InvalidToken("the access token is from another issuer"));
+    }
+    let unix = |t: Option<SystemTime>| {
+        t.and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+    };
+    let expires_at =
+        unix(payload.expires_at()).ok_or(InvalidToken("the access token has no expiry"))?;
+    if expires_at <= time::OffsetDateTime::now_utc().unix_timestamp() {
+        return Err(InvalidToken("the access token has expired"));
+    }
+    let text = |name: &str| {
+        payload
+            .claim(name)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    Ok(AccessClaims {
+        subject: payload.subject().unwrap_or_default().to_owned(),
+        client_id: text("client_id"),
+        scopes: text("scope")
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect(),
+        jti: payload.jwt_id().unwrap_or_default().to_owned(),
+        expires_at,
+        issued_at: unix(payload.issued_at()).unwrap_or_default(),
+        audience: payload
+            .audience()
+            .unwrap_or_default()
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn at_hash_is_the_left_half_of_sha256() {
+        // 16 bytes → 22 base64url characters.
+        assert_eq!(at_hash("token").len(), 22);
+        assert_ne!(at_hash("token"), at_hash("other"));
+    }
+
+    #[test]
+    fn claims_follow_scopes() {
+        let profile = Profile {
+            id: Uuid::nil(),
+            username: "alice".into(),
+            email: Some("a@example.com".into()),
+            name: Some("Alice".into()),
+            disabled: false,
+        };
+        let openid = user_claims(&profile, &["openid".into()]);
+        assert_eq!(openid.len(), 1);
+        let all = user_claims(
+            &profile,
+            &["openid".into(), "profile".into(), "email".into()],
+        );
+        assert_eq!(all["preferred_username"], "alice");
+        assert_eq!(all["name"], "Alice");
+        assert_eq!(all["email"], "a@example.com");
+    }
+}
