@@ -52,3 +52,52 @@ pub async fn grant(
     .await?;
     tx.commit().await
 }
+
+/// An application a person has allowed.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Approved {
+    pub client_id: String,
+    pub client_name: String,
+    pub scopes: Vec<String>,
+    pub granted_at: time::OffsetDateTime,
+}
+
+pub async fn list(pool: &PgPool, user_id: Uuid) -> sqlx::Result<Vec<Approved>> {
+    sqlx::query_as(
+        "select c.client_id, cl.name as client_name, c.scopes, c.granted_at from consents c \
+         join clients cl on cl.client_id = c.client_id where c.user_id = $1 order by lower(cl.name)",
+    )
+    .bind(user_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// Withdraws consent: the application must ask again, and its refresh tokens for this person
+/// stop working. Returns whether there was a consent.
+pub async fn revoke(pool: &PgPool, user_id: Uuid, client_id: &str) -> sqlx::Result<bool> {
+    let mut tx = pool.begin().await?;
+    let removed = sqlx::query("delete from consents where user_id = $1 and client_id = $2")
+        .bind(user_id)
+        .bind(client_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    sqlx::query("update refresh_tokens set revoked_at = now() where user_id = $1 and client_id = $2 and revoked_at is null")
+        .bind(user_id)
+        .bind(client_id)
+        .execute(&mut *tx)
+        .await?;
+    if removed > 0 {
+        let details = serde_json::json!({ "client_id": client_id });
+        audit::record_simple(
+            &mut tx,
+            &Actor::User(user_id),
+            "consent.revoked",
+            client_id,
+            details,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(removed > 0)
+}

@@ -5,6 +5,7 @@
 
 mod account;
 pub mod error;
+mod forms;
 pub mod login;
 pub mod oauth;
 mod oidc;
@@ -57,6 +58,27 @@ pub fn router(state: AppState) -> Router {
             get(login::consent::show).post(login::consent::submit),
         )
         .route("/account", get(account::show))
+        .route(
+            "/account/totp",
+            get(account::totp::show).post(account::totp::confirm),
+        )
+        .route("/account/totp/remove", post(account::totp::remove))
+        .route(
+            "/account/recovery-codes",
+            get(account::recovery_codes).post(account::new_recovery_codes),
+        )
+        .route(
+            "/account/password",
+            get(account::password::show).post(account::password::change),
+        )
+        .route(
+            "/account/applications/revoke",
+            post(account::revoke_application),
+        )
+        .route(
+            "/account/sign-out-everywhere",
+            post(account::sign_out_everywhere),
+        )
         .route(
             paths::END_SESSION,
             get(oidc::logout::start).post(oidc::logout::confirm),

@@ -65,6 +65,14 @@ pub async fn redeem(pool: &PgPool, user_id: Uuid, code: &str) -> sqlx::Result<bo
     Ok(used == 1)
 }
 
+/// How many unused recovery codes the user has left.
+pub async fn remaining(pool: &PgPool, user_id: Uuid) -> sqlx::Result<i64> {
+    sqlx::query_scalar("select count(*) from recovery_codes where user_id = $1 and used_at is null")
+        .bind(user_id)
+        .fetch_one(pool)
+        .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -44,6 +44,36 @@ pub fn enroll(account: &str, kek: &Kek) -> anyhow::Result<Enrollment> {
     })
 }
 
+/// What to show again for a sealed secret that is still being enrolled.
+pub fn reveal(sealed: &str, account: &str, kek: &Kek) -> anyhow::Result<Enrollment> {
+    let bytes = kek.open(sealed)?;
+    let secret = TotpSecret::from(bytes.expose().as_slice());
+    let secret_base32 = Secret::new(secret.to_base32());
+    let url = totp(secret, account)?
+        .to_url()
+        .map_err(|e| anyhow::anyhow!("cannot build the otpauth URL: {e}"))?;
+    Ok(Enrollment {
+        secret_base32,
+        otpauth_url: Secret::new(url),
+        sealed: sealed.to_owned(),
+    })
+}
+
+/// A QR code of `text` as an SVG `data:` URI, rendered on the server (no script needed).
+pub fn qr_data_uri(text: &str) -> anyhow::Result<String> {
+    use base64::Engine as _;
+    let code = qrcode::QrCode::new(text.as_bytes())?;
+    let svg = code
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(220, 220)
+        .quiet_zone(true)
+        .build();
+    Ok(format!(
+        "data:image/svg+xml;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(svg)
+    ))
+}
+
 /// Checks `code` against a sealed secret at the current time, allowing one step of skew. Returns
 /// the matched time step, which the caller stores to refuse a replay (RFC 6238 §5.2).
 pub fn check(sealed: &str, code: &str, kek: &Kek) -> anyhow::Result<Option<u64>> {

@@ -14,11 +14,15 @@ use subtle::ConstantTimeEq as _;
 use time::OffsetDateTime;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::cookie::time::Duration as CookieDuration;
+use tower_sessions::session_store::Error as StoreError;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
 use uuid::Uuid;
 
+use redis::AsyncCommands as _;
+
 use crate::config::Config;
 use crate::crypto::random_token;
+use crate::storage::Redis;
 use store::RedisSessionStore;
 
 /// The session layer for the router.
@@ -51,6 +55,9 @@ pub struct SignedIn {
     pub amr: Vec<String>,
     /// The session id given to relying parties (OIDC `sid`); not the cookie value.
     pub sid: String,
+    /// When this session signed in, in milliseconds (to compare with "sign out everywhere").
+    #[serde(default)]
+    pub since_ms: i64,
 }
 
 /// The first factor passed; the second is still due.
@@ -71,17 +78,23 @@ impl TypedSession {
     const PASSWORD_VERIFIED: &'static str = "password_verified";
     const CSRF: &'static str = "csrf";
 
-    /// The signed-in person, unless the session outlived `lifetime` since sign-in.
+    /// The signed-in person, unless the session outlived `lifetime` since sign-in or the person
+    /// signed out everywhere after signing in here.
     pub async fn signed_in(
         &self,
         lifetime: std::time::Duration,
+        redis: &Redis,
     ) -> Result<Option<SignedIn>, SessionError> {
         let Some(signed_in) = self.0.get::<SignedIn>(Self::SIGNED_IN).await? else {
             return Ok(None);
         };
         let started = OffsetDateTime::from_unix_timestamp(signed_in.auth_time)
             .unwrap_or(OffsetDateTime::UNIX_EPOCH);
-        if OffsetDateTime::now_utc() > started + lifetime {
+        let revoked = signed_out_everywhere_at(redis, signed_in.user_id)
+            .await
+            .map_err(|e| SessionError::Store(StoreError::Backend(e.to_string())))?;
+        let ended = revoked.is_some_and(|at| at >= signed_in.since_ms);
+        if OffsetDateTime::now_utc() > started + lifetime || ended {
             self.0.flush().await?;
             return Ok(None);
         }
@@ -111,6 +124,7 @@ impl TypedSession {
             auth_time: OffsetDateTime::now_utc().unix_timestamp(),
             amr,
             sid: Uuid::new_v4().simple().to_string(),
+            since_ms: now_ms(),
         };
         self.0.insert(Self::SIGNED_IN, &signed_in).await?;
         Ok(signed_in)
@@ -157,6 +171,35 @@ impl TypedSession {
     ) -> Result<Option<T>, SessionError> {
         self.0.remove(key).await
     }
+}
+
+fn now_ms() -> i64 {
+    i64::try_from(OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+fn everywhere_key(redis: &Redis, user_id: Uuid) -> String {
+    redis.key("signed-out-everywhere", &user_id.to_string())
+}
+
+/// Ends every session of `user_id` signed in until now, on every replica: sessions compare their
+/// sign-in time (ms) with this mark, kept as long as a session can live.
+pub async fn sign_out_everywhere(
+    redis: &Redis,
+    user_id: Uuid,
+    lifetime: std::time::Duration,
+) -> redis::RedisResult<()> {
+    let mut conn = redis.conn.clone();
+    conn.set_ex(
+        everywhere_key(redis, user_id),
+        now_ms(),
+        lifetime.as_secs().max(1),
+    )
+    .await
+}
+
+async fn signed_out_everywhere_at(redis: &Redis, user_id: Uuid) -> redis::RedisResult<Option<i64>> {
+    let mut conn = redis.conn.clone();
+    conn.get(everywhere_key(redis, user_id)).await
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for TypedSession {

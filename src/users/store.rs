@@ -171,3 +171,59 @@ pub async fn profile(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<Profile>> {
         .fetch_optional(pool)
         .await
 }
+
+/// Sets (or, with `None`, removes) the user's TOTP secret, recording the accepted `step` so the
+/// code used to confirm enrollment cannot be used again. Audited as `mfa.enrolled`/`mfa.removed`.
+pub async fn set_totp(
+    pool: &PgPool,
+    id: Uuid,
+    sealed: Option<&str>,
+    step: Option<u64>,
+) -> sqlx::Result<()> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("update users set totp_secret_sealed = $2, totp_last_step = $3 where id = $1")
+        .bind(id)
+        .bind(sealed)
+        .bind(step.and_then(|s| i64::try_from(s).ok()))
+        .execute(&mut *tx)
+        .await?;
+    if sealed.is_none() {
+        sqlx::query("delete from recovery_codes where user_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let event = if sealed.is_some() {
+        "mfa.enrolled"
+    } else {
+        "mfa.removed"
+    };
+    audit::record_simple(
+        &mut tx,
+        &Actor::User(id),
+        event,
+        &id.to_string(),
+        serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// Replaces the user's password hash. Audited as `password.changed`.
+pub async fn set_password(pool: &PgPool, id: Uuid, hash: &str, actor: &Actor) -> sqlx::Result<()> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("update users set password_hash = $2 where id = $1")
+        .bind(id)
+        .bind(hash)
+        .execute(&mut *tx)
+        .await?;
+    audit::record_simple(
+        &mut tx,
+        actor,
+        "password.changed",
+        &id.to_string(),
+        serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await
+}

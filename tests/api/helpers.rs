@@ -100,6 +100,7 @@ pub struct Settings {
     pub redis_url: String,
     pub database_url: Option<String>,
     pub extra: Vec<(String, String)>,
+    pub https_issuer: bool,
 }
 
 impl Settings {
@@ -114,6 +115,7 @@ impl Settings {
             redis_url: REDIS.into(),
             database_url: None,
             extra: vec![],
+            https_issuer: false,
         }
     }
 
@@ -123,6 +125,12 @@ impl Settings {
             kek: kek.to_owned(),
             ..Settings::on(db.clone())
         }
+    }
+
+    /// An https issuer (the server itself still speaks plain http on loopback).
+    pub fn set_https_issuer(mut self) -> Settings {
+        self.https_issuer = true;
+        self
     }
 
     pub fn set(mut self, name: &str, value: &str) -> Settings {
@@ -135,7 +143,10 @@ impl Settings {
         let mut env = vec![
             (
                 "PORTCULLIS_ISSUER".to_owned(),
-                format!("http://127.0.0.1:{port}"),
+                format!(
+                    "{}://127.0.0.1:{port}",
+                    if self.https_issuer { "https" } else { "http" }
+                ),
             ),
             ("PORTCULLIS_LISTEN".to_owned(), format!("127.0.0.1:{port}")),
             (
@@ -304,15 +315,19 @@ pub struct TestUser {
 impl TestUser {
     /// The current TOTP code.
     pub fn code(&self) -> String {
-        let secret =
-            totp_rs::Secret::try_from_base32(self.totp.as_deref().expect("TOTP enrolled")).unwrap();
-        totp_rs::Builder::new()
-            .with_secret(secret)
-            .build()
-            .unwrap()
-            .generate_current()
-            .to_string()
+        totp_now(self.totp.as_deref().expect("TOTP enrolled"))
     }
+}
+
+/// The current TOTP code for a base32 secret, as an authenticator app computes it.
+pub fn totp_now(secret: &str) -> String {
+    let secret = totp_rs::Secret::try_from_base32(secret).unwrap();
+    totp_rs::Builder::new()
+        .with_secret(secret)
+        .build()
+        .unwrap()
+        .generate_current()
+        .to_string()
 }
 
 /// A client made for a test.

@@ -55,13 +55,24 @@ pub async fn submit(
     path: &str,
     fields: &[(&str, &str)],
 ) -> reqwest::Response {
-    let page = browser.get(app.url(path)).send().await.unwrap();
-    assert_eq!(page.status(), 200, "GET {path}");
+    submit_from(app, browser, path, path, fields).await
+}
+
+/// Like [`submit`] for a form on page `from` that posts to `action`.
+pub async fn submit_from(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    from: &str,
+    action: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let page = browser.get(app.url(from)).send().await.unwrap();
+    assert_eq!(page.status(), 200, "GET {from}");
     let token = csrf(&page.text().await.unwrap());
     let mut form: Vec<(&str, &str)> = vec![("csrf", &token)];
     form.extend_from_slice(fields);
     browser
-        .post(app.url(path))
+        .post(app.url(action))
         .form(&form)
         .send()
         .await

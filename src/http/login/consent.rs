@@ -58,7 +58,10 @@ async fn pending(
     else {
         return Err(PageError::BadRequest(NOTHING_PENDING.into()));
     };
-    match session.signed_in(state.config.session_lifetime).await? {
+    match session
+        .signed_in(state.config.session_lifetime, &state.redis)
+        .await?
+    {
         Some(signed_in) => Ok(Ok((request, signed_in))),
         None => Ok(Err(see_other("/login"))),
     }

@@ -8,13 +8,13 @@ use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{ConnectInfo, State};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
 use super::{after_sign_in, flash, require_csrf, see_other, take_flash};
 use crate::audit::{self, Actor};
 use crate::http::error::PageError;
+use crate::http::forms::CodeForm;
 use crate::mfa::{recovery, totp};
 use crate::sessions::TypedSession;
 use crate::state::AppState;
@@ -40,14 +40,6 @@ pub async fn show(session: TypedSession) -> Result<Response, PageError> {
         error: take_flash(&session).await?,
     };
     Ok(page.into_response())
-}
-
-#[derive(Deserialize)]
-pub struct CodeForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    code: String,
 }
 
 pub async fn submit(

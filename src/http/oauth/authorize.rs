@@ -64,7 +64,7 @@ async fn proceed(state: &AppState, session: &TypedSession) -> Result<Response, P
         ));
     };
     let signed_in = session
-        .signed_in(state.config.session_lifetime)
+        .signed_in(state.config.session_lifetime, &state.redis)
         .await?
         .filter(|s| request.auth_not_before.is_none_or(|t| s.auth_time >= t));
     let signed_in = match signed_in {

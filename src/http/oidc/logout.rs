@@ -14,6 +14,7 @@ use serde_json::Value;
 use crate::audit::{self, Actor};
 use crate::clients::store as clients;
 use crate::http::error::PageError;
+use crate::http::forms::CsrfForm;
 use crate::http::login::{require_csrf, see_other};
 use crate::oauth::redirect;
 use crate::sessions::TypedSession;
@@ -107,16 +108,10 @@ pub async fn start(
     Ok(page.into_response())
 }
 
-#[derive(Deserialize)]
-pub struct ConfirmForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 pub async fn confirm(
     State(state): State<AppState>,
     session: TypedSession,
-    Form(form): Form<ConfirmForm>,
+    Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
     require_csrf(&session, &form.csrf).await?;
     let after: Option<AfterLogout> = session.take(PENDING_LOGOUT).await?;
@@ -147,7 +142,9 @@ fn back_to_client(after: &AfterLogout) -> Response {
 
 /// Deletes the session from Redis (and the cookie) and records it.
 async fn end_session(state: &AppState, session: &TypedSession) -> Result<(), PageError> {
-    let who = session.signed_in(state.config.session_lifetime).await?;
+    let who = session
+        .signed_in(state.config.session_lifetime, &state.redis)
+        .await?;
     session.sign_out().await?;
     if let Some(who) = who {
         let mut conn = state.db.acquire().await?;

@@ -1,0 +1,204 @@
+//! `/account`: self-service for a signed-in person. The overview ([`show`]) and the small actions
+//! live here; the second factor is in [`totp`], the password in [`password`]. Every action is a
+//! POST with the CSRF token, answered with 303 and a notice on the overview.
+
+pub mod password;
+pub mod totp;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use crate::http::error::PageError;
+use crate::http::forms::CsrfForm;
+use crate::http::login::{require_csrf, see_other, take_flash};
+use crate::mfa::recovery;
+use crate::sessions::{SignedIn, TypedSession};
+use crate::state::AppState;
+use crate::users::store::{self as users, Credentials};
+
+const NOTICE: &str = "notice";
+const NEW_CODES: &str = "recovery_codes";
+
+/// The signed-in person and their record, or a redirect to sign in.
+pub async fn current(
+    state: &AppState,
+    session: &TypedSession,
+) -> Result<Result<(SignedIn, Credentials), Response>, PageError> {
+    let lifetime = state.config.session_lifetime;
+    let Some(signed_in) = session.signed_in(lifetime, &state.redis).await? else {
+        return Ok(Err(see_other("/login")));
+    };
+    match users::credentials_by_id(&state.db, signed_in.user_id)
+        .await?
+        .filter(|u| !u.disabled)
+    {
+        Some(user) => Ok(Ok((signed_in, user))),
+        None => {
+            session.sign_out().await?;
+            Ok(Err(see_other("/login")))
+        }
+    }
+}
+
+/// Unwraps [`current`] or returns its redirect.
+macro_rules! signed_in_or_redirect {
+    ($state:expr, $session:expr) => {
+        match $crate::http::account::current($state, $session).await? {
+            Ok(pair) => pair,
+            Err(redirect) => return Ok(redirect),
+        }
+    };
+}
+pub(crate) use signed_in_or_redirect;
+
+/// A message for the overview page.
+pub async fn notice(session: &TypedSession, message: &str) -> Result<Response, PageError> {
+    session.put(NOTICE, &message).await?;
+    Ok(see_other("/account"))
+}
+
+struct Application {
+    client_id: String,
+    name: String,
+    scopes: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "account/overview.html")]
+struct Overview {
+    csrf: String,
+    username: String,
+    name: Option<String>,
+    totp_enrolled: bool,
+    recovery_left: i64,
+    applications: Vec<Application>,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    session: TypedSession,
+) -> Result<Response, PageError> {
+    let (signed_in, user) = signed_in_or_redirect!(&state, &session);
+    let profile = users::profile(&state.db, signed_in.user_id).await?;
+    let applications = crate::consent::list(&state.db, signed_in.user_id)
+        .await?
+        .into_iter()
+        .map(|a| Application {
+            client_id: a.client_id,
+            name: a.client_name,
+            scopes: a.scopes.join(", "),
+        })
+        .collect();
+    let page = Overview {
+        csrf: session.csrf_token().await?,
+        username: user.username,
+        name: profile.and_then(|p| p.name),
+        totp_enrolled: user.totp_secret_sealed.is_some(),
+        recovery_left: recovery::remaining(&state.db, signed_in.user_id).await?,
+        applications,
+        notice: session.take::<String>(NOTICE).await?,
+        error: take_flash(&session).await?,
+    };
+    Ok(page.into_response())
+}
+
+/// Ends every session of this person, on every replica, this one included.
+pub async fn sign_out_everywhere(
+    State(state): State<AppState>,
+    session: TypedSession,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    require_csrf(&session, &form.csrf).await?;
+    let (signed_in, _) = signed_in_or_redirect!(&state, &session);
+    crate::sessions::sign_out_everywhere(
+        &state.redis,
+        signed_in.user_id,
+        state.config.session_lifetime,
+    )
+    .await?;
+    session.sign_out().await?;
+    let mut conn = state.db.acquire().await?;
+    let id = signed_in.user_id.to_string();
+    let actor = crate::audit::Actor::User(signed_in.user_id);
+    crate::audit::record_simple(
+        &mut conn,
+        &actor,
+        "logout.everywhere",
+        &id,
+        serde_json::json!({}),
+    )
+    .await?;
+    Ok(see_other("/logout/done"))
+}
+
+#[derive(Deserialize)]
+pub struct RevokeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    client_id: String,
+}
+
+/// Withdraws consent for one application (its refresh tokens stop working).
+pub async fn revoke_application(
+    State(state): State<AppState>,
+    session: TypedSession,
+    Form(form): Form<RevokeForm>,
+) -> Result<Response, PageError> {
+    require_csrf(&session, &form.csrf).await?;
+    let (signed_in, _) = signed_in_or_redirect!(&state, &session);
+    if crate::consent::revoke(&state.db, signed_in.user_id, &form.client_id).await? {
+        notice(
+            &session,
+            "The application no longer has access to your account.",
+        )
+        .await
+    } else {
+        Ok(see_other("/account"))
+    }
+}
+
+/// Replaces the recovery codes and shows the new ones once.
+pub async fn new_recovery_codes(
+    State(state): State<AppState>,
+    session: TypedSession,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    require_csrf(&session, &form.csrf).await?;
+    let (signed_in, user) = signed_in_or_redirect!(&state, &session);
+    if user.totp_secret_sealed.is_none() {
+        return Ok(see_other("/account"));
+    }
+    show_codes_once(&state, &session, signed_in.user_id).await
+}
+
+/// Makes new recovery codes and sends the browser to the page that shows them, once.
+pub async fn show_codes_once(
+    state: &AppState,
+    session: &TypedSession,
+    user_id: uuid::Uuid,
+) -> Result<Response, PageError> {
+    let codes = recovery::regenerate(&state.db, user_id).await?;
+    let codes: Vec<String> = codes.iter().map(|c| c.expose().clone()).collect();
+    session.put(NEW_CODES, &codes).await?;
+    Ok(see_other("/account/recovery-codes"))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "account/codes.html")]
+struct CodesPage {
+    codes: Vec<String>,
+}
+
+pub async fn recovery_codes(session: TypedSession) -> Result<Response, PageError> {
+    match session.take::<Vec<String>>(NEW_CODES).await? {
+        Some(codes) => Ok(CodesPage { codes }.into_response()),
+        None => Ok(see_other("/account")),
+    }
+}

@@ -1,0 +1,125 @@
+//! Changing the password: the current one is required (and guesses are throttled like sign-in);
+//! the new one must be at least 8 characters. Other sessions end.
+
+use std::net::SocketAddr;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{ConnectInfo, State};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::{notice, signed_in_or_redirect};
+use crate::audit::Actor;
+use crate::http::error::PageError;
+use crate::http::login::{flash, require_csrf, see_other, take_flash};
+use crate::secret::Secret;
+use crate::sessions::TypedSession;
+use crate::state::AppState;
+use crate::throttle::{self, Kind};
+use crate::users::store::{self as users, Credentials};
+
+#[derive(Template, WebTemplate)]
+#[template(path = "account/password.html")]
+struct PasswordPage {
+    csrf: String,
+    error: Option<String>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    session: TypedSession,
+) -> Result<Response, PageError> {
+    let _ = signed_in_or_redirect!(&state, &session);
+    let page = PasswordPage {
+        csrf: session.csrf_token().await?,
+        error: take_flash(&session).await?,
+    };
+    Ok(page.into_response())
+}
+
+/// Checks the signed-in user's current password, counting failures like sign-in does.
+pub async fn current_password_ok(
+    state: &AppState,
+    user: &Credentials,
+    password: String,
+    peer: SocketAddr,
+) -> Result<bool, PageError> {
+    let ip = peer.ip().to_string();
+    let account = format!("login:{}", user.username.to_lowercase());
+    let subjects = [
+        (account.as_str(), throttle::ACCOUNT),
+        (ip.as_str(), throttle::ADDRESS),
+    ];
+    if let Some(wait) = throttle::wait(&state.redis, Kind::Password, &subjects).await? {
+        return Err(PageError::TooManyAttempts(wait.as_secs().max(1)));
+    }
+    let ok = state
+        .hasher
+        .verify(Secret::new(password), Some(user.password_hash.clone()))
+        .await?;
+    if !ok {
+        throttle::failed(&state.redis, Kind::Password, &subjects).await?;
+    }
+    Ok(ok)
+}
+
+#[derive(Deserialize)]
+pub struct ChangeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    new: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+pub async fn change(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    session: TypedSession,
+    Form(form): Form<ChangeForm>,
+) -> Result<Response, PageError> {
+    require_csrf(&session, &form.csrf).await?;
+    let (signed_in, user) = signed_in_or_redirect!(&state, &session);
+    let new = Secret::new(form.new);
+    let problem = if form.confirm != *new.expose() {
+        Some("The new passwords do not match.".to_owned())
+    } else {
+        crate::users::check_new_password(&new).err()
+    };
+    if let Some(problem) = problem {
+        flash(&session, &problem).await?;
+        return Ok(see_other("/account/password"));
+    }
+    if !current_password_ok(&state, &user, form.current, peer).await? {
+        flash(&session, "The current password is not correct.").await?;
+        return Ok(see_other("/account/password"));
+    }
+    let hash = state.hasher.hash(new).await?;
+    users::set_password(
+        &state.db,
+        signed_in.user_id,
+        &hash,
+        &Actor::User(signed_in.user_id),
+    )
+    .await?;
+    // Other sessions end; this one continues under a new id.
+    crate::sessions::sign_out_everywhere(
+        &state.redis,
+        signed_in.user_id,
+        state.config.session_lifetime,
+    )
+    .await?;
+    session
+        .sign_in(signed_in.user_id, signed_in.amr.clone())
+        .await?;
+    notice(
+        &session,
+        "Your password was changed. Other sessions were signed out.",
+    )
+    .await
+}

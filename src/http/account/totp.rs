@@ -1,0 +1,104 @@
+//! Turning two-step verification on (scan a QR code rendered on the server, confirm with a
+//! code; recovery codes are then shown once) and off (with the current password).
+
+use std::net::SocketAddr;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{ConnectInfo, State};
+use axum::response::{IntoResponse, Response};
+
+use super::{notice, show_codes_once, signed_in_or_redirect};
+use crate::http::error::PageError;
+use crate::http::forms::{CodeForm, PasswordForm};
+use crate::http::login::{flash, require_csrf, see_other, take_flash};
+use crate::mfa::totp;
+use crate::sessions::TypedSession;
+use crate::state::AppState;
+use crate::users::store as users;
+
+/// The secret being enrolled, sealed, kept in the session until confirmed.
+const PENDING_TOTP: &str = "totp_pending";
+
+#[derive(Template, WebTemplate)]
+#[template(path = "account/totp.html")]
+struct EnrollPage {
+    csrf: String,
+    qr_data_uri: String,
+    secret: String,
+    error: Option<String>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    session: TypedSession,
+) -> Result<Response, PageError> {
+    let (_, user) = signed_in_or_redirect!(&state, &session);
+    if user.totp_secret_sealed.is_some() {
+        return Ok(see_other("/account"));
+    }
+    let kek = state.keys.kek();
+    let enrollment = match session.get::<String>(PENDING_TOTP).await? {
+        Some(sealed) => totp::reveal(&sealed, &user.username, kek)?,
+        None => {
+            let enrollment = totp::enroll(&user.username, kek)?;
+            session.put(PENDING_TOTP, &enrollment.sealed).await?;
+            enrollment
+        }
+    };
+    let page = EnrollPage {
+        csrf: session.csrf_token().await?,
+        qr_data_uri: totp::qr_data_uri(enrollment.otpauth_url.expose())?,
+        secret: enrollment.secret_base32.expose().clone(),
+        error: take_flash(&session).await?,
+    };
+    Ok(page.into_response())
+}
+
+pub async fn confirm(
+    State(state): State<AppState>,
+    session: TypedSession,
+    Form(form): Form<CodeForm>,
+) -> Result<Response, PageError> {
+    require_csrf(&session, &form.csrf).await?;
+    let (signed_in, user) = signed_in_or_redirect!(&state, &session);
+    let Some(sealed) = session.get::<String>(PENDING_TOTP).await? else {
+        return Ok(see_other("/account/totp"));
+    };
+    if user.totp_secret_sealed.is_some() {
+        return Ok(see_other("/account"));
+    }
+    let code: String = form.code.chars().filter(|c| !c.is_whitespace()).collect();
+    let Some(step) = totp::check(&sealed, &code, state.keys.kek())? else {
+        flash(
+            &session,
+            "That code is not correct. Check the time on your device and try the next code.",
+        )
+        .await?;
+        return Ok(see_other("/account/totp"));
+    };
+    users::set_totp(&state.db, signed_in.user_id, Some(&sealed), Some(step)).await?;
+    session.take::<String>(PENDING_TOTP).await?;
+    show_codes_once(&state, &session, signed_in.user_id).await
+}
+
+pub async fn remove(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    session: TypedSession,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, PageError> {
+    require_csrf(&session, &form.csrf).await?;
+    let (signed_in, user) = signed_in_or_redirect!(&state, &session);
+    if !super::password::current_password_ok(&state, &user, form.password, peer).await? {
+        flash(
+            &session,
+            "The password is not correct; two-step verification is still on.",
+        )
+        .await?;
+        return Ok(see_other("/account"));
+    }
+    users::set_totp(&state.db, signed_in.user_id, None, None).await?;
+    notice(&session, "Two-step verification is off.").await
+}
