@@ -19,6 +19,9 @@ pub const DEMO_CONFIDENTIAL: &str = "Demo confidential client";
 pub const DEMO_PUBLIC: &str = "Demo public client";
 /// Where the demo clients send people back to (any local app listening there).
 pub const DEMO_REDIRECT: &str = "http://127.0.0.1:8000/callback";
+/// A PKCE pair for trying the flow by hand (RFC 7636 Appendix B).
+const DEMO_VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const DEMO_CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 /// What seeding did, for people and for scripts.
 pub struct Report {
@@ -39,10 +42,12 @@ pub async fn seed(state: &AppState, address: SocketAddr) -> anyhow::Result<Repor
         "Portcullis demo is listening on http://{address}\n\
          \n  Discovery: {issuer}/.well-known/openid-configuration\n  JWKS:      {issuer}/jwks.json\n\
          \n  Demo user:  {DEMO_USERNAME} / {DEMO_PASSWORD}{}\n  {DEMO_CONFIDENTIAL}: client_id {}, {secret_line}\n  {DEMO_PUBLIC}: client_id {} (PKCE, no secret)\n  Redirect URI of both: {DEMO_REDIRECT}\n\
-         \nTry it: curl {issuer}/.well-known/openid-configuration",
+         \nTry a sign-in: open this in a browser and sign in as {DEMO_USERNAME}:\n  {issuer}/authorize?response_type=code&client_id={public_id}&redirect_uri={DEMO_REDIRECT}&scope=openid%20profile%20offline_access&state=demo&code_challenge={DEMO_CHALLENGE}&code_challenge_method=S256\n\
+         You land on {DEMO_REDIRECT}?code=...; exchange the code within a minute:\n  curl -s {issuer}/token -d grant_type=authorization_code -d client_id={public_id} -d redirect_uri={DEMO_REDIRECT} -d code_verifier={DEMO_VERIFIER} -d code=CODE",
         if user_created { " (created now)" } else { "" },
         confidential.0,
         public.0,
+        public_id = public.0,
     );
     let json = json!({
         "listening": format!("http://{address}"),

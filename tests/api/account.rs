@@ -8,7 +8,7 @@ use crate::signin::{
 
 fn secret_on_page(html: &str) -> String {
     let start = html.find("<code class=\"secret\">").unwrap() + "<code class=\"secret\">".len();
-    html[start..].split('<').next().unwrap().to_owned()
+    html[start..].split('<').next().unwrap().replace(' ', "")
 }
 
 fn codes_on_page(html: &str) -> Vec<String> {
@@ -39,11 +39,8 @@ async fn turning_on_two_step_verification_shows_recovery_codes_once_and_they_wor
     );
     let secret = secret_on_page(&enroll);
     assert_eq!(
-        page(&app, &b, "/account/totp")
-            .await
-            .matches(&secret)
-            .count(),
-        1,
+        secret_on_page(&page(&app, &b, "/account/totp").await),
+        secret,
         "the same secret on reload"
     );
 

@@ -715,7 +715,7 @@ async fn start_demo(cli: &Cli, port: u16) -> (tokio::process::Child, String) {
         while let Some(line) = lines.next_line().await.unwrap() {
             report.push_str(&line);
             report.push('\n');
-            if line.starts_with("Try it") {
+            if line.trim_start().starts_with("curl -s") {
                 break;
             }
         }

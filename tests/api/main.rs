@@ -8,6 +8,8 @@ mod cli;
 mod helpers;
 mod keys;
 mod ops;
+mod real_browser;
 mod signin;
 mod signin_rules;
+mod webdriver;
 mod well_known;

@@ -21,6 +21,15 @@ use crate::users::store as users;
 /// The secret being enrolled, sealed, kept in the session until confirmed.
 const PENDING_TOTP: &str = "totp_pending";
 
+fn grouped(secret: &str) -> String {
+    let chars: Vec<char> = secret.chars().collect();
+    chars
+        .chunks(4)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "account/totp.html")]
 struct EnrollPage {
@@ -50,7 +59,8 @@ pub async fn show(
     let page = EnrollPage {
         csrf: session.csrf_token().await?,
         qr_data_uri: totp::qr_data_uri(enrollment.otpauth_url.expose())?,
-        secret: enrollment.secret_base32.expose().clone(),
+        // Groups of four are easier to type; authenticator apps ignore the spaces.
+        secret: grouped(enrollment.secret_base32.expose()),
         error: take_flash(&session).await?,
     };
     Ok(page.into_response())

@@ -32,12 +32,12 @@ struct PasswordPage {
 
 pub async fn show(session: TypedSession) -> Result<Response, PageError> {
     let pending: Option<AuthorizationRequest> = session.get(PENDING_AUTHORIZATION).await?;
+    // After a failed attempt the name typed stays; otherwise the client's `login_hint`.
+    let typed: Option<String> = session.take(LAST_USERNAME).await?;
+    let hint = pending.as_ref().and_then(|p| p.login_hint.clone());
     let page = PasswordPage {
         csrf: session.csrf_token().await?,
-        username: pending
-            .as_ref()
-            .and_then(|p| p.login_hint.clone())
-            .unwrap_or_default(),
+        username: typed.or(hint).unwrap_or_default(),
         client_name: pending.map(|p| p.client_name),
         error: take_flash(&session).await?,
     };
@@ -55,6 +55,7 @@ pub struct PasswordForm {
 }
 
 const WRONG: &str = "The username or password is not correct.";
+const LAST_USERNAME: &str = "last_username";
 
 pub async fn submit(
     State(state): State<AppState>,
@@ -98,6 +99,7 @@ pub async fn submit(
                 details: json!({ "step": "password" }),
             };
             audit::record(&mut conn, event).await?;
+            session.put(LAST_USERNAME, &form.username.trim()).await?;
             flash(&session, WRONG).await?;
             return Ok(see_other("/login"));
         }
