@@ -212,8 +212,8 @@ impl Config {
             // RFC 6749 §4.1.2: "A maximum authorization code lifetime of 10 minutes is RECOMMENDED."
             authorization_code_ttl: get_duration("authorization_code_ttl", SEC, 600 * SEC)?,
             refresh_token_grace: get_duration("refresh_token_grace", Duration::ZERO, 60 * SEC)?,
-            session_idle_timeout: get_duration("session_idle_timeout", 60 * SEC, DAY)?,
-            session_lifetime: get_duration("session_lifetime", 60 * SEC, 30 * DAY)?,
+            session_idle_timeout: get_duration("session_idle_timeout", SEC, DAY)?,
+            session_lifetime: get_duration("session_lifetime", SEC, 30 * DAY)?,
             argon2: Argon2Params {
                 // The OWASP minimum for argon2id: m=19 MiB, t=2, p=1.
                 memory_kib: get_u32("argon2_memory_kib", 19_456, 4 * 1024 * 1024)?,

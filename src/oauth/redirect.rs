@@ -23,6 +23,10 @@ fn loopback_equal_but_port(registered: &str, requested: &str) -> bool {
 
 /// `redirect_uri` with `params` added to its query (keeping the query it has).
 pub fn with_params(redirect_uri: &str, params: &[(&str, &str)]) -> String {
+    if params.is_empty() {
+        // Unchanged: not even an empty `?` added.
+        return redirect_uri.to_owned();
+    }
     match url::Url::parse(redirect_uri) {
         Ok(mut url) => {
             {

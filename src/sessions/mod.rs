@@ -43,6 +43,8 @@ pub fn layer(config: &Config, store: RedisSessionStore) -> SessionManagerLayer<R
         .with_secure(https)
         .with_path("/")
         .with_expiry(Expiry::OnInactivity(idle))
+        // Save on every request, so that activity (not only a change) extends the idle timeout.
+        .with_always_save(true)
 }
 
 /// A person who has completed sign-in in this browser.
@@ -88,13 +90,18 @@ impl TypedSession {
         let Some(signed_in) = self.0.get::<SignedIn>(Self::SIGNED_IN).await? else {
             return Ok(None);
         };
-        let started = OffsetDateTime::from_unix_timestamp(signed_in.auth_time)
-            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        // `since_ms` (not the whole-second `auth_time`), so a session gets its full lifetime.
+        let started_ms = if signed_in.since_ms > 0 {
+            signed_in.since_ms
+        } else {
+            signed_in.auth_time * 1000
+        };
+        let lifetime_ms = i64::try_from(lifetime.as_millis()).unwrap_or(i64::MAX);
         let revoked = signed_out_everywhere_at(redis, signed_in.user_id)
             .await
             .map_err(|e| SessionError::Store(StoreError::Backend(e.to_string())))?;
         let ended = revoked.is_some_and(|at| at >= signed_in.since_ms);
-        if OffsetDateTime::now_utc() > started + lifetime || ended {
+        if now_ms() > started_ms.saturating_add(lifetime_ms) || ended {
             self.0.flush().await?;
             return Ok(None);
         }

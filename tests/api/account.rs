@@ -283,3 +283,56 @@ async fn under_an_https_issuer_the_cookie_is_secure_with_the_host_prefix() {
             .contains("max-age=")
     );
 }
+
+#[tokio::test]
+async fn a_session_ends_when_idle_and_at_its_absolute_lifetime() {
+    use std::time::Duration;
+    let idle = Settings::new()
+        .await
+        .set("PORTCULLIS_SESSION_IDLE_TIMEOUT", "2s")
+        .spawn()
+        .await;
+    let user = idle.user("tom", false).await;
+    let b = browser();
+    sign_in(&idle, &b, &user).await;
+    // Activity keeps it alive past the idle timeout...
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(900)).await;
+        assert_eq!(
+            b.get(idle.url("/account")).send().await.unwrap().status(),
+            200
+        );
+    }
+    // ...and idleness ends it.
+    tokio::time::sleep(Duration::from_millis(2300)).await;
+    assert_eq!(
+        location(&b.get(idle.url("/account")).send().await.unwrap()),
+        "/login"
+    );
+
+    let absolute = Settings::new()
+        .await
+        .set("PORTCULLIS_SESSION_LIFETIME", "2s")
+        .spawn()
+        .await;
+    let user = absolute.user("una", false).await;
+    let b = browser();
+    sign_in(&absolute, &b, &user).await;
+    for _ in 0..2 {
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        assert_eq!(
+            b.get(absolute.url("/account"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
+    }
+    // Active or not, it ends at its lifetime.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(
+        location(&b.get(absolute.url("/account")).send().await.unwrap()),
+        "/login"
+    );
+}

@@ -574,3 +574,141 @@ async fn logout_without_a_hint_asks_first() {
         "/login"
     );
 }
+
+#[tokio::test]
+async fn within_the_grace_window_a_just_used_refresh_token_works_once_more() {
+    let app = crate::helpers::Settings::new()
+        .await
+        .set("PORTCULLIS_REFRESH_TOKEN_GRACE", "10s")
+        .spawn()
+        .await;
+    let (client, tokens) = tokens_for(&app, "vera", "openid offline_access").await;
+    let refresh = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+    ];
+    let (first, a) = token(&app, &client, &refresh).await;
+    let (second, b) = token(&app, &client, &refresh).await;
+    assert_eq!((first, second), (200, 200), "{a} {b}");
+    // Both new tokens stay valid: no family revocation inside the window.
+    for body in [a, b] {
+        let next = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", body["refresh_token"].as_str().unwrap()),
+        ];
+        assert_eq!(token(&app, &client, &next).await.0, 200);
+    }
+}
+
+#[tokio::test]
+async fn a_client_may_have_es256_id_tokens_and_scope_only_narrows_on_refresh() {
+    let app = TestApp::spawn().await;
+    let (client, tokens) = tokens_for(&app, "wes", "openid profile offline_access").await;
+    sqlx::query("update clients set id_token_alg = 'ES256' where client_id = $1")
+        .bind(&client.id)
+        .execute(&app.state.db)
+        .await
+        .unwrap();
+    let rs256 = josekit::jwt::decode_header(tokens["id_token"].as_str().unwrap()).unwrap();
+    assert_eq!(rs256.claim("alg").unwrap(), "RS256", "RS256 by default");
+    let widen = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+        ("scope", "openid email"),
+    ];
+    let (status, body) = token(&app, &client, &widen).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_scope"))
+    );
+    // The refused request did not use up the token.
+    let narrow = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+        ("scope", "openid"),
+    ];
+    let (status, body) = token(&app, &client, &narrow).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["scope"], "openid");
+    let es256 = josekit::jwt::decode_header(body["id_token"].as_str().unwrap()).unwrap();
+    assert_eq!(es256.claim("alg").unwrap(), "ES256");
+    crate::keys::verify(
+        &app.get_json("/jwks.json").await,
+        body["id_token"].as_str().unwrap(),
+    )
+    .unwrap();
+}
+
+#[tokio::test]
+async fn an_expired_id_token_hint_still_identifies_the_client_for_logout() {
+    let app = TestApp::spawn().await;
+    let user = app.user("xena", false).await;
+    let client = app.client("App", false, true).await;
+    let b = browser();
+    sign_in(&app, &b, &user).await;
+    // An ID token of ours that expired an hour ago.
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let claims = serde_json::json!({ "iss": app.address, "sub": user.id.to_string(), "aud": client.id, "iat": now - 7200, "exp": now - 3600 });
+    let payload = josekit::jwt::JwtPayload::from_map(claims.as_object().unwrap().clone()).unwrap();
+    let hint = app
+        .state
+        .keys
+        .sign(portcullis::keys::Alg::RS256, "JWT", &payload)
+        .unwrap()
+        .token;
+    let response = b
+        .get(app.url("/logout"))
+        .query(&[
+            ("id_token_hint", hint.as_str()),
+            ("post_logout_redirect_uri", "https://rp.example.com/bye"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&response), "https://rp.example.com/bye");
+    assert_eq!(
+        location(&b.get(app.url("/account")).send().await.unwrap()),
+        "/login"
+    );
+    // A forged hint is no hint: the person is asked instead.
+    let forged = format!("{}x", &hint[..hint.len() - 1]);
+    let response = b
+        .get(app.url("/logout"))
+        .query(&[("id_token_hint", forged.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn wrong_second_factor_codes_are_throttled_separately() {
+    let app = TestApp::spawn().await;
+    let user = app.user("yuri", true).await;
+    let b = browser();
+    let response = submit(
+        &app,
+        &b,
+        "/login",
+        &[("username", "yuri"), ("password", &user.password)],
+    )
+    .await;
+    assert_eq!(location(&response), "/login/mfa");
+    for _ in 0..5 {
+        let response = submit(&app, &b, "/login/mfa", &[("code", "000000")]).await;
+        assert_eq!(location(&response), "/login/mfa");
+    }
+    let response = submit(&app, &b, "/login/mfa", &[("code", &user.code())]).await;
+    assert_eq!(response.status(), 429);
+    assert!(response.headers().contains_key("retry-after"));
+    // Password guesses were not counted against the account: another browser signs in at once.
+    let other = browser();
+    let response = submit(
+        &app,
+        &other,
+        "/login",
+        &[("username", "yuri"), ("password", &user.password)],
+    )
+    .await;
+    assert_eq!(location(&response), "/login/mfa");
+}
