@@ -1,3 +1,5 @@
+//! Unit tests of client registration rules.
+
 use super::*;
 
 fn spec() -> ClientSpec {

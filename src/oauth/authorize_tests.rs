@@ -1,3 +1,5 @@
+//! Unit tests of the authorization request checks.
+
 use super::*;
 
 fn client() -> Client {

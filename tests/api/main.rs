@@ -4,12 +4,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod account;
+mod authorize_rules;
 mod cli;
 mod helpers;
 mod keys;
+mod login_rules;
 mod ops;
+mod proxy;
 mod real_browser;
 mod signin;
-mod signin_rules;
+mod token_rules;
 mod webdriver;
 mod well_known;

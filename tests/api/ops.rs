@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use crate::helpers::{Settings, TcpProxy, TestApp, TestDb, eventually};
+use crate::helpers::{Settings, TestApp, TestDb, eventually};
+use crate::proxy::TcpProxy;
 
 #[tokio::test]
 async fn health_and_readiness_answer_when_both_stores_are_up() {

@@ -1,0 +1,183 @@
+//! The authorization endpoint's rules: untrusted clients and redirects, PKCE, `prompt`,
+//! `max_age`, remembered consent.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::helpers::{TestApp, location, query_param};
+use crate::signin::{authorize, authorize_query, browser, follow, redeem, sign_in, submit};
+
+async fn json(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn an_unknown_client_or_unregistered_redirect_gets_a_page_and_no_redirect() {
+    let app = TestApp::spawn().await;
+    let client = app.client("App", false, false).await;
+    let b = browser();
+    let mut unknown = authorize_query(&client, "openid");
+    unknown[1].1 = "no-such-client".into();
+    let mut elsewhere = authorize_query(&client, "openid");
+    elsewhere[2].1 = "https://attacker.example/cb".into();
+    for query in [unknown, elsewhere] {
+        let response = b
+            .get(app.url("/authorize"))
+            .query(&query)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400);
+        assert!(response.headers().get("location").is_none());
+        let page = response.text().await.unwrap();
+        assert!(
+            page.contains("<h1>") && !page.contains("attacker.example"),
+            "{page}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn pkce_is_required_with_s256_and_errors_go_back_with_state_and_iss() {
+    let app = TestApp::spawn().await;
+    let client = app.client("App", false, false).await;
+    let b = browser();
+    let cases: Vec<(&str, Option<&str>, &str)> = vec![
+        ("code_challenge", None, "invalid_request"),
+        ("code_challenge_method", Some("plain"), "invalid_request"),
+        ("code_challenge_method", None, "invalid_request"),
+        ("response_type", Some("token"), "unsupported_response_type"),
+        ("scope", Some("admin"), "invalid_scope"),
+    ];
+    for (name, value, error) in cases {
+        let mut query: Vec<(&str, String)> = authorize_query(&client, "openid")
+            .into_iter()
+            .filter(|(k, _)| *k != name)
+            .collect();
+        if let Some(value) = value {
+            query.push((name, value.into()));
+        }
+        let response = b
+            .get(app.url("/authorize"))
+            .query(&query)
+            .send()
+            .await
+            .unwrap();
+        let to = location(&response);
+        assert!(to.starts_with(&client.redirect_uri), "{name}: {to}");
+        assert_eq!(query_param(&to, "error").as_deref(), Some(error), "{name}");
+        assert_eq!(query_param(&to, "state").as_deref(), Some("st-123"));
+        assert_eq!(
+            query_param(&to, "iss").as_deref(),
+            Some(app.address.as_str())
+        );
+        assert!(query_param(&to, "code").is_none());
+    }
+}
+
+#[tokio::test]
+async fn a_public_client_uses_pkce_without_a_secret_and_any_loopback_port() {
+    let app = TestApp::spawn().await;
+    let user = app.user("frank", false).await;
+    let mut client = app.client("CLI", true, true).await;
+    client.redirect_uri = "http://127.0.0.1:53124/native".into();
+    let back = authorize(&app, &browser(), &client, &user, "openid").await;
+    assert!(back.starts_with("http://127.0.0.1:53124/native?"), "{back}");
+    let (status, body) =
+        json(redeem(&app, &client, &query_param(&back, "code").unwrap()).await).await;
+    assert_eq!(status, 200, "{body}");
+    // A public client presenting a secret is refused.
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", "x"),
+        ("client_id", client.id.as_str()),
+        ("client_secret", "guess"),
+    ];
+    let (status, body) = json(
+        app.http
+            .post(app.url("/token"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
+}
+
+#[tokio::test]
+async fn prompt_none_without_a_session_is_login_required() {
+    let app = TestApp::spawn().await;
+    let client = app.client("App", false, false).await;
+    let mut query = authorize_query(&client, "openid");
+    query.push(("prompt", "none".into()));
+    let response = browser()
+        .get(app.url("/authorize"))
+        .query(&query)
+        .send()
+        .await
+        .unwrap();
+    let to = location(&response);
+    assert_eq!(
+        query_param(&to, "error").as_deref(),
+        Some("login_required"),
+        "{to}"
+    );
+    assert_eq!(query_param(&to, "state").as_deref(), Some("st-123"));
+}
+
+#[tokio::test]
+async fn max_age_and_prompt_login_force_a_new_sign_in_and_consent_is_remembered() {
+    let app = TestApp::spawn().await;
+    let user = app.user("kim", false).await;
+    let client = app.client("App", false, false).await;
+    let b = browser();
+    let first = authorize(&app, &b, &client, &user, "openid").await;
+    assert!(query_param(&first, "code").is_some());
+
+    // Signed in and consented: straight back with a code.
+    let response = b
+        .get(app.url("/authorize"))
+        .query(&authorize_query(&client, "openid"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        query_param(&location(&response), "code").is_some(),
+        "no consent page the second time"
+    );
+
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    for extra in [("max_age", "0"), ("prompt", "login")] {
+        let mut query = authorize_query(&client, "openid");
+        query.push((extra.0, extra.1.into()));
+        let response = b
+            .get(app.url("/authorize"))
+            .query(&query)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(location(&response), "/login", "{extra:?}");
+    }
+    // A new scope asks for consent again; denying sends access_denied.
+    let mut response = b
+        .get(app.url("/authorize"))
+        .query(&authorize_query(&client, "openid email"))
+        .send()
+        .await
+        .unwrap();
+    if location(&response) == "/login" {
+        response = follow(&app, &b, sign_in(&app, &b, &user).await).await;
+    }
+    assert_eq!(location(&response), "/consent");
+    let response = submit(&app, &b, "/consent", &[("decision", "deny")]).await;
+    assert_eq!(
+        query_param(&location(&response), "error").as_deref(),
+        Some("access_denied")
+    );
+}

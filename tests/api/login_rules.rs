@@ -1,0 +1,304 @@
+//! The sign-in pages' rules: TOTP replay, throttling, identical answers for unknown users,
+//! CSRF, the session cookie, logout.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::helpers::{TestApp, location, query_param};
+use crate::signin::{authorize, browser, page, redeem, sign_in, submit};
+
+async fn json(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_totp_code_is_accepted_once() {
+    let app = TestApp::spawn().await;
+    let user = app.user("gina", true).await;
+    let code = user.code();
+    let first = browser();
+    let response = submit(
+        &app,
+        &first,
+        "/login",
+        &[("username", "gina"), ("password", &user.password)],
+    )
+    .await;
+    assert_eq!(location(&response), "/login/mfa");
+    let response = submit(&app, &first, "/login/mfa", &[("code", &code)]).await;
+    assert_eq!(location(&response), "/account");
+
+    let second = browser();
+    submit(
+        &app,
+        &second,
+        "/login",
+        &[("username", "gina"), ("password", &user.password)],
+    )
+    .await;
+    let response = submit(&app, &second, "/login/mfa", &[("code", &code)]).await;
+    assert_eq!(
+        location(&response),
+        "/login/mfa",
+        "the same code again is refused"
+    );
+    let page = page(&app, &second, "/login/mfa").await;
+    assert!(page.contains("already used"), "{page}");
+}
+
+#[tokio::test]
+async fn wrong_passwords_are_throttled_with_429_and_retry_after() {
+    let app = TestApp::spawn().await;
+    let user = app.user("hank", false).await;
+    let b = browser();
+    for _ in 0..5 {
+        let response = submit(
+            &app,
+            &b,
+            "/login",
+            &[("username", "hank"), ("password", "wrong-password")],
+        )
+        .await;
+        assert_eq!(location(&response), "/login");
+    }
+    let page = page(&app, &b, "/login").await;
+    assert!(page.contains("The username or password is not correct."));
+    // The sixth attempt comes too soon, even with the right password.
+    let response = submit(
+        &app,
+        &b,
+        "/login",
+        &[("username", "hank"), ("password", &user.password)],
+    )
+    .await;
+    assert_eq!(response.status(), 429);
+    let wait: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=2).contains(&wait));
+    // Not a lock: once the wait is over, the right password works.
+    tokio::time::sleep(Duration::from_millis(wait * 1000 + 100)).await;
+    let response = submit(
+        &app,
+        &b,
+        "/login",
+        &[("username", "hank"), ("password", &user.password)],
+    )
+    .await;
+    assert_eq!(location(&response), "/account");
+}
+
+#[tokio::test]
+async fn an_unknown_user_gets_the_same_answer_as_a_wrong_password() {
+    let app = TestApp::spawn().await;
+    app.user("ivy", false).await;
+    let mut pages = vec![];
+    for name in ["ivy", "nobody-here"] {
+        let b = browser();
+        let response = submit(
+            &app,
+            &b,
+            "/login",
+            &[("username", name), ("password", "wrong-password")],
+        )
+        .await;
+        assert_eq!(location(&response), "/login");
+        let page = page(&app, &b, "/login").await;
+        // The name typed stays in the field; everything else must be identical.
+        pages.push(
+            page.replace(&crate::helpers::csrf(&page), "")
+                .replace(name, "NAME"),
+        );
+    }
+    assert_eq!(pages[0], pages[1]);
+}
+
+#[tokio::test]
+async fn a_form_without_the_csrf_token_is_refused_with_403() {
+    let app = TestApp::spawn().await;
+    let user = app.user("jack", false).await;
+    let b = browser();
+    b.get(app.url("/login")).send().await.unwrap();
+    for token in [None, Some("forged")] {
+        let mut form = vec![("username", "jack"), ("password", user.password.as_str())];
+        if let Some(token) = token {
+            form.push(("csrf", token));
+        }
+        let response = b.post(app.url("/login")).form(&form).send().await.unwrap();
+        assert_eq!(response.status(), 403);
+    }
+    let account = b.get(app.url("/account")).send().await.unwrap();
+    assert_eq!(location(&account), "/login", "not signed in");
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_strict_and_renewed_at_sign_in() {
+    let app = TestApp::spawn().await;
+    let user = app.user("lee", false).await;
+    let b = browser();
+    let page = b.get(app.url("/login")).send().await.unwrap();
+    let before = page.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        before.contains("HttpOnly") && before.contains("SameSite=Lax") && before.contains("Path=/"),
+        "{before}"
+    );
+    let token = crate::helpers::csrf(&page.text().await.unwrap());
+    let response = b
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf", token.as_str()),
+            ("username", "lee"),
+            ("password", &user.password),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let after = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let id = |cookie: &str| cookie.split(';').next().unwrap().to_owned();
+    assert_ne!(id(&before), id(&after), "a new session id at sign-in");
+}
+
+#[tokio::test]
+async fn logout_with_a_valid_hint_ends_the_session_and_returns_to_the_client() {
+    let app = TestApp::spawn().await;
+    let user = app.user("mia", false).await;
+    let client = app.client("App", false, true).await;
+    let b = browser();
+    let back = authorize(&app, &b, &client, &user, "openid").await;
+    let (_, tokens) = json(redeem(&app, &client, &query_param(&back, "code").unwrap()).await).await;
+    let hint = tokens["id_token"].as_str().unwrap();
+    let response = b
+        .get(app.url("/logout"))
+        .query(&[
+            ("id_token_hint", hint),
+            ("post_logout_redirect_uri", "https://rp.example.com/bye"),
+            ("state", "s1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&response), "https://rp.example.com/bye?state=s1");
+    assert_eq!(
+        location(&b.get(app.url("/account")).send().await.unwrap()),
+        "/login",
+        "signed out"
+    );
+
+    // An unregistered address is refused.
+    let response = b
+        .get(app.url("/logout"))
+        .query(&[
+            ("id_token_hint", hint),
+            ("post_logout_redirect_uri", "https://evil.example/"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+}
+
+#[tokio::test]
+async fn logout_without_a_hint_asks_first() {
+    let app = TestApp::spawn().await;
+    let user = app.user("ned", false).await;
+    let b = browser();
+    sign_in(&app, &b, &user).await;
+    assert_eq!(
+        b.get(app.url("/account")).send().await.unwrap().status(),
+        200
+    );
+    let page = b.get(app.url("/logout")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(
+        b.get(app.url("/account")).send().await.unwrap().status(),
+        200,
+        "still signed in until confirmed"
+    );
+    let response = submit(&app, &b, "/logout", &[]).await;
+    assert_eq!(location(&response), "/logout/done");
+    assert_eq!(
+        location(&b.get(app.url("/account")).send().await.unwrap()),
+        "/login"
+    );
+}
+
+#[tokio::test]
+async fn an_expired_id_token_hint_still_identifies_the_client_for_logout() {
+    let app = TestApp::spawn().await;
+    let user = app.user("xena", false).await;
+    let client = app.client("App", false, true).await;
+    let b = browser();
+    sign_in(&app, &b, &user).await;
+    // An ID token of ours that expired an hour ago.
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let claims = serde_json::json!({ "iss": app.address, "sub": user.id.to_string(), "aud": client.id, "iat": now - 7200, "exp": now - 3600 });
+    let payload = josekit::jwt::JwtPayload::from_map(claims.as_object().unwrap().clone()).unwrap();
+    let hint = app
+        .state
+        .keys
+        .sign(portcullis::keys::Alg::RS256, "JWT", &payload)
+        .unwrap()
+        .token;
+    let response = b
+        .get(app.url("/logout"))
+        .query(&[
+            ("id_token_hint", hint.as_str()),
+            ("post_logout_redirect_uri", "https://rp.example.com/bye"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&response), "https://rp.example.com/bye");
+    assert_eq!(
+        location(&b.get(app.url("/account")).send().await.unwrap()),
+        "/login"
+    );
+    // A forged hint is no hint: the person is asked instead.
+    let forged = format!("{}x", &hint[..hint.len() - 1]);
+    let response = b
+        .get(app.url("/logout"))
+        .query(&[("id_token_hint", forged.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn wrong_second_factor_codes_are_throttled_separately() {
+    let app = TestApp::spawn().await;
+    let user = app.user("yuri", true).await;
+    let b = browser();
+    let response = submit(
+        &app,
+        &b,
+        "/login",
+        &[("username", "yuri"), ("password", &user.password)],
+    )
+    .await;
+    assert_eq!(location(&response), "/login/mfa");
+    for _ in 0..5 {
+        let response = submit(&app, &b, "/login/mfa", &[("code", "000000")]).await;
+        assert_eq!(location(&response), "/login/mfa");
+    }
+    let response = submit(&app, &b, "/login/mfa", &[("code", &user.code())]).await;
+    assert_eq!(response.status(), 429);
+    assert!(response.headers().contains_key("retry-after"));
+    // Password guesses were not counted against the account: another browser signs in at once.
+    let other = browser();
+    let response = submit(
+        &app,
+        &other,
+        "/login",
+        &[("username", "yuri"), ("password", &user.password)],
+    )
+    .await;
+    assert_eq!(location(&response), "/login/mfa");
+}
