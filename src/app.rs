@@ -11,6 +11,7 @@ use axum::body::Bytes;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use crate::clients::cache::ClientCache;
 use crate::config::Config;
 use crate::crypto::PasswordHasher;
 use crate::keys::KeyRing;
@@ -18,6 +19,9 @@ use crate::metrics::Metrics;
 use crate::oidc::discovery::Metadata;
 use crate::state::AppState;
 use crate::storage::{self, Redis};
+
+/// How long a replica trusts a cached client without an announcement.
+const CLIENT_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(10);
 
 pub struct App {
     listener: TcpListener,
@@ -51,7 +55,9 @@ impl App {
         let hasher = tokio::task::spawn_blocking(move || PasswordHasher::new(cost)).await??;
         let discovery = Bytes::from(serde_json::to_vec(&Metadata::new(&config.issuer))?);
         let address = listener.local_addr()?;
+        let clients = Arc::new(ClientCache::new(db.clone(), CLIENT_CACHE_TTL));
         let state = AppState {
+            clients,
             config: Arc::new(config),
             db,
             redis,
@@ -89,6 +95,13 @@ impl App {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let every = KeyRing::reload_interval(&self.state.config);
         self.state.keys.spawn_ticker(every, self.stop.clone());
+        let state = &self.state;
+        crate::invalidation::spawn_listener(
+            state.redis.clone(),
+            state.clients.clone(),
+            state.keys.clone(),
+            self.stop.clone(),
+        );
         let router = crate::http::router(self.state.clone());
         tracing::info!(address = %self.address, issuer = %self.state.config.issuer, "listening");
         axum::serve(

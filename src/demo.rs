@@ -106,6 +106,7 @@ async fn seed_client(
         grant_types,
         scopes: vec![],
         skip_consent: false,
+        audiences: vec![],
     };
     let client = spec.validate().map_err(anyhow::Error::msg)?;
     match clients::store::create(&state.db, &client, &Actor::System).await {

@@ -25,6 +25,8 @@ pub mod demo;
 pub mod error;
 /// Routers, handlers and middleware.
 pub mod http;
+/// Replicas announcing changes to each other (Redis pub/sub).
+pub mod invalidation;
 /// The rotating signing-key ring.
 pub mod keys;
 /// Prometheus metrics.

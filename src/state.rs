@@ -6,6 +6,7 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use sqlx::PgPool;
 
+use crate::clients::cache::ClientCache;
 use crate::config::Config;
 use crate::crypto::PasswordHasher;
 use crate::keys::KeyRing;
@@ -18,6 +19,7 @@ pub struct AppState {
     pub db: PgPool,
     pub redis: Redis,
     pub keys: Arc<KeyRing>,
+    pub clients: Arc<ClientCache>,
     pub metrics: Arc<Metrics>,
     pub hasher: PasswordHasher,
     /// The discovery document, serialized once.

@@ -84,6 +84,8 @@ pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
 #[derive(Clone)]
 pub struct Redis {
     pub conn: ConnectionManager,
+    /// For the pub/sub connection (a subscribed connection cannot run other commands).
+    pub client: redis::Client,
     prefix: String,
 }
 
@@ -104,6 +106,7 @@ impl Redis {
         .await?;
         Ok(Self {
             conn,
+            client,
             prefix: config.redis_prefix.clone(),
         })
     }
@@ -111,6 +114,11 @@ impl Redis {
     /// A key in this deployment's namespace: `key("code", "abc")` → `portcullis:code:abc`.
     pub fn key(&self, kind: &str, id: &str) -> String {
         format!("{}{kind}:{id}", self.prefix)
+    }
+
+    /// The pub/sub channel on which replicas of this deployment tell each other what changed.
+    pub fn channel(&self) -> String {
+        format!("{}invalidate", self.prefix)
     }
 
     /// `PING`, for readiness.

@@ -7,6 +7,7 @@ use super::{CliError, Output, table};
 use crate::audit::Actor;
 use crate::clients::{ClientSpec, store};
 use crate::config::Config;
+use crate::invalidation::Change;
 use crate::storage::connect_postgres;
 
 #[derive(Debug, Subcommand)]
@@ -31,6 +32,9 @@ pub enum ClientCommand {
         /// First-party client: users are not asked for consent.
         #[arg(long)]
         skip_consent: bool,
+        /// A resource server this client may name as `resource`/`audience` (RFC 8707).
+        #[arg(long = "audience", value_name = "URI")]
+        audiences: Vec<String>,
     },
     /// List clients.
     List,
@@ -48,6 +52,7 @@ pub async fn run(command: ClientCommand, config: Config, out: Output) -> Result<
             grant_types,
             scopes,
             skip_consent,
+            audiences,
         } => {
             let spec = ClientSpec {
                 name,
@@ -57,10 +62,12 @@ pub async fn run(command: ClientCommand, config: Config, out: Output) -> Result<
                 grant_types,
                 scopes,
                 skip_consent,
+                audiences,
             };
             let client = spec.validate().map_err(CliError::Usage)?;
             let pool = connect_postgres(&config).await?;
             let created = store::create(&pool, &client, &Actor::Cli).await?;
+            super::announce(&config, Change::Client(&created.client_id)).await;
             let secret = created.client_secret.as_ref().map(|s| s.expose().clone());
             let mut value = json!({ "client_id": created.client_id, "client_secret": secret });
             if secret.is_none() {
@@ -98,6 +105,7 @@ pub async fn run(command: ClientCommand, config: Config, out: Output) -> Result<
         ClientCommand::Disable { client_id } => {
             let pool = connect_postgres(&config).await?;
             store::disable(&pool, &client_id, &Actor::Cli).await?;
+            super::announce(&config, Change::Client(&client_id)).await;
             out.print(&json!({ "disabled": client_id }), || {
                 format!("Disabled client {client_id}.")
             });

@@ -27,9 +27,18 @@ pub enum KeysCommand {
     Revoke { kid: String },
 }
 
+enum Kind {
+    List,
+    Change,
+}
+
 pub async fn run(command: KeysCommand, config: Config, out: Output) -> Result<(), CliError> {
     let pool = connect_postgres(&config).await?;
     let ring = KeyRing::start(pool.clone(), &config).await?;
+    let command_kind = match &command {
+        KeysCommand::List => Kind::List,
+        _ => Kind::Change,
+    };
     match command {
         KeysCommand::List => {}
         KeysCommand::Rotate { alg } => {
@@ -52,6 +61,9 @@ pub async fn run(command: KeysCommand, config: Config, out: Output) -> Result<()
             }
             Err(RevokeError::Other(e)) => return Err(e.into()),
         },
+    }
+    if !matches!(command_kind, Kind::List) {
+        super::announce(&config, crate::invalidation::Change::Keys).await;
     }
     print_keys(&pool, ring.kek().id(), out).await
 }

@@ -2,6 +2,7 @@
 //! [`ClientSpec::validate`] turns it into a [`ValidClient`] or says exactly what is wrong.
 //! Secrets are generated here (256 bits), shown once and stored as SHA-256.
 
+pub mod cache;
 pub mod store;
 
 use std::fmt;
@@ -141,6 +142,8 @@ pub struct ClientSpec {
     pub grant_types: Vec<String>,
     pub scopes: Vec<String>,
     pub skip_consent: bool,
+    /// Resource servers the client may name as the audience of its tokens (RFC 8707).
+    pub audiences: Vec<String>,
 }
 
 /// A client that passed every rule.
@@ -153,6 +156,7 @@ pub struct ValidClient {
     pub grant_types: Vec<GrantType>,
     pub scopes: Vec<String>,
     pub require_consent: bool,
+    pub audiences: Vec<String>,
 }
 
 impl ClientSpec {
@@ -209,6 +213,15 @@ impl ClientSpec {
             check_scope(scope)?;
         }
         scopes.dedup();
+        let mut audiences = Vec::new();
+        for audience in &self.audiences {
+            // RFC 8707 §2: an absolute URI (a logical name of the resource server).
+            url::Url::parse(audience)
+                .map_err(|_| format!("audience `{audience}` is not an absolute URI"))?;
+            if !audiences.contains(audience) {
+                audiences.push(audience.clone());
+            }
+        }
         Ok(ValidClient {
             name,
             client_type,
@@ -217,6 +230,7 @@ impl ClientSpec {
             grant_types,
             scopes,
             require_consent: !self.skip_consent,
+            audiences,
         })
     }
 }

@@ -35,8 +35,8 @@ pub async fn create(
     let mut tx = pool.begin().await?;
     sqlx::query(
         "insert into clients (client_id, name, client_type, secret_hash, redirect_uris, \
-         post_logout_redirect_uris, grant_types, scopes, require_consent) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+         post_logout_redirect_uris, grant_types, scopes, require_consent, audiences) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(&client_id)
     .bind(&client.name)
@@ -47,6 +47,7 @@ pub async fn create(
     .bind(&grant_types)
     .bind(&client.scopes)
     .bind(client.require_consent)
+    .bind(&client.audiences)
     .execute(&mut *tx)
     .await
     .map_err(|e| {
@@ -71,7 +72,8 @@ pub async fn create(
 macro_rules! columns {
     () => {
         "client_id, name, client_type, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, \
-         scopes, require_consent, id_token_alg, access_token_ttl_secs, refresh_token_ttl_secs, enabled, created_at"
+         scopes, audiences, require_consent, id_token_alg, access_token_ttl_secs, refresh_token_ttl_secs, \
+         enabled, created_at"
     };
 }
 
@@ -133,6 +135,7 @@ pub struct Client {
     pub post_logout_redirect_uris: Vec<String>,
     pub grant_types: Vec<String>,
     pub scopes: Vec<String>,
+    pub audiences: Vec<String>,
     pub require_consent: bool,
     pub id_token_alg: String,
     pub access_token_ttl_secs: Option<i32>,

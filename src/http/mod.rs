@@ -88,6 +88,8 @@ pub fn router(state: AppState) -> Router {
 
     let api = Router::new()
         .route(paths::TOKEN, post(oauth::token::token))
+        .route(paths::INTROSPECT, post(oauth::introspect::introspect))
+        .route(paths::REVOKE, post(oauth::introspect::revoke))
         .route(
             paths::USERINFO,
             get(oidc::userinfo::userinfo).post(oidc::userinfo::userinfo),

@@ -17,6 +17,7 @@ fn client() -> Client {
             "email".into(),
             "offline_access".into(),
         ],
+        audiences: vec![],
         require_consent: true,
         id_token_alg: "RS256".into(),
         access_token_ttl_secs: None,

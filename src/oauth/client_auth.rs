@@ -2,6 +2,8 @@
 //! `client_secret_post`, or `none` for public clients (which must then use PKCE). Secrets are
 //! compared as SHA-256 in constant time.
 
+use std::sync::Arc;
+
 use base64::Engine as _;
 
 use super::error::{ErrorCode, OAuthError};
@@ -83,7 +85,10 @@ pub fn presented(
 
 /// Checks the presented credentials against the client found for its id (None: unknown or
 /// disabled). Every failure is `invalid_client` (401).
-pub fn authenticate(presented: &Presented, client: Option<Client>) -> Result<Client, OAuthError> {
+pub fn authenticate(
+    presented: &Presented,
+    client: Option<Arc<Client>>,
+) -> Result<Arc<Client>, OAuthError> {
     if presented.client_id.is_none() {
         return Err(invalid_client("client authentication is required"));
     }

@@ -25,6 +25,7 @@ pub enum ErrorCode {
     ExpiredToken,
     LoginRequired,
     ConsentRequired,
+    InvalidTarget,
 }
 
 impl ErrorCode {
@@ -49,6 +50,7 @@ impl ErrorCode {
             ExpiredToken => "expired_token",
             LoginRequired => "login_required",
             ConsentRequired => "consent_required",
+            InvalidTarget => "invalid_target",
         }
     }
 

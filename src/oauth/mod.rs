@@ -5,6 +5,7 @@ pub mod authorize;
 pub mod client_auth;
 pub mod error;
 pub mod grants;
+pub mod introspection;
 pub mod pkce;
 pub mod redirect;
 pub mod scope;

@@ -13,6 +13,8 @@ pub mod paths {
     pub const TOKEN: &str = "/token";
     pub const USERINFO: &str = "/userinfo";
     pub const END_SESSION: &str = "/logout";
+    pub const INTROSPECT: &str = "/introspect";
+    pub const REVOKE: &str = "/revoke";
 }
 
 /// The metadata document. `None` members are left out.
@@ -24,6 +26,10 @@ pub struct Metadata {
     pub token_endpoint: String,
     pub userinfo_endpoint: String,
     pub end_session_endpoint: String,
+    pub introspection_endpoint: String,
+    pub revocation_endpoint: String,
+    pub introspection_endpoint_auth_methods_supported: Vec<&'static str>,
+    pub revocation_endpoint_auth_methods_supported: Vec<&'static str>,
     pub token_endpoint_auth_methods_supported: Vec<&'static str>,
     /// Required by both specifications; `code` is the only response type Portcullis will serve.
     pub response_types_supported: Vec<&'static str>,
@@ -49,6 +55,16 @@ impl Metadata {
             token_endpoint: format!("{issuer}{}", paths::TOKEN),
             userinfo_endpoint: format!("{issuer}{}", paths::USERINFO),
             end_session_endpoint: format!("{issuer}{}", paths::END_SESSION),
+            introspection_endpoint: format!("{issuer}{}", paths::INTROSPECT),
+            revocation_endpoint: format!("{issuer}{}", paths::REVOKE),
+            introspection_endpoint_auth_methods_supported: vec![
+                "client_secret_basic",
+                "client_secret_post",
+            ],
+            revocation_endpoint_auth_methods_supported: vec![
+                "client_secret_basic",
+                "client_secret_post",
+            ],
             token_endpoint_auth_methods_supported: vec![
                 "client_secret_basic",
                 "client_secret_post",
@@ -56,7 +72,11 @@ impl Metadata {
             ],
             response_types_supported: vec!["code"],
             response_modes_supported: vec!["query"],
-            grant_types_supported: vec!["authorization_code", "refresh_token"],
+            grant_types_supported: vec![
+                "authorization_code",
+                "refresh_token",
+                "client_credentials",
+            ],
             subject_types_supported: vec!["public"],
             id_token_signing_alg_values_supported: vec!["RS256", "ES256"],
             scopes_supported: vec!["openid", "profile", "email", "offline_access"],

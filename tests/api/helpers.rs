@@ -156,9 +156,10 @@ impl Settings {
                 "4".to_owned(),
             ),
             ("PORTCULLIS_REDIS_URL".to_owned(), self.redis_url.clone()),
+            // Replicas of one test share a database, so they share the prefix too.
             (
                 "PORTCULLIS_REDIS_PREFIX".to_owned(),
-                format!("pt:{}:", uuid::Uuid::new_v4().simple()),
+                format!("pt:{}:", self.db.name),
             ),
             ("PORTCULLIS_KEY_ENCRYPTION_KEY".to_owned(), self.kek.clone()),
             ("PORTCULLIS_STARTUP_TIMEOUT".to_owned(), "5s".to_owned()),
@@ -318,6 +319,37 @@ impl TestApp {
         }
     }
 
+    /// A confidential service client for `client_credentials`, with these scopes and audiences.
+    pub async fn service(&self, name: &str, scopes: &[&str], audiences: &[&str]) -> TestClient {
+        let spec = portcullis::clients::ClientSpec {
+            name: name.into(),
+            grant_types: vec!["client_credentials".into()],
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+            audiences: audiences.iter().map(|s| (*s).to_owned()).collect(),
+            ..Default::default()
+        };
+        self.register(spec, String::new()).await
+    }
+
+    /// Registers `spec`; `redirect_uri` is the one the test will use.
+    pub async fn register(
+        &self,
+        spec: portcullis::clients::ClientSpec,
+        redirect_uri: String,
+    ) -> TestClient {
+        let valid = spec.validate().unwrap();
+        let actor = portcullis::audit::Actor::Cli;
+        let created = portcullis::clients::store::create(&self.state.db, &valid, &actor)
+            .await
+            .unwrap();
+        let secret = created.client_secret.map(|s| s.expose().clone());
+        TestClient {
+            id: created.client_id,
+            secret,
+            redirect_uri,
+        }
+    }
+
     /// A client; `public` clients get no secret. Redirects to https://rp.example.com/cb.
     pub async fn client(&self, name: &str, public: bool, skip_consent: bool) -> TestClient {
         let redirect_uri = "https://rp.example.com/cb".to_owned();
@@ -329,20 +361,9 @@ impl TestApp {
             grant_types: vec![],
             scopes: vec![],
             skip_consent,
+            audiences: vec![],
         };
-        let valid = spec.validate().unwrap();
-        let created = portcullis::clients::store::create(
-            &self.state.db,
-            &valid,
-            &portcullis::audit::Actor::Cli,
-        )
-        .await
-        .unwrap();
-        TestClient {
-            id: created.client_id,
-            secret: created.client_secret.map(|s| s.expose().clone()),
-            redirect_uri,
-        }
+        self.register(spec, redirect_uri).await
     }
 }
 

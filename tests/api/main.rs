@@ -9,6 +9,7 @@ mod cli;
 mod helpers;
 mod keys;
 mod login_rules;
+mod machines;
 mod ops;
 mod proxy;
 mod real_browser;

@@ -220,6 +220,8 @@ async fn a_client_may_have_es256_id_tokens_and_scope_only_narrows_on_refresh() {
         .execute(&app.state.db)
         .await
         .unwrap();
+    // Changes reach the client cache by announcement (pub/sub); here, directly.
+    app.state.clients.forget(&client.id);
     let rs256 = josekit::jwt::decode_header(tokens["id_token"].as_str().unwrap()).unwrap();
     assert_eq!(rs256.claim("alg").unwrap(), "RS256", "RS256 by default");
     let widen = [

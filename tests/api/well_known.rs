@@ -42,10 +42,10 @@ async fn discovery_advertises_what_exists_and_nothing_else() {
             .keys()
             .filter(|k| k.ends_with("_endpoint"))
             .collect();
-        assert_eq!(advertised.len(), 4, "{advertised:?}");
+        assert_eq!(advertised.len(), 6, "{advertised:?}");
         assert_eq!(
             doc["grant_types_supported"],
-            serde_json::json!(["authorization_code", "refresh_token"])
+            serde_json::json!(["authorization_code", "refresh_token", "client_credentials"])
         );
         // Every advertised URL exists (answers something other than 404).
         for key in [

@@ -1,4 +1,5 @@
 //! OAuth endpoints: the authorization endpoint (browser) and the token endpoint (clients).
 
 pub mod authorize;
+pub mod introspect;
 pub mod token;

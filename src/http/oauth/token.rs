@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::clients::store as clients;
+use crate::clients::store::Client;
 use crate::oauth::client_auth;
 use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::oauth::grants::{self, TokenRequest, server_error};
@@ -15,13 +15,7 @@ use crate::state::AppState;
 
 pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     match handle(&state, &headers, &body).await {
-        Ok(response) => {
-            let mut response = Json(response).into_response();
-            let h = response.headers_mut();
-            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-            response
-        }
+        Ok(response) => no_store(response),
         Err(error) => error.into_response(),
     }
 }
@@ -31,6 +25,17 @@ async fn handle(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<grants::TokenResponse, OAuthError> {
+    let (client, request) = authenticated(state, headers, body).await?;
+    grants::exchange(state, &client, &request).await
+}
+
+/// Reads an `application/x-www-form-urlencoded` body and authenticates the client it comes from
+/// (shared by `/token`, `/introspect` and `/revoke`).
+pub async fn authenticated(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(std::sync::Arc<Client>, TokenRequest), OAuthError> {
     let form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -50,10 +55,19 @@ async fn handle(
         request.get("client_id"),
         request.get("client_secret"),
     )?;
+    // From the in-process cache: the common case touches neither Postgres nor Redis.
     let client = match presented.client_id.as_deref() {
-        Some(id) => clients::find(&state.db, id).await.map_err(server_error)?,
+        Some(id) => state.clients.get(id).await.map_err(server_error)?,
         None => None,
     };
-    let client = client_auth::authenticate(&presented, client)?;
-    grants::exchange(state, &client, &request).await
+    Ok((client_auth::authenticate(&presented, client)?, request))
+}
+
+/// A JSON answer that must not be cached (RFC 6749 §5.1, RFC 7662 §2.2).
+pub fn no_store(body: impl serde::Serialize) -> Response {
+    let mut response = Json(body).into_response();
+    let h = response.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    response
 }

@@ -2,6 +2,7 @@
 //! at most once, RFC 6749 §3.2); [`exchange`] checks the client may use the grant and runs it.
 
 pub mod authorization_code;
+pub mod client_credentials;
 pub mod refresh_token;
 
 use serde::Serialize;
@@ -86,7 +87,8 @@ pub async fn exchange(
             authorization_code::exchange(state, client, request).await?
         }
         GrantType::RefreshToken => refresh_token::exchange(state, client, request).await?,
-        GrantType::ClientCredentials | GrantType::DeviceCode => {
+        GrantType::ClientCredentials => client_credentials::exchange(state, client, request)?,
+        GrantType::DeviceCode => {
             return Err(OAuthError::new(
                 ErrorCode::UnsupportedGrantType,
                 format!("grant type `{grant_type}` is not supported yet"),
@@ -168,7 +170,7 @@ pub fn tokens_for_person(
 }
 
 /// No key can sign right now: `temporarily_unavailable` (503), not the client's fault.
-fn unavailable(e: crate::keys::SignError) -> OAuthError {
+pub(crate) fn unavailable(e: crate::keys::SignError) -> OAuthError {
     tracing::error!(error = %e, "cannot sign a token");
     OAuthError::new(
         ErrorCode::TemporarilyUnavailable,

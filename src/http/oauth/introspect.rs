@@ -1,0 +1,62 @@
+//! `POST /introspect` (RFC 7662) and `POST /revoke` (RFC 7009): both need an authenticated
+//! confidential client (401 otherwise) and answer with `Cache-Control: no-store`.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use super::token::{authenticated, no_store};
+use crate::clients::store::Client;
+use crate::oauth::error::{ErrorCode, OAuthError};
+use crate::oauth::grants::TokenRequest;
+use crate::oauth::introspection;
+use crate::state::AppState;
+
+async fn confidential(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(std::sync::Arc<Client>, TokenRequest), OAuthError> {
+    let (client, request) = authenticated(state, headers, body).await?;
+    if client.is_public() {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidClient,
+            "a public client cannot use this endpoint",
+        ));
+    }
+    Ok((client, request))
+}
+
+pub async fn introspect(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        let (client, request) = confidential(&state, &headers, &body).await?;
+        let token = request.require("token")?;
+        introspection::introspect(&state, &client, token, request.get("token_type_hint")).await
+    };
+    match result.await {
+        Ok(answer) => no_store(answer),
+        Err(error) => error.into_response(),
+    }
+}
+
+pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let result = async {
+        let (client, request) = confidential(&state, &headers, &body).await?;
+        let token = request.require("token")?;
+        introspection::revoke(&state, &client, token, request.get("token_type_hint")).await
+    };
+    match result.await {
+        // RFC 7009 §2.2: 200 whether or not the token was known.
+        Ok(()) => (
+            StatusCode::OK,
+            [(axum::http::header::CACHE_CONTROL, "no-store")],
+        )
+            .into_response(),
+        Err(error) => error.into_response(),
+    }
+}
