@@ -17,7 +17,7 @@ use crate::crypto::PasswordHasher;
 use crate::keys::KeyRing;
 use crate::metrics::Metrics;
 use crate::oidc::discovery::Metadata;
-use crate::state::AppState;
+use crate::state::{AppState, Shared};
 use crate::storage::{self, Redis};
 
 /// How long a replica trusts a cached client without an announcement.
@@ -56,7 +56,7 @@ impl App {
         let discovery = Bytes::from(serde_json::to_vec(&Metadata::new(&config.issuer))?);
         let address = listener.local_addr()?;
         let clients = Arc::new(ClientCache::new(db.clone(), CLIENT_CACHE_TTL));
-        let state = AppState {
+        let state = AppState::new(Shared {
             clients,
             config: Arc::new(config),
             db,
@@ -65,7 +65,7 @@ impl App {
             metrics: Arc::new(Metrics::new()),
             hasher,
             discovery,
-        };
+        });
         Ok(App {
             listener,
             address,

@@ -102,12 +102,26 @@ impl std::fmt::Debug for Kek {
     }
 }
 
-/// argon2id hashing on the blocking pool, at most one hash per core at a time so that a storm of
-/// sign-ins queues instead of starving the runtime or exhausting memory.
+/// Runs the calling thread at nice 10: when the async runtime has work (health checks, token
+/// requests) the scheduler gives it the CPU first, and hashing takes what is left.
+fn lower_priority() {
+    // SAFETY: setpriority only reads its integer arguments; on Linux, PRIO_PROCESS with id 0
+    // changes the calling thread. A failure (not permitted) just leaves the priority as it was.
+    let _ = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 10) };
+}
+
+/// A job for the hashing threads.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// argon2id hashing on its own threads (one per core), at most one hash per core at a time, so a
+/// storm of sign-ins queues instead of starving the async runtime. Dedicated threads (rather than
+/// tokio's blocking pool, which grows to hundreds of threads) also bound memory: each thread keeps
+/// its allocator arena, and each hash needs `m` (19 MiB) of it.
 #[derive(Clone)]
 pub struct PasswordHasher {
     params: Params,
     permits: Arc<Semaphore>,
+    jobs: std::sync::mpsc::Sender<Job>,
     /// A hash of a random password at the configured cost, verified when a user is unknown so that
     /// an unknown user costs the same as a wrong password.
     dummy_hash: Arc<String>,
@@ -118,9 +132,31 @@ impl PasswordHasher {
         let params = Params::new(cost.memory_kib, cost.iterations, cost.parallelism, None)
             .map_err(|e| anyhow::anyhow!("invalid argon2 parameters: {e}"))?;
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        let queue = Arc::new(std::sync::Mutex::new(queue));
+        for n in 0..cores {
+            let queue = Arc::clone(&queue);
+            std::thread::Builder::new()
+                .name(format!("argon2-{n}"))
+                .spawn(move || {
+                    lower_priority();
+                    loop {
+                        // The lock is held only to take a job; it ends when every sender is gone.
+                        let job = match queue.lock() {
+                            Ok(receiver) => receiver.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => return,
+                        }
+                    }
+                })?;
+        }
         let mut hasher = Self {
             params,
             permits: Arc::new(Semaphore::new(cores)),
+            jobs,
             dummy_hash: Arc::new(String::new()),
         };
         hasher.dummy_hash = Arc::new(hasher.hash_blocking(&random_token())?);
@@ -140,11 +176,26 @@ impl PasswordHasher {
         Ok(hash.to_string())
     }
 
+    /// Runs `work` on a hashing thread, waiting for a free one.
+    async fn on_pool<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let _permit = self.permits.acquire().await?;
+        let (done, result) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = done.send(work());
+        });
+        self.jobs
+            .send(job)
+            .map_err(|_| anyhow::anyhow!("the hashing threads are gone"))?;
+        result.await.context("a hashing thread failed")
+    }
+
     /// Hashes a new password (PHC string format, parameters and salt included).
     pub async fn hash(&self, password: Secret<String>) -> anyhow::Result<String> {
-        let _permit = self.permits.acquire().await?;
         let this = self.clone();
-        tokio::task::spawn_blocking(move || this.hash_blocking(&password)).await?
+        self.on_pool(move || this.hash_blocking(&password)).await?
     }
 
     /// Checks `password` against `stored` (or against a dummy hash when the user is unknown, so
@@ -154,9 +205,8 @@ impl PasswordHasher {
         password: Secret<String>,
         stored: Option<String>,
     ) -> anyhow::Result<bool> {
-        let _permit = self.permits.acquire().await?;
         let this = self.clone();
-        tokio::task::spawn_blocking(move || {
+        self.on_pool(move || {
             let known = stored.is_some();
             let hash = stored.unwrap_or_else(|| this.dummy_hash.to_string());
             let ok = this
@@ -166,7 +216,6 @@ impl PasswordHasher {
             ok && known
         })
         .await
-        .context("password verification task failed")
     }
 }
 

@@ -2,23 +2,60 @@
 //! many apps in one process): HTTP requests by route, method and status; request latency by route;
 //! tokens issued by grant; sign-ins by outcome. Served at `/metrics` in the OpenMetrics text format.
 
+use std::borrow::Cow;
+
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
+use crate::oidc::discovery::paths;
+
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
     /// The route pattern (`/jwks.json`), never the raw path, so the label set stays small.
-    pub route: String,
-    pub method: String,
+    pub route: Cow<'static, str>,
+    pub method: Cow<'static, str>,
     pub status: u16,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RouteLabels {
-    pub route: String,
+    pub route: Cow<'static, str>,
+}
+
+/// The busiest routes, labelled without allocating.
+const HOT_ROUTES: [&str; 8] = [
+    paths::TOKEN,
+    paths::JWKS,
+    paths::OPENID_CONFIGURATION,
+    paths::OAUTH_METADATA,
+    paths::INTROSPECT,
+    paths::USERINFO,
+    "/healthz",
+    "/readyz",
+];
+
+/// The label of a matched route pattern (`unmatched` for unknown paths).
+pub fn route_label(matched: Option<&str>) -> Cow<'static, str> {
+    match matched {
+        None => Cow::Borrowed("unmatched"),
+        Some(route) => match HOT_ROUTES.iter().find(|hot| **hot == route) {
+            Some(hot) => Cow::Borrowed(hot),
+            None => Cow::Owned(route.to_owned()),
+        },
+    }
+}
+
+pub fn method_label(method: &axum::http::Method) -> Cow<'static, str> {
+    use axum::http::Method;
+    match *method {
+        Method::GET => Cow::Borrowed("GET"),
+        Method::POST => Cow::Borrowed("POST"),
+        Method::HEAD => Cow::Borrowed("HEAD"),
+        _ => Cow::Owned(method.to_string()),
+    }
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]

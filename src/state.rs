@@ -1,5 +1,6 @@
 //! The state every handler can reach: configuration, the stores, the key ring, metrics and the
-//! password hasher. Built once by `App::build` and cloned cheaply (every field is shared).
+//! password hasher. Built once by `App::build`; a clone is one reference count, since axum clones
+//! it for every handler on every request.
 
 use std::sync::Arc;
 
@@ -14,7 +15,24 @@ use crate::metrics::Metrics;
 use crate::storage::Redis;
 
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] shares.
+pub struct Shared {
     pub config: Arc<Config>,
     pub db: PgPool,
     pub redis: Redis,

@@ -12,6 +12,7 @@ mod oidc;
 mod ops;
 mod well_known;
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -22,16 +23,19 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::metrics::{RequestLabels, RouteLabels};
+use crate::metrics::{Metrics, RequestLabels, RouteLabels};
 use crate::oidc::discovery::paths;
 use crate::state::AppState;
 use error::PageError;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'";
+const HSTS: &str = "max-age=31536000; includeSubDomains";
 /// The longest any request may take before it is answered with 503.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -84,7 +88,13 @@ pub fn router(state: AppState) -> Router {
             get(oidc::logout::start).post(oidc::logout::confirm),
         )
         .route("/logout/done", get(oidc::logout::done))
-        .layer(crate::sessions::layer(&state.config, store));
+        .layer(crate::sessions::layer(&state.config, store))
+        // Sign-in can queue behind password hashing; nothing a person waits for may hang.
+        // (The API routes wait only on bounded things: the pool's 5 s, Redis's 2 s.)
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            REQUEST_TIMEOUT,
+        ));
 
     let api = Router::new()
         .route(paths::TOKEN, post(oauth::token::token))
@@ -95,6 +105,20 @@ pub fn router(state: AppState) -> Router {
             get(oidc::userinfo::userinfo).post(oidc::userinfo::userinfo),
         );
 
+    // Headers every response carries (unless a handler set them). CSP allows no inline script
+    // and no framing; pages need nothing but the one stylesheet (and `data:` images, for QR
+    // codes). HSTS only under an https issuer. Plain tower layers: no per-request allocation.
+    let header = |name: HeaderName, value: &'static str| {
+        SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+    };
+    let https = state.config.issuer.starts_with("https://");
+    let security_headers = ServiceBuilder::new()
+        .layer(header(header::CONTENT_SECURITY_POLICY, CSP))
+        .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(header(header::REFERRER_POLICY, "no-referrer"))
+        .layer(header(header::X_FRAME_OPTIONS, "DENY"))
+        .option_layer(https.then(|| header(header::STRICT_TRANSPORT_SECURITY, HSTS)));
+
     Router::new()
         .merge(public)
         .merge(browser)
@@ -104,8 +128,8 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .route("/static/portcullis.css", get(stylesheet))
         .fallback(not_found)
-        .layer(middleware::from_fn_with_state(state.clone(), track_metrics))
-        .layer(middleware::from_fn_with_state(state.clone(), security_headers))
+        .layer(middleware::from_fn_with_state(state.metrics.clone(), track_metrics))
+        .layer(security_headers)
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
@@ -117,65 +141,39 @@ pub fn router(state: AppState) -> Router {
                         })
                         .on_response(DefaultOnResponse::new().level(Level::INFO)),
                 )
-                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-                .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT)),
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
         )
         .with_state(state)
 }
 
 /// Counts each request by route pattern, method and status, and records its latency.
-async fn track_metrics(State(state): State<AppState>, request: Request, next: Next) -> Response {
+async fn track_metrics(
+    State(metrics): State<Arc<Metrics>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched", |p| p.as_str())
-        .to_owned();
-    let method = request.method().to_string();
+    let route = crate::metrics::route_label(
+        request
+            .extensions()
+            .get::<MatchedPath>()
+            .map(|p| p.as_str()),
+    );
+    let method = crate::metrics::method_label(request.method());
     let response = next.run(request).await;
-    let metrics = &state.metrics;
+    let elapsed = started.elapsed().as_secs_f64();
     metrics
         .http_duration
         .get_or_create(&RouteLabels {
             route: route.clone(),
         })
-        .observe(started.elapsed().as_secs_f64());
-    metrics
-        .http_requests
-        .get_or_create(&RequestLabels {
-            route,
-            method,
-            status: response.status().as_u16(),
-        })
-        .inc();
-    response
-}
-
-/// Headers every response carries. CSP allows no inline script and no framing; pages need
-/// nothing but the one stylesheet (and `data:` images, for QR codes).
-async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
-    let set = |headers: &mut axum::http::HeaderMap, name: HeaderName, value: &'static str| {
-        headers
-            .entry(name)
-            .or_insert(HeaderValue::from_static(value));
+        .observe(elapsed);
+    let labels = RequestLabels {
+        route,
+        method,
+        status: response.status().as_u16(),
     };
-    set(
-        headers,
-        header::CONTENT_SECURITY_POLICY,
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'",
-    );
-    set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    set(headers, header::REFERRER_POLICY, "no-referrer");
-    set(headers, header::X_FRAME_OPTIONS, "DENY");
-    if state.config.issuer.starts_with("https://") {
-        set(
-            headers,
-            header::STRICT_TRANSPORT_SECURITY,
-            "max-age=31536000; includeSubDomains",
-        );
-    }
+    metrics.http_requests.get_or_create(&labels).inc();
     response
 }
 
