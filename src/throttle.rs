@@ -39,6 +39,8 @@ pub const ADDRESS: Policy = Policy {
 pub enum Kind {
     Password,
     SecondFactor,
+    /// Device flow user codes typed at `/device`.
+    DeviceCode,
 }
 
 impl Kind {
@@ -46,6 +48,7 @@ impl Kind {
         match self {
             Kind::Password => "pw",
             Kind::SecondFactor => "mfa",
+            Kind::DeviceCode => "device",
         }
     }
 }

@@ -87,6 +87,16 @@ pub const SETTINGS: &[Setting] = &[
         "Authorization code lifetime (at most 10m)",
     ),
     s(
+        "device_code_ttl",
+        "10m",
+        "How long a device flow's codes stay valid",
+    ),
+    s(
+        "device_poll_interval",
+        "5s",
+        "The polling interval devices are told to keep (RFC 8628)",
+    ),
+    s(
         "refresh_token_grace",
         "0s",
         "How long a just-rotated refresh token may be used again",
@@ -153,6 +163,8 @@ pub struct Config {
     pub id_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub authorization_code_ttl: Duration,
+    pub device_code_ttl: Duration,
+    pub device_poll_interval: Duration,
     pub refresh_token_grace: Duration,
     pub session_idle_timeout: Duration,
     pub session_lifetime: Duration,
@@ -211,6 +223,8 @@ impl Config {
             refresh_token_ttl: get_duration("refresh_token_ttl", SEC, 365 * DAY)?,
             // RFC 6749 §4.1.2: "A maximum authorization code lifetime of 10 minutes is RECOMMENDED."
             authorization_code_ttl: get_duration("authorization_code_ttl", SEC, 600 * SEC)?,
+            device_code_ttl: get_duration("device_code_ttl", SEC, DAY)?,
+            device_poll_interval: get_duration("device_poll_interval", SEC, 60 * SEC)?,
             refresh_token_grace: get_duration("refresh_token_grace", Duration::ZERO, 60 * SEC)?,
             session_idle_timeout: get_duration("session_idle_timeout", SEC, DAY)?,
             session_lifetime: get_duration("session_lifetime", SEC, 30 * DAY)?,

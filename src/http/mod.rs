@@ -61,6 +61,15 @@ pub fn router(state: AppState) -> Router {
             "/consent",
             get(login::consent::show).post(login::consent::submit),
         )
+        .route(
+            "/device",
+            get(login::device::show).post(login::device::submit),
+        )
+        .route(
+            "/device/approve",
+            get(login::device::approve_page).post(login::device::decide),
+        )
+        .route("/device/done", get(login::device::done))
         .route("/account", get(account::show))
         .route(
             "/account/totp",
@@ -98,6 +107,10 @@ pub fn router(state: AppState) -> Router {
 
     let api = Router::new()
         .route(paths::TOKEN, post(oauth::token::token))
+        .route(
+            paths::DEVICE_AUTHORIZATION,
+            post(oauth::device::device_authorization),
+        )
         .route(paths::INTROSPECT, post(oauth::introspect::introspect))
         .route(paths::REVOKE, post(oauth::introspect::revoke))
         .route(

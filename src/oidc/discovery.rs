@@ -14,6 +14,7 @@ pub mod paths {
     pub const USERINFO: &str = "/userinfo";
     pub const END_SESSION: &str = "/logout";
     pub const INTROSPECT: &str = "/introspect";
+    pub const DEVICE_AUTHORIZATION: &str = "/device_authorization";
     pub const REVOKE: &str = "/revoke";
 }
 
@@ -26,6 +27,7 @@ pub struct Metadata {
     pub token_endpoint: String,
     pub userinfo_endpoint: String,
     pub end_session_endpoint: String,
+    pub device_authorization_endpoint: String,
     pub introspection_endpoint: String,
     pub revocation_endpoint: String,
     pub introspection_endpoint_auth_methods_supported: Vec<&'static str>,
@@ -55,6 +57,7 @@ impl Metadata {
             token_endpoint: format!("{issuer}{}", paths::TOKEN),
             userinfo_endpoint: format!("{issuer}{}", paths::USERINFO),
             end_session_endpoint: format!("{issuer}{}", paths::END_SESSION),
+            device_authorization_endpoint: format!("{issuer}{}", paths::DEVICE_AUTHORIZATION),
             introspection_endpoint: format!("{issuer}{}", paths::INTROSPECT),
             revocation_endpoint: format!("{issuer}{}", paths::REVOKE),
             introspection_endpoint_auth_methods_supported: vec![
@@ -76,6 +79,7 @@ impl Metadata {
                 "authorization_code",
                 "refresh_token",
                 "client_credentials",
+                "urn:ietf:params:oauth:grant-type:device_code",
             ],
             subject_types_supported: vec!["public"],
             id_token_signing_alg_values_supported: vec!["RS256", "ES256"],

@@ -198,7 +198,9 @@ pub async fn sign_out_everywhere(
     let mut conn = redis.conn.clone();
     conn.set_ex(
         everywhere_key(redis, user_id),
-        now_ms(),
+        // One millisecond back: a session signed in right after this call (a password change
+        // continues its own session) is never caught by the mark.
+        now_ms() - 1,
         lifetime.as_secs().max(1),
     )
     .await

@@ -5,6 +5,7 @@
 
 pub mod codes;
 pub mod denylist;
+pub mod device;
 pub mod refresh;
 
 use std::time::{Duration, SystemTime};

@@ -6,6 +6,7 @@
 mod account;
 mod authorize_rules;
 mod cli;
+mod device;
 mod helpers;
 mod keys;
 mod login_rules;

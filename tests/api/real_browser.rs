@@ -129,3 +129,46 @@ async fn a_person_signs_in_with_password_and_totp_in_chromium_and_the_client_get
     browser.screenshot("12-error-page").await;
     browser.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_connects_a_device_in_chromium() {
+    let app = TestApp::spawn().await;
+    let user = app.user("carl", false).await;
+    let spec = portcullis::clients::ClientSpec {
+        name: "Living-room TV".into(),
+        public: true,
+        grant_types: vec!["urn:ietf:params:oauth:grant-type:device_code".into()],
+        ..Default::default()
+    };
+    let tv = app.register(spec, String::new()).await;
+    let codes: serde_json::Value = app
+        .http
+        .post(app.url("/device_authorization"))
+        .form(&[("client_id", tv.id.as_str()), ("scope", "openid profile")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+
+    let browser = Browser::start().await;
+    browser
+        .goto(codes["verification_uri_complete"].as_str().unwrap())
+        .await;
+    browser.screenshot("13-device-code").await;
+    browser.click_to("button[type=submit]", "/login").await;
+    browser.type_into("#username", "carl").await;
+    browser.type_into("#password", &user.password).await;
+    browser
+        .click_to("button[type=submit]", "/device/approve")
+        .await;
+    assert!(browser.source().await.contains("Living-room TV"));
+    browser.screenshot("14-device-approve").await;
+    browser
+        .click_to("button[value=approve]", "/device/done")
+        .await;
+    assert!(browser.source().await.contains("Device connected"));
+    browser.screenshot("15-device-connected").await;
+    browser.quit().await;
+}

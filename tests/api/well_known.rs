@@ -42,10 +42,15 @@ async fn discovery_advertises_what_exists_and_nothing_else() {
             .keys()
             .filter(|k| k.ends_with("_endpoint"))
             .collect();
-        assert_eq!(advertised.len(), 6, "{advertised:?}");
+        assert_eq!(advertised.len(), 7, "{advertised:?}");
         assert_eq!(
             doc["grant_types_supported"],
-            serde_json::json!(["authorization_code", "refresh_token", "client_credentials"])
+            serde_json::json!([
+                "authorization_code",
+                "refresh_token",
+                "client_credentials",
+                "urn:ietf:params:oauth:grant-type:device_code"
+            ])
         );
         // Every advertised URL exists (answers something other than 404).
         for key in [

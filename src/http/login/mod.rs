@@ -3,6 +3,7 @@
 //! person is signing in for stays in the session, never in a user-controlled parameter.
 
 pub mod consent;
+pub mod device;
 pub mod mfa;
 pub mod password;
 
@@ -41,12 +42,14 @@ pub fn see_other(location: &str) -> Response {
     Redirect::to(location).into_response()
 }
 
-/// Where to go once signed in: back to the pending authorization, or to the account page.
+/// Where to go once signed in: back to the device being connected, the pending authorization,
+/// or the account page.
 pub async fn after_sign_in(session: &TypedSession) -> Result<Response, PageError> {
-    let pending: Option<serde_json::Value> = session.get(PENDING_AUTHORIZATION).await?;
-    Ok(see_other(if pending.is_some() {
-        "/authorize/resume"
-    } else {
-        "/account"
+    let authorizing: Option<serde_json::Value> = session.get(PENDING_AUTHORIZATION).await?;
+    let device: Option<String> = session.get(device::PENDING_DEVICE).await?;
+    Ok(see_other(match (authorizing, device) {
+        (_, Some(_)) => "/device/approve",
+        (Some(_), None) => "/authorize/resume",
+        (None, None) => "/account",
     }))
 }

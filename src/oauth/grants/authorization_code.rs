@@ -2,10 +2,7 @@
 //! from Redis atomically, so it is redeemed once; presenting it again revokes what the first
 //! redemption issued (RFC 6749 §10.5). `redirect_uri` must be the one the code was issued for.
 
-use uuid::Uuid;
-
-use super::{TokenRequest, TokenResponse, server_error, tokens_for_person, ttl};
-use crate::clients::GrantType;
+use super::{TokenRequest, TokenResponse, offline_refresh_token, server_error, tokens_for_person};
 use crate::clients::store::Client;
 use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::oauth::pkce;
@@ -62,31 +59,9 @@ pub async fn exchange(
         .filter(|p| !p.disabled)
         .ok_or_else(|| invalid_grant("the user is disabled"))?;
 
-    let offline = grant.scopes.iter().any(|s| s == "offline_access")
-        && client.allows_grant(GrantType::RefreshToken);
-    let mut family = None;
-    let refresh_token = if offline {
-        let id = Uuid::now_v7();
-        let mut conn = state.db.acquire().await.map_err(server_error)?;
-        let lifetime = ttl(
-            client.refresh_token_ttl_secs,
-            state.config.refresh_token_ttl,
-        );
-        let token = refresh::issue(
-            &mut conn,
-            id,
-            &client.client_id,
-            &grant.scopes,
-            &grant.auth,
-            lifetime,
-        )
-        .await
-        .map_err(server_error)?;
-        family = Some(id);
-        Some(token.expose().clone())
-    } else {
-        None
-    };
+    let offline = offline_refresh_token(state, client, &grant.scopes, &grant.auth).await?;
+    let family = offline.as_ref().map(|(_, family)| *family);
+    let refresh_token = offline.map(|(token, _)| token);
     let (response, access) = tokens_for_person(
         state,
         client,

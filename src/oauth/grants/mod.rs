@@ -3,6 +3,7 @@
 
 pub mod authorization_code;
 pub mod client_credentials;
+pub mod device_code;
 pub mod refresh_token;
 
 use serde::Serialize;
@@ -88,12 +89,7 @@ pub async fn exchange(
         }
         GrantType::RefreshToken => refresh_token::exchange(state, client, request).await?,
         GrantType::ClientCredentials => client_credentials::exchange(state, client, request)?,
-        GrantType::DeviceCode => {
-            return Err(OAuthError::new(
-                ErrorCode::UnsupportedGrantType,
-                format!("grant type `{grant_type}` is not supported yet"),
-            ));
-        }
+        GrantType::DeviceCode => device_code::exchange(state, client, request).await?,
     };
     state.metrics.token_issued(grant.as_str());
     Ok(response)
@@ -109,6 +105,32 @@ pub fn ttl(override_secs: Option<i32>, default: std::time::Duration) -> std::tim
     override_secs
         .and_then(|s| u64::try_from(s).ok())
         .map_or(default, std::time::Duration::from_secs)
+}
+
+/// A new refresh token (in a new family) when `offline_access` was granted and the client may
+/// refresh: the token and its family.
+pub async fn offline_refresh_token(
+    state: &AppState,
+    client: &Client,
+    scopes: &[String],
+    auth: &crate::tokens::Authentication,
+) -> Result<Option<(String, uuid::Uuid)>, OAuthError> {
+    let offline = scopes.iter().any(|s| s == "offline_access")
+        && client.allows_grant(GrantType::RefreshToken);
+    if !offline {
+        return Ok(None);
+    }
+    let family = uuid::Uuid::now_v7();
+    let mut conn = state.db.acquire().await.map_err(server_error)?;
+    let lifetime = ttl(
+        client.refresh_token_ttl_secs,
+        state.config.refresh_token_ttl,
+    );
+    let token =
+        crate::tokens::refresh::issue(&mut conn, family, &client.client_id, scopes, auth, lifetime)
+            .await
+            .map_err(server_error)?;
+    Ok(Some((token.expose().clone(), family)))
 }
 
 /// Tokens for a person (`profile`, already checked to be enabled): an access token, an ID token when `openid` was granted, and, if given,

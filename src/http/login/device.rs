@@ -1,0 +1,233 @@
+//! The device flow's pages (RFC 8628 §3.3): the person enters the code shown on the device
+//! (prefilled from `verification_uri_complete`), signs in if needed, sees which application on
+//! which device asks for what, and allows or denies. Wrong codes are throttled per IP address and
+//! per browser session, since the code space is small.
+
+use std::net::SocketAddr;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{flash, require_csrf, see_other, take_flash};
+use crate::audit::{self, Actor};
+use crate::http::error::PageError;
+use crate::oauth::scope;
+use crate::sessions::TypedSession;
+use crate::state::AppState;
+use crate::throttle::{self, Kind};
+use crate::tokens::Authentication;
+use crate::tokens::device::{self, DeviceRequest};
+use crate::users::store as users;
+
+/// Session key of the device request the person is deciding on.
+pub const PENDING_DEVICE: &str = "device";
+const THROTTLE_ID: &str = "throttle_id";
+
+#[derive(Template, WebTemplate)]
+#[template(path = "login/device.html")]
+struct EnterPage {
+    csrf: String,
+    user_code: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct Prefill {
+    user_code: Option<String>,
+}
+
+pub async fn show(
+    session: TypedSession,
+    Query(prefill): Query<Prefill>,
+) -> Result<Response, PageError> {
+    let page = EnterPage {
+        csrf: session.csrf_token().await?,
+        user_code: prefill
+            .user_code
+            .unwrap_or_default()
+            .chars()
+            .take(16)
+            .collect(),
+        error: take_flash(&session).await?,
+    };
+    Ok(page.into_response())
+}
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    user_code: String,
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    session: TypedSession,
+    Form(form): Form<CodeForm>,
+) -> Result<Response, PageError> {
+    require_csrf(&session, &form.csrf).await?;
+    // A per-session subject for throttling, made on first use.
+    let browser = match session.get::<String>(THROTTLE_ID).await? {
+        Some(id) => id,
+        None => {
+            let id = uuid::Uuid::new_v4().simple().to_string();
+            session.put(THROTTLE_ID, &id).await?;
+            id
+        }
+    };
+    let ip = peer.ip().to_string();
+    let browser = format!("session:{browser}");
+    let subjects = [
+        (browser.as_str(), throttle::ACCOUNT),
+        (ip.as_str(), throttle::ADDRESS),
+    ];
+    if let Some(wait) = throttle::wait(&state.redis, Kind::DeviceCode, &subjects).await? {
+        return Err(PageError::TooManyAttempts(wait.as_secs().max(1)));
+    }
+    let found = match device::normalize_user_code(&form.user_code) {
+        Some(code) => device::by_user_code(&state.redis, &code).await?,
+        None => None,
+    };
+    let Some((request_id, _)) = found else {
+        throttle::failed(&state.redis, Kind::DeviceCode, &subjects).await?;
+        flash(
+            &session,
+            "That code is not valid or has expired. Check the code on your device.",
+        )
+        .await?;
+        return Ok(see_other("/device"));
+    };
+    session.put(PENDING_DEVICE, &request_id).await?;
+    Ok(see_other("/device/approve"))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "login/device_approve.html")]
+struct ApprovePage {
+    csrf: String,
+    client_name: String,
+    username: String,
+    user_code: String,
+    permissions: Vec<String>,
+}
+
+/// The pending device request, if it can still be decided on.
+async fn pending(
+    state: &AppState,
+    session: &TypedSession,
+) -> Result<Option<(String, DeviceRequest)>, PageError> {
+    let Some(request_id) = session.get::<String>(PENDING_DEVICE).await? else {
+        return Ok(None);
+    };
+    let request = device::load(&state.redis, &request_id).await?;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    Ok(request
+        .filter(|r| r.status == device::Status::Pending && r.expires_at > now)
+        .map(|r| (request_id, r)))
+}
+
+const GONE: &str =
+    "This device request has expired or was already answered. Start again on the device.";
+
+pub async fn approve_page(
+    State(state): State<AppState>,
+    session: TypedSession,
+) -> Result<Response, PageError> {
+    let Some((_, request)) = pending(&state, &session).await? else {
+        return Err(PageError::BadRequest(GONE.into()));
+    };
+    let Some(signed_in) = session
+        .signed_in(state.config.session_lifetime, &state.redis)
+        .await?
+    else {
+        return Ok(see_other("/login"));
+    };
+    let profile = users::profile(&state.db, signed_in.user_id).await?;
+    let page = ApprovePage {
+        csrf: session.csrf_token().await?,
+        client_name: request.client_name.clone(),
+        username: profile.map(|p| p.username).unwrap_or_default(),
+        user_code: request.user_code.clone(),
+        permissions: request.scopes.iter().map(|s| scope::describe(s)).collect(),
+    };
+    Ok(page.into_response())
+}
+
+#[derive(Deserialize)]
+pub struct DecisionForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    decision: String,
+}
+
+pub async fn decide(
+    State(state): State<AppState>,
+    session: TypedSession,
+    Form(form): Form<DecisionForm>,
+) -> Result<Response, PageError> {
+    require_csrf(&session, &form.csrf).await?;
+    let Some((request_id, request)) = pending(&state, &session).await? else {
+        return Err(PageError::BadRequest(GONE.into()));
+    };
+    let Some(signed_in) = session
+        .signed_in(state.config.session_lifetime, &state.redis)
+        .await?
+    else {
+        return Ok(see_other("/login"));
+    };
+    let approved = form.decision == "approve";
+    let auth = Authentication {
+        user_id: signed_in.user_id,
+        auth_time: signed_in.auth_time,
+        amr: signed_in.amr.clone(),
+        sid: Some(signed_in.sid.clone()),
+    };
+    device::decide(&state.redis, &request_id, approved.then_some(&auth)).await?;
+    session.take::<String>(PENDING_DEVICE).await?;
+    let mut conn = state.db.acquire().await?;
+    let event = if approved {
+        "device.approved"
+    } else {
+        "device.denied"
+    };
+    let details = json!({ "client_id": request.client_id, "scopes": request.scopes });
+    audit::record_simple(
+        &mut conn,
+        &Actor::User(signed_in.user_id),
+        event,
+        &request.client_id,
+        details,
+    )
+    .await?;
+    Ok(see_other(if approved {
+        "/device/done?approved=1"
+    } else {
+        "/device/done"
+    }))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "login/device_done.html")]
+struct DonePage {
+    approved: bool,
+}
+
+#[derive(Deserialize)]
+pub struct Outcome {
+    approved: Option<String>,
+}
+
+pub async fn done(Query(outcome): Query<Outcome>) -> Response {
+    DonePage {
+        approved: outcome.approved.is_some(),
+    }
+    .into_response()
+}

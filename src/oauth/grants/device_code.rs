@@ -1,0 +1,71 @@
+//! The device code grant (RFC 8628 §3.4, §3.5): the device polls until the person has approved or
+//! denied on another screen. Too-fast polling gets `slow_down` (and a longer interval); an
+//! approval yields tokens exactly once.
+
+use super::{TokenRequest, TokenResponse, offline_refresh_token, server_error, tokens_for_person};
+use crate::clients::store::Client;
+use crate::oauth::error::{ErrorCode, OAuthError};
+use crate::state::AppState;
+use crate::tokens::device::{self, Poll};
+use crate::users::store as users;
+
+pub async fn exchange(
+    state: &AppState,
+    client: &Client,
+    request: &TokenRequest,
+) -> Result<TokenResponse, OAuthError> {
+    let device_code = request.require("device_code")?;
+    let polled = device::poll(&state.redis, device_code, &client.client_id)
+        .await
+        .map_err(server_error)?;
+    let error = |code: ErrorCode, description: &str| Err(OAuthError::new(code, description));
+    let (auth, device) = match polled {
+        Poll::Unknown | Poll::OtherClient => {
+            return error(ErrorCode::InvalidGrant, "unknown device_code");
+        }
+        Poll::Expired => {
+            return error(
+                ErrorCode::ExpiredToken,
+                "the device_code has expired; start again",
+            );
+        }
+        Poll::SlowDown => {
+            return error(
+                ErrorCode::SlowDown,
+                "polling too fast; the interval is now 5 seconds longer",
+            );
+        }
+        Poll::Pending => {
+            return error(
+                ErrorCode::AuthorizationPending,
+                "the person has not decided yet",
+            );
+        }
+        Poll::Denied => return error(ErrorCode::AccessDenied, "the person denied the request"),
+        Poll::AlreadyRedeemed => {
+            return error(
+                ErrorCode::InvalidGrant,
+                "tokens were already issued for this device_code",
+            );
+        }
+        Poll::Approved(auth, device) => (auth, device),
+    };
+    let profile = users::profile(&state.db, auth.user_id)
+        .await
+        .map_err(server_error)?
+        .filter(|p| !p.disabled)
+        .ok_or_else(|| OAuthError::new(ErrorCode::InvalidGrant, "the user is disabled"))?;
+    let refresh_token = offline_refresh_token(state, client, &device.scopes, &auth)
+        .await?
+        .map(|(token, _)| token);
+    let (response, _) = tokens_for_person(
+        state,
+        client,
+        &device.scopes,
+        &auth,
+        &profile,
+        None,
+        refresh_token,
+    )?;
+    Ok(response)
+}
