@@ -181,3 +181,72 @@ async fn max_age_and_prompt_login_force_a_new_sign_in_and_consent_is_remembered(
         Some("access_denied")
     );
 }
+
+#[tokio::test]
+async fn prompt_consent_asks_again_even_after_consent_was_given() {
+    let app = TestApp::spawn().await;
+    let user = app.user("ola", false).await;
+    let client = app.client("App", false, false).await;
+    let b = browser();
+    authorize(&app, &b, &client, &user, "openid").await;
+    let mut query = authorize_query(&client, "openid");
+    query.push(("prompt", "consent".into()));
+    let response = b
+        .get(app.url("/authorize"))
+        .query(&query)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&response), "/consent");
+    let response = submit(&app, &b, "/consent", &[("decision", "approve")]).await;
+    let response = follow(&app, &b, response).await;
+    assert!(query_param(&location(&response), "code").is_some());
+}
+
+#[tokio::test]
+async fn sign_in_events_are_audited() {
+    let app = TestApp::spawn().await;
+    let user = app.user("pat", false).await;
+    let client = app.client("App", false, false).await;
+    let b = browser();
+    submit(
+        &app,
+        &b,
+        "/login",
+        &[("username", "pat"), ("password", "wrong-password")],
+    )
+    .await;
+    authorize(&app, &b, &client, &user, "openid").await;
+    crate::signin::submit_from(
+        &app,
+        &b,
+        "/account",
+        "/account/applications/revoke",
+        &[("client_id", &client.id)],
+    )
+    .await;
+    crate::signin::submit_from(&app, &b, "/account", "/logout", &[]).await;
+    let events: Vec<(String, Option<String>)> =
+        sqlx::query_as("select event, ip::text from audit_events where event not like 'key.%' and event <> 'user.created' and event <> 'client.created' order by id")
+            .fetch_all(&app.state.db)
+            .await
+            .unwrap();
+    let names: Vec<&str> = events.iter().map(|(e, _)| e.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "login.failed",
+            "login.succeeded",
+            "consent.given",
+            "consent.revoked",
+            "logout"
+        ]
+    );
+    assert!(
+        events[0]
+            .1
+            .as_deref()
+            .is_some_and(|ip| ip.starts_with("127.0.0.1")),
+        "{events:?}"
+    );
+}
