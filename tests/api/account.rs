@@ -3,7 +3,7 @@
 
 use crate::helpers::{Settings, TestApp, location, query_param, totp_now};
 use crate::signin::{
-    authorize, authorize_query, browser, page, redeem, sign_in, submit, submit_from, token,
+    authorize, authorize_query, browser, page, redeem, sign_in, submit, submit_from, token, visit,
 };
 
 fn secret_on_page(html: &str) -> String {
@@ -235,12 +235,7 @@ async fn removing_an_application_withdraws_consent_and_its_refresh_tokens() {
         token(&app, &client, &refresh).await.1["error"],
         "invalid_grant"
     );
-    let again = b
-        .get(app.url("/authorize"))
-        .query(&authorize_query(&client, "openid"))
-        .send()
-        .await
-        .unwrap();
+    let again = visit(&app, &b, "/authorize", &authorize_query(&client, "openid")).await;
     let again = crate::signin::follow(&app, &b, again).await;
     assert!(again.status() == 200 || location(&again) == "/consent");
 }

@@ -3,15 +3,10 @@
 
 use std::time::Duration;
 
-use serde_json::Value;
-
 use crate::helpers::{TestApp, location, query_param};
-use crate::signin::{authorize, authorize_query, browser, follow, redeem, sign_in, submit};
-
-async fn json(response: reqwest::Response) -> (u16, Value) {
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap())
-}
+use crate::signin::{
+    authorize, authorize_query, browser, follow, json, redeem, sign_in, submit, visit,
+};
 
 #[tokio::test]
 async fn an_unknown_client_or_unregistered_redirect_gets_a_page_and_no_redirect() {
@@ -23,12 +18,7 @@ async fn an_unknown_client_or_unregistered_redirect_gets_a_page_and_no_redirect(
     let mut elsewhere = authorize_query(&client, "openid");
     elsewhere[2].1 = "https://attacker.example/cb".into();
     for query in [unknown, elsewhere] {
-        let response = b
-            .get(app.url("/authorize"))
-            .query(&query)
-            .send()
-            .await
-            .unwrap();
+        let response = visit(&app, &b, "/authorize", &query).await;
         assert_eq!(response.status(), 400);
         assert!(response.headers().get("location").is_none());
         let page = response.text().await.unwrap();
@@ -59,12 +49,7 @@ async fn pkce_is_required_with_s256_and_errors_go_back_with_state_and_iss() {
         if let Some(value) = value {
             query.push((name, value.into()));
         }
-        let response = b
-            .get(app.url("/authorize"))
-            .query(&query)
-            .send()
-            .await
-            .unwrap();
+        let response = visit(&app, &b, "/authorize", &query).await;
         let to = location(&response);
         assert!(to.starts_with(&client.redirect_uri), "{name}: {to}");
         assert_eq!(query_param(&to, "error").as_deref(), Some(error), "{name}");
@@ -141,12 +126,7 @@ async fn max_age_and_prompt_login_force_a_new_sign_in_and_consent_is_remembered(
     assert!(query_param(&first, "code").is_some());
 
     // Signed in and consented: straight back with a code.
-    let response = b
-        .get(app.url("/authorize"))
-        .query(&authorize_query(&client, "openid"))
-        .send()
-        .await
-        .unwrap();
+    let response = visit(&app, &b, "/authorize", &authorize_query(&client, "openid")).await;
     assert!(
         query_param(&location(&response), "code").is_some(),
         "no consent page the second time"
@@ -156,21 +136,17 @@ async fn max_age_and_prompt_login_force_a_new_sign_in_and_consent_is_remembered(
     for extra in [("max_age", "0"), ("prompt", "login")] {
         let mut query = authorize_query(&client, "openid");
         query.push((extra.0, extra.1.into()));
-        let response = b
-            .get(app.url("/authorize"))
-            .query(&query)
-            .send()
-            .await
-            .unwrap();
+        let response = visit(&app, &b, "/authorize", &query).await;
         assert_eq!(location(&response), "/login", "{extra:?}");
     }
     // A new scope asks for consent again; denying sends access_denied.
-    let mut response = b
-        .get(app.url("/authorize"))
-        .query(&authorize_query(&client, "openid email"))
-        .send()
-        .await
-        .unwrap();
+    let mut response = visit(
+        &app,
+        &b,
+        "/authorize",
+        &authorize_query(&client, "openid email"),
+    )
+    .await;
     if location(&response) == "/login" {
         response = follow(&app, &b, sign_in(&app, &b, &user).await).await;
     }
@@ -191,12 +167,7 @@ async fn prompt_consent_asks_again_even_after_consent_was_given() {
     authorize(&app, &b, &client, &user, "openid").await;
     let mut query = authorize_query(&client, "openid");
     query.push(("prompt", "consent".into()));
-    let response = b
-        .get(app.url("/authorize"))
-        .query(&query)
-        .send()
-        .await
-        .unwrap();
+    let response = visit(&app, &b, "/authorize", &query).await;
     assert_eq!(location(&response), "/consent");
     let response = submit(&app, &b, "/consent", &[("decision", "approve")]).await;
     let response = follow(&app, &b, response).await;

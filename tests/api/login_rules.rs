@@ -3,15 +3,8 @@
 
 use std::time::Duration;
 
-use serde_json::Value;
-
 use crate::helpers::{TestApp, location, query_param};
-use crate::signin::{authorize, browser, page, redeem, sign_in, submit};
-
-async fn json(response: reqwest::Response) -> (u16, Value) {
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap())
-}
+use crate::signin::{authorize, browser, json, page, redeem, sign_in, submit, visit};
 
 #[tokio::test]
 async fn a_totp_code_is_accepted_once() {
@@ -174,16 +167,17 @@ async fn logout_with_a_valid_hint_ends_the_session_and_returns_to_the_client() {
     let back = authorize(&app, &b, &client, &user, "openid").await;
     let (_, tokens) = json(redeem(&app, &client, &query_param(&back, "code").unwrap()).await).await;
     let hint = tokens["id_token"].as_str().unwrap();
-    let response = b
-        .get(app.url("/logout"))
-        .query(&[
+    let response = visit(
+        &app,
+        &b,
+        "/logout",
+        &[
             ("id_token_hint", hint),
             ("post_logout_redirect_uri", "https://rp.example.com/bye"),
             ("state", "s1"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(location(&response), "https://rp.example.com/bye?state=s1");
     assert_eq!(
         location(&b.get(app.url("/account")).send().await.unwrap()),
@@ -192,15 +186,16 @@ async fn logout_with_a_valid_hint_ends_the_session_and_returns_to_the_client() {
     );
 
     // An unregistered address is refused.
-    let response = b
-        .get(app.url("/logout"))
-        .query(&[
+    let response = visit(
+        &app,
+        &b,
+        "/logout",
+        &[
             ("id_token_hint", hint),
             ("post_logout_redirect_uri", "https://evil.example/"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(response.status(), 400);
 }
 
@@ -246,15 +241,16 @@ async fn an_expired_id_token_hint_still_identifies_the_client_for_logout() {
         .sign(portcullis::keys::Alg::RS256, "JWT", &payload)
         .unwrap()
         .token;
-    let response = b
-        .get(app.url("/logout"))
-        .query(&[
+    let response = visit(
+        &app,
+        &b,
+        "/logout",
+        &[
             ("id_token_hint", hint.as_str()),
             ("post_logout_redirect_uri", "https://rp.example.com/bye"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(location(&response), "https://rp.example.com/bye");
     assert_eq!(
         location(&b.get(app.url("/account")).send().await.unwrap()),
@@ -262,12 +258,7 @@ async fn an_expired_id_token_hint_still_identifies_the_client_for_logout() {
     );
     // A forged hint is no hint: the person is asked instead.
     let forged = format!("{}x", &hint[..hint.len() - 1]);
-    let response = b
-        .get(app.url("/logout"))
-        .query(&[("id_token_hint", forged.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let response = visit(&app, &b, "/logout", &[("id_token_hint", forged.as_str())]).await;
     assert_eq!(response.status(), 200);
 }
 

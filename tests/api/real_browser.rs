@@ -58,13 +58,12 @@ async fn a_person_signs_in_with_password_and_totp_in_chromium_and_the_client_get
 
     browser.type_into("#username", "alice").await;
     browser.type_into("#password", "not my password").await;
-    browser.click_to("button[type=submit]", "/login").await;
-    assert!(
-        browser
-            .source()
-            .await
-            .contains("The username or password is not correct.")
-    );
+    browser
+        .click_until_text(
+            "button[type=submit]",
+            "The username or password is not correct.",
+        )
+        .await;
     browser.screenshot("02-login-error").await;
 
     browser.type_into("#password", &user.password).await;

@@ -25,6 +25,27 @@ pub fn browser() -> reqwest::Client {
         .unwrap()
 }
 
+/// A response's status and JSON body.
+pub async fn json(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+/// GETs `path` with a query string, as `browser`.
+pub async fn visit<Q: serde::Serialize + ?Sized>(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    path: &str,
+    query: &Q,
+) -> reqwest::Response {
+    browser
+        .get(app.url(path))
+        .query(query)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// The text of the page at `path`.
 pub async fn page(app: &TestApp, browser: &reqwest::Client, path: &str) -> String {
     browser

@@ -1,15 +1,8 @@
 //! The token endpoint's rules: code redemption, client authentication, refresh rotation,
 //! replay and grace, scopes, userinfo errors.
 
-use serde_json::Value;
-
 use crate::helpers::{TestApp, query_param};
-use crate::signin::{authorize, browser, redeem, token, tokens_for};
-
-async fn json(response: reqwest::Response) -> (u16, Value) {
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap())
-}
+use crate::signin::{authorize, browser, json, redeem, token, tokens_for};
 
 #[tokio::test]
 async fn a_wrong_or_missing_verifier_or_redirect_uri_is_invalid_grant() {

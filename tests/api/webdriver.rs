@@ -166,6 +166,17 @@ impl Browser {
         .await;
     }
 
+    /// Clicks and waits until the page shows `text` (for a form that answers on the same URL).
+    pub async fn click_until_text(&self, css: &str, text: &str) {
+        self.click(css).await;
+        crate::helpers::eventually(
+            Duration::from_secs(10),
+            &format!("the page shows {text}"),
+            || async { self.source().await.contains(text).then_some(()) },
+        )
+        .await;
+    }
+
     /// Saves a PNG of the page as `target/artifacts/screenshots/<name>.png`.
     pub async fn screenshot(&self, name: &str) {
         let data = self.call(reqwest::Method::GET, "/screenshot", None).await;
