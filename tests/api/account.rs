@@ -3,7 +3,8 @@
 
 use crate::helpers::{Settings, TestApp, location, query_param, totp_now};
 use crate::signin::{
-    authorize, authorize_query, browser, page, redeem, sign_in, submit, submit_from, token, visit,
+    authorize, authorize_query, browser, page, password_step, redeem, sign_in, submit, submit_from,
+    token, visit,
 };
 
 fn secret_on_page(html: &str) -> String {
@@ -61,13 +62,7 @@ async fn turning_on_two_step_verification_shows_recovery_codes_once_and_they_wor
     // Signing in now needs the second factor; a recovery code works once.
     user.totp = Some(secret);
     let fresh = browser();
-    let response = submit(
-        &app,
-        &fresh,
-        "/login",
-        &[("username", "olga"), ("password", &user.password)],
-    )
-    .await;
+    let response = password_step(&app, &fresh, &user).await;
     assert_eq!(location(&response), "/login/mfa");
     let response = submit(
         &app,
@@ -78,13 +73,7 @@ async fn turning_on_two_step_verification_shows_recovery_codes_once_and_they_wor
     .await;
     assert_eq!(location(&response), "/account");
     let other = browser();
-    submit(
-        &app,
-        &other,
-        "/login",
-        &[("username", "olga"), ("password", &user.password)],
-    )
-    .await;
+    password_step(&app, &other, &user).await;
     let response = submit(&app, &other, "/login/mfa", &[("code", &codes[0])]).await;
     assert_eq!(
         location(&response),
@@ -130,13 +119,7 @@ async fn turning_two_step_verification_off_needs_the_password() {
     );
     assert_eq!(audited(&app, "mfa.removed").await, 1);
     let fresh = browser();
-    let response = submit(
-        &app,
-        &fresh,
-        "/login",
-        &[("username", "pia"), ("password", &user.password)],
-    )
-    .await;
+    let response = password_step(&app, &fresh, &user).await;
     assert_eq!(location(&response), "/account", "no second step any more");
 }
 

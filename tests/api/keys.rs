@@ -65,6 +65,18 @@ fn token_payload(ttl: Duration) -> JwtPayload {
     payload
 }
 
+/// An access token good for a minute, signed by `app`'s key ring.
+fn sign_access(app: &TestApp) -> portcullis::keys::Signed {
+    app.state
+        .keys
+        .sign(
+            Alg::ES256,
+            "at+jwt",
+            &token_payload(Duration::from_secs(60)),
+        )
+        .unwrap()
+}
+
 /// States of each algorithm's keys now, from the database.
 async fn states(pool: &PgPool) -> BTreeMap<(String, &'static str), usize> {
     let now = OffsetDateTime::now_utc();
@@ -253,15 +265,7 @@ async fn a_revoked_key_leaves_every_replica_jwks_and_the_next_key_signs() {
     let b = settings().spawn().await;
     let before = a.get("/jwks.json").await;
     let etag_before = before.headers()["etag"].to_str().unwrap().to_owned();
-    let old = a
-        .state
-        .keys
-        .sign(
-            Alg::ES256,
-            "at+jwt",
-            &token_payload(Duration::from_secs(60)),
-        )
-        .unwrap();
+    let old = sign_access(&a);
 
     a.state
         .keys
@@ -289,15 +293,7 @@ async fn a_revoked_key_leaves_every_replica_jwks_and_the_next_key_signs() {
             verify(&jwks, &old.token).is_err(),
             "a token of a revoked key no longer verifies"
         );
-        let new = app
-            .state
-            .keys
-            .sign(
-                Alg::ES256,
-                "at+jwt",
-                &token_payload(Duration::from_secs(60)),
-            )
-            .unwrap();
+        let new = sign_access(app);
         assert_ne!(new.kid, old.kid);
         verify(&jwks, &new.token).unwrap();
     }
@@ -325,15 +321,7 @@ async fn rotate_now_publishes_the_new_key_before_it_signs_and_keeps_the_old_one_
     let app = slow_rotation_fast_reload(Settings::new().await)
         .spawn()
         .await;
-    let old = app
-        .state
-        .keys
-        .sign(
-            Alg::ES256,
-            "at+jwt",
-            &token_payload(Duration::from_secs(60)),
-        )
-        .unwrap();
+    let old = sign_access(&app);
     app.state
         .keys
         .rotator()
@@ -343,18 +331,8 @@ async fn rotate_now_publishes_the_new_key_before_it_signs_and_keeps_the_old_one_
     app.state.keys.reload().await.unwrap();
     let published_right_after: Value = app.get_json("/jwks.json").await;
 
-    let sign = || {
-        app.state
-            .keys
-            .sign(
-                Alg::ES256,
-                "at+jwt",
-                &token_payload(Duration::from_secs(60)),
-            )
-            .unwrap()
-    };
     let new = eventually(Duration::from_secs(4), "rotate-now rotates", || async {
-        let signed = sign();
+        let signed = sign_access(&app);
         (signed.kid != old.kid).then_some(signed)
     })
     .await;

@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use crate::helpers::{TestApp, location, query_param};
-use crate::signin::{authorize, browser, json, page, redeem, sign_in, submit, visit};
+use crate::signin::{
+    authorize, browser, json, page, password_step, redeem, sign_in, submit, visit,
+};
 
 #[tokio::test]
 async fn a_totp_code_is_accepted_once() {
@@ -12,25 +14,13 @@ async fn a_totp_code_is_accepted_once() {
     let user = app.user("gina", true).await;
     let code = user.code();
     let first = browser();
-    let response = submit(
-        &app,
-        &first,
-        "/login",
-        &[("username", "gina"), ("password", &user.password)],
-    )
-    .await;
+    let response = password_step(&app, &first, &user).await;
     assert_eq!(location(&response), "/login/mfa");
     let response = submit(&app, &first, "/login/mfa", &[("code", &code)]).await;
     assert_eq!(location(&response), "/account");
 
     let second = browser();
-    submit(
-        &app,
-        &second,
-        "/login",
-        &[("username", "gina"), ("password", &user.password)],
-    )
-    .await;
+    password_step(&app, &second, &user).await;
     let response = submit(&app, &second, "/login/mfa", &[("code", &code)]).await;
     assert_eq!(
         location(&response),
@@ -59,13 +49,7 @@ async fn wrong_passwords_are_throttled_with_429_and_retry_after() {
     let page = page(&app, &b, "/login").await;
     assert!(page.contains("The username or password is not correct."));
     // The sixth attempt comes too soon, even with the right password.
-    let response = submit(
-        &app,
-        &b,
-        "/login",
-        &[("username", "hank"), ("password", &user.password)],
-    )
-    .await;
+    let response = password_step(&app, &b, &user).await;
     assert_eq!(response.status(), 429);
     let wait: u64 = response.headers()["retry-after"]
         .to_str()
@@ -75,13 +59,7 @@ async fn wrong_passwords_are_throttled_with_429_and_retry_after() {
     assert!((1..=2).contains(&wait));
     // Not a lock: once the wait is over, the right password works.
     tokio::time::sleep(Duration::from_millis(wait * 1000 + 100)).await;
-    let response = submit(
-        &app,
-        &b,
-        "/login",
-        &[("username", "hank"), ("password", &user.password)],
-    )
-    .await;
+    let response = password_step(&app, &b, &user).await;
     assert_eq!(location(&response), "/account");
 }
 
@@ -267,13 +245,7 @@ async fn wrong_second_factor_codes_are_throttled_separately() {
     let app = TestApp::spawn().await;
     let user = app.user("yuri", true).await;
     let b = browser();
-    let response = submit(
-        &app,
-        &b,
-        "/login",
-        &[("username", "yuri"), ("password", &user.password)],
-    )
-    .await;
+    let response = password_step(&app, &b, &user).await;
     assert_eq!(location(&response), "/login/mfa");
     for _ in 0..5 {
         let response = submit(&app, &b, "/login/mfa", &[("code", "000000")]).await;
@@ -284,12 +256,6 @@ async fn wrong_second_factor_codes_are_throttled_separately() {
     assert!(response.headers().contains_key("retry-after"));
     // Password guesses were not counted against the account: another browser signs in at once.
     let other = browser();
-    let response = submit(
-        &app,
-        &other,
-        "/login",
-        &[("username", "yuri"), ("password", &user.password)],
-    )
-    .await;
+    let response = password_step(&app, &other, &user).await;
     assert_eq!(location(&response), "/login/mfa");
 }

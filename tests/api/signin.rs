@@ -100,6 +100,21 @@ pub async fn submit_from(
         .unwrap()
 }
 
+/// The first step only: username and password from the login page.
+pub async fn password_step(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    user: &TestUser,
+) -> reqwest::Response {
+    submit(
+        app,
+        browser,
+        "/login",
+        &[("username", &user.username), ("password", &user.password)],
+    )
+    .await
+}
+
 /// Signs `user` in from the login page through the second factor (if enrolled); returns the
 /// response after the last step (a redirect onwards).
 pub async fn sign_in(
@@ -107,13 +122,7 @@ pub async fn sign_in(
     browser: &reqwest::Client,
     user: &TestUser,
 ) -> reqwest::Response {
-    let response = submit(
-        app,
-        browser,
-        "/login",
-        &[("username", &user.username), ("password", &user.password)],
-    )
-    .await;
+    let response = password_step(app, browser, user).await;
     if user.totp.is_none() {
         return response;
     }
