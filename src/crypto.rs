@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier as _, Version};
+use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, Version};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use josekit::jwe::{self, Dir, JweHeader};
@@ -176,6 +176,12 @@ impl PasswordHasher {
         Ok(hash.to_string())
     }
 
+    /// Checks `password` against `stored` on the calling thread, as a hashing thread does: for the
+    /// benchmark of the machine's sign-in limit.
+    pub fn verify_blocking(&self, password: &Secret<String>, stored: &str) -> bool {
+        verify_with_thread_memory(password.expose().as_bytes(), stored)
+    }
+
     /// Runs `work` on a hashing thread, waiting for a free one.
     async fn on_pool<T: Send + 'static>(
         &self,
@@ -205,18 +211,52 @@ impl PasswordHasher {
         password: Secret<String>,
         stored: Option<String>,
     ) -> anyhow::Result<bool> {
-        let this = self.clone();
+        let dummy = Arc::clone(&self.dummy_hash);
         self.on_pool(move || {
             let known = stored.is_some();
-            let hash = stored.unwrap_or_else(|| this.dummy_hash.to_string());
-            let ok = this
-                .argon2()
-                .verify_password(password.expose().as_bytes(), hash.as_str())
-                .is_ok();
-            ok && known
+            let hash = stored.as_deref().unwrap_or(dummy.as_str());
+            verify_with_thread_memory(password.expose().as_bytes(), hash) && known
         })
         .await
     }
+}
+
+thread_local! {
+    /// The argon2 working memory of this hashing thread, allocated on its first verification and
+    /// reused after: a fresh 19 MiB allocation per hash fragments the allocator's arenas until
+    /// the process holds several times the memory the hashes need.
+    static MEMORY: std::cell::RefCell<Vec<argon2::Block>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Recomputes the hash of `password` with the algorithm, version, cost and salt written in
+/// `stored` (a PHC string, so older hashes at another cost still verify) into this thread's
+/// reused memory, and compares the outputs in constant time. Anything malformed is a mismatch.
+fn verify_with_thread_memory(password: &[u8], stored: &str) -> bool {
+    let Ok(parsed) = argon2::PasswordHash::new(stored) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
+        return false;
+    };
+    let algorithm = Algorithm::try_from(parsed.algorithm.as_str());
+    let version = parsed
+        .version
+        .map_or(Ok(Version::default()), Version::try_from);
+    let (Ok(algorithm), Ok(version), Ok(params)) = (algorithm, version, Params::try_from(&parsed))
+    else {
+        return false;
+    };
+    let blocks = params.block_count();
+    let argon2 = Argon2::new(algorithm, version, params);
+    let mut output = vec![0u8; expected.len()];
+    let computed = MEMORY.with_borrow_mut(|memory| {
+        if memory.len() < blocks {
+            memory.resize(blocks, argon2::Block::new());
+        }
+        let memory = memory.get_mut(..blocks).unwrap_or_default();
+        argon2.hash_password_into_with_memory(password, salt, &mut output, memory)
+    });
+    computed.is_ok() && bool::from(expected.as_bytes().ct_eq(&output))
 }
 
 #[cfg(test)]
@@ -295,5 +335,25 @@ mod tests {
                 .await
                 .unwrap()
         );
+    }
+
+    #[test]
+    fn hashes_at_other_costs_verify_in_the_reused_memory() {
+        let password = b"correct horse";
+        for (m, t, p) in [(8_192, 1, 1), (32_768, 1, 2), (19_456, 2, 1)] {
+            let params = Params::new(m, t, p, None).unwrap();
+            let hash = Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+                .hash_password(password)
+                .unwrap()
+                .to_string();
+            assert!(verify_with_thread_memory(password, &hash), "{hash}");
+            assert!(!verify_with_thread_memory(b"correct horsf", &hash));
+            let truncated = &hash[..hash.len() - 2];
+            assert!(!verify_with_thread_memory(password, truncated));
+        }
+        assert!(!verify_with_thread_memory(
+            password,
+            "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ"
+        ));
     }
 }
