@@ -102,6 +102,7 @@ impl App {
             state.keys.clone(),
             self.stop.clone(),
         );
+        crate::admin::dashboard::spawn_tally(self.state.clone(), self.stop.clone());
         let router = crate::http::router(self.state.clone());
         tracing::info!(address = %self.address, issuer = %self.state.config.issuer, "listening");
         axum::serve(

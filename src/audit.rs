@@ -59,15 +59,42 @@ pub async fn record_simple(
     target: &str,
     details: Value,
 ) -> sqlx::Result<()> {
-    record(
-        conn,
-        Event {
-            actor,
-            event,
-            target: Some(target),
-            ip: None,
-            details,
-        },
-    )
-    .await
+    By::new(actor.clone(), None)
+        .record(conn, event, target, details)
+        .await
+}
+
+/// Who is acting and from where: carried through an administrative change so its audit event
+/// names both.
+#[derive(Debug, Clone)]
+pub struct By {
+    pub actor: Actor,
+    pub ip: Option<std::net::IpAddr>,
+}
+
+impl By {
+    pub fn new(actor: Actor, ip: Option<std::net::IpAddr>) -> Self {
+        Self { actor, ip }
+    }
+
+    /// Records `event` on `target` as this actor, from this address.
+    pub async fn record(
+        &self,
+        conn: &mut PgConnection,
+        event: &str,
+        target: &str,
+        details: Value,
+    ) -> sqlx::Result<()> {
+        record(
+            conn,
+            Event {
+                actor: &self.actor,
+                event,
+                target: Some(target),
+                ip: self.ip,
+                details,
+            },
+        )
+        .await
+    }
 }

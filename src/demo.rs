@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 
 use serde_json::{Value, json};
 
-use crate::audit::Actor;
+use crate::audit::{Actor, By};
 use crate::clients::{self, ClientSpec};
 use crate::error::StoreError;
 use crate::secret::Secret;
@@ -105,11 +105,10 @@ async fn seed_client(
         post_logout_redirect_uris: vec!["http://127.0.0.1:8000/".to_owned()],
         grant_types,
         scopes: vec![],
-        skip_consent: false,
-        audiences: vec![],
+        ..ClientSpec::default()
     };
     let client = spec.validate().map_err(anyhow::Error::msg)?;
-    match clients::store::create(&state.db, &client, &Actor::System).await {
+    match clients::store::create(&state.db, &client, &By::new(Actor::System, None)).await {
         Ok(created) => Ok((created.client_id, created.client_secret)),
         Err(StoreError::Conflict(_)) => {
             let existing = clients::store::find_by_name(&state.db, name).await?;

@@ -5,6 +5,8 @@
 //! `mfa`), each with a `store` submodule for its SQL; only `http` knows axum. `app` wires the
 //! pieces together for the binary and for the black-box tests in `tests/api`.
 
+/// Administration shared by the admin pages and the admin API.
+pub mod admin;
 /// Building and running the server.
 pub mod app;
 /// Audit events.
@@ -37,6 +39,8 @@ pub mod mfa;
 pub mod oauth;
 /// OpenID Connect protocol logic.
 pub mod oidc;
+/// Roles and groups, carried in tokens for RBAC at resource servers.
+pub mod rbac;
 /// Redacting wrapper for secrets.
 pub mod secret;
 /// Browser sessions in Redis.

@@ -81,6 +81,8 @@ pub struct Metrics {
     pub http_duration: HistogramFamily,
     pub tokens_issued: Family<GrantLabels, Counter>,
     pub logins: Family<OutcomeLabels, Counter>,
+    /// Tokens issued since the last tally to Redis (see `admin::dashboard`).
+    pub tokens_untallied: std::sync::atomic::AtomicU64,
 }
 
 impl Metrics {
@@ -112,6 +114,7 @@ impl Metrics {
             http_duration,
             tokens_issued,
             logins,
+            tokens_untallied: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -122,6 +125,8 @@ impl Metrics {
                 grant: grant.to_owned(),
             })
             .inc();
+        self.tokens_untallied
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Counts a sign-in attempt with `outcome` (`success`, `bad_credentials`, `throttled`, ...).

@@ -4,7 +4,7 @@ use clap::Subcommand;
 use serde_json::json;
 
 use super::{CliError, Output, table};
-use crate::audit::Actor;
+use crate::audit::{Actor, By};
 use crate::clients::{ClientSpec, store};
 use crate::config::Config;
 use crate::invalidation::Change;
@@ -63,10 +63,11 @@ pub async fn run(command: ClientCommand, config: Config, out: Output) -> Result<
                 scopes,
                 skip_consent,
                 audiences,
+                ..ClientSpec::default()
             };
             let client = spec.validate().map_err(CliError::Usage)?;
             let pool = connect_postgres(&config).await?;
-            let created = store::create(&pool, &client, &Actor::Cli).await?;
+            let created = store::create(&pool, &client, &By::new(Actor::Cli, None)).await?;
             super::announce(&config, Change::Client(&created.client_id)).await;
             let secret = created.client_secret.as_ref().map(|s| s.expose().clone());
             let mut value = json!({ "client_id": created.client_id, "client_secret": secret });
@@ -104,7 +105,7 @@ pub async fn run(command: ClientCommand, config: Config, out: Output) -> Result<
         }
         ClientCommand::Disable { client_id } => {
             let pool = connect_postgres(&config).await?;
-            store::disable(&pool, &client_id, &Actor::Cli).await?;
+            store::set_enabled(&pool, &client_id, false, &By::new(Actor::Cli, None)).await?;
             super::announce(&config, Change::Client(&client_id)).await;
             out.print(&json!({ "disabled": client_id }), || {
                 format!("Disabled client {client_id}.")

@@ -144,6 +144,25 @@ pub struct ClientSpec {
     pub skip_consent: bool,
     /// Resource servers the client may name as the audience of its tokens (RFC 8707).
     pub audiences: Vec<String>,
+    /// `RS256` or `ES256`; empty means RS256, which every OIDC client supports.
+    pub id_token_alg: String,
+    /// Lifetimes in seconds overriding the configured defaults.
+    pub access_token_ttl_secs: Option<i64>,
+    pub refresh_token_ttl_secs: Option<i64>,
+}
+
+/// The longest lifetime a client may set: a day for access tokens, a year for refresh tokens.
+const MAX_ACCESS_TTL_SECS: i64 = 24 * 3600;
+const MAX_REFRESH_TTL_SECS: i64 = 366 * 24 * 3600;
+
+fn check_ttl(what: &str, ttl: Option<i64>, max: i64) -> Result<Option<i32>, String> {
+    match ttl {
+        None => Ok(None),
+        Some(secs) if (1..=max).contains(&secs) => Ok(i32::try_from(secs).ok()),
+        Some(_) => Err(format!(
+            "the {what} lifetime must be between 1 and {max} seconds"
+        )),
+    }
 }
 
 /// A client that passed every rule.
@@ -157,6 +176,9 @@ pub struct ValidClient {
     pub scopes: Vec<String>,
     pub require_consent: bool,
     pub audiences: Vec<String>,
+    pub id_token_alg: &'static str,
+    pub access_token_ttl_secs: Option<i32>,
+    pub refresh_token_ttl_secs: Option<i32>,
 }
 
 impl ClientSpec {
@@ -222,6 +244,25 @@ impl ClientSpec {
                 audiences.push(audience.clone());
             }
         }
+        let id_token_alg = match self.id_token_alg.trim() {
+            "" | "RS256" => "RS256",
+            "ES256" => "ES256",
+            other => {
+                return Err(format!(
+                    "`{other}` is not an ID token algorithm; use RS256 or ES256"
+                ));
+            }
+        };
+        let access_token_ttl_secs = check_ttl(
+            "access token",
+            self.access_token_ttl_secs,
+            MAX_ACCESS_TTL_SECS,
+        )?;
+        let refresh_token_ttl_secs = check_ttl(
+            "refresh token",
+            self.refresh_token_ttl_secs,
+            MAX_REFRESH_TTL_SECS,
+        )?;
         Ok(ValidClient {
             name,
             client_type,
@@ -231,6 +272,9 @@ impl ClientSpec {
             scopes,
             require_consent: !self.skip_consent,
             audiences,
+            id_token_alg,
+            access_token_ttl_secs,
+            refresh_token_ttl_secs,
         })
     }
 }

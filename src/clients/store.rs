@@ -5,7 +5,7 @@ use sqlx::PgPool;
 use time::OffsetDateTime;
 
 use super::{ClientType, RedirectUri, ValidClient};
-use crate::audit::{self, Actor};
+use crate::audit::By;
 use crate::crypto::{random_token, sha256};
 use crate::error::StoreError;
 use crate::secret::Secret;
@@ -21,46 +21,28 @@ fn strings(uris: &[RedirectUri]) -> Vec<String> {
     uris.iter().map(|u| u.as_str().to_owned()).collect()
 }
 
-pub async fn create(
-    pool: &PgPool,
-    client: &ValidClient,
-    actor: &Actor,
-) -> Result<Created, StoreError> {
+pub async fn create(pool: &PgPool, client: &ValidClient, by: &By) -> Result<Created, StoreError> {
     let client_id = uuid::Uuid::new_v4().to_string();
     let secret = (client.client_type == ClientType::Confidential).then(random_token);
     let secret_hash = secret
         .as_ref()
         .map(|s| sha256(s.expose().as_bytes()).to_vec());
-    let grant_types: Vec<&str> = client.grant_types.iter().map(|g| g.as_str()).collect();
     let mut tx = pool.begin().await?;
-    sqlx::query(
-        "insert into clients (client_id, name, client_type, secret_hash, redirect_uris, \
-         post_logout_redirect_uris, grant_types, scopes, require_consent, audiences) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(&client_id)
-    .bind(&client.name)
-    .bind(client.client_type.as_str())
-    .bind(secret_hash)
-    .bind(strings(&client.redirect_uris))
-    .bind(strings(&client.post_logout_redirect_uris))
-    .bind(&grant_types)
-    .bind(&client.scopes)
-    .bind(client.require_consent)
-    .bind(&client.audiences)
-    .execute(&mut *tx)
-    .await
-    .map_err(|e| {
-        StoreError::from_unique(
-            e,
-            &[(
-                "clients_name_key",
-                format!("a client named `{}` already exists", client.name),
-            )],
-        )
-    })?;
-    let details = serde_json::json!({ "name": client.name, "type": client.client_type.as_str(), "grant_types": grant_types });
-    audit::record_simple(&mut tx, actor, "client.created", &client_id, details).await?;
+    let insert = sqlx::query(
+        "insert into clients (name, redirect_uris, post_logout_redirect_uris, grant_types, scopes, \
+         require_consent, audiences, id_token_alg, access_token_ttl_secs, refresh_token_ttl_secs, \
+         client_id, client_type, secret_hash) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    );
+    bind_settings(insert, client)
+        .bind(&client_id)
+        .bind(client.client_type.as_str())
+        .bind(secret_hash)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| name_taken(e, &client.name))?;
+    by.record(&mut tx, "client.created", &client_id, described(client))
+        .await?;
     tx.commit().await?;
     Ok(Created {
         client_id,
@@ -73,7 +55,8 @@ macro_rules! columns {
     () => {
         "client_id, name, client_type, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, \
          scopes, audiences, require_consent, id_token_alg, access_token_ttl_secs, refresh_token_ttl_secs, \
-         enabled, created_at"
+         enabled, created_at, \
+         array(select r.role from client_roles r where r.client_id = clients.client_id order by r.role) as roles"
     };
 }
 
@@ -98,29 +81,226 @@ pub async fn find_by_name(pool: &PgPool, name: &str) -> sqlx::Result<Option<Clie
     .await
 }
 
-/// Disables a client by id; `NotFound` if there is none.
-pub async fn disable(pool: &PgPool, client_id: &str, actor: &Actor) -> Result<(), StoreError> {
+type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
+
+/// Binds a client's settings as `$1` to `$10`, in the order both `create` and `update` use.
+fn bind_settings<'q>(query: PgQuery<'q>, client: &ValidClient) -> PgQuery<'q> {
+    let grant_types: Vec<String> = client
+        .grant_types
+        .iter()
+        .map(|g| g.as_str().to_owned())
+        .collect();
+    query
+        .bind(client.name.clone())
+        .bind(strings(&client.redirect_uris))
+        .bind(strings(&client.post_logout_redirect_uris))
+        .bind(grant_types)
+        .bind(client.scopes.clone())
+        .bind(client.require_consent)
+        .bind(client.audiences.clone())
+        .bind(client.id_token_alg)
+        .bind(client.access_token_ttl_secs)
+        .bind(client.refresh_token_ttl_secs)
+}
+
+fn name_taken(e: sqlx::Error, name: &str) -> StoreError {
+    StoreError::from_unique(
+        e,
+        &[(
+            "clients_name_key",
+            format!("a client named `{name}` already exists"),
+        )],
+    )
+}
+
+/// What an audit event says of a client's settings (never its secret).
+fn described(client: &ValidClient) -> serde_json::Value {
+    let grants: Vec<&str> = client.grant_types.iter().map(|g| g.as_str()).collect();
+    serde_json::json!({
+        "name": client.name,
+        "type": client.client_type.as_str(),
+        "grant_types": grants,
+        "redirect_uris": strings(&client.redirect_uris),
+        "scopes": client.scopes,
+    })
+}
+
+fn no_client(client_id: &str) -> StoreError {
+    StoreError::NotFound(format!("no client with id `{client_id}`"))
+}
+
+/// Enables or disables a client by id; `NotFound` if there is none.
+pub async fn set_enabled(
+    pool: &PgPool,
+    client_id: &str,
+    enabled: bool,
+    by: &By,
+) -> Result<(), StoreError> {
     let mut tx = pool.begin().await?;
-    let found = sqlx::query("update clients set enabled = false where client_id = $1")
+    let found = sqlx::query("update clients set enabled = $2 where client_id = $1")
         .bind(client_id)
+        .bind(enabled)
         .execute(&mut *tx)
         .await?
         .rows_affected();
     if found == 0 {
-        return Err(StoreError::NotFound(format!(
-            "no client with id `{client_id}`"
-        )));
+        return Err(no_client(client_id));
     }
-    audit::record_simple(
+    let event = if enabled {
+        "client.enabled"
+    } else {
+        "client.disabled"
+    };
+    by.record(&mut tx, event, client_id, serde_json::json!({}))
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Replaces a client's settings (its type stays what it was created as).
+pub async fn update(
+    pool: &PgPool,
+    client_id: &str,
+    client: &ValidClient,
+    by: &By,
+) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await?;
+    let current: Option<String> =
+        sqlx::query_scalar("select client_type from clients where client_id = $1 for update")
+            .bind(client_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    match current {
+        None => return Err(no_client(client_id)),
+        Some(kind) if kind != client.client_type.as_str() => {
+            return Err(StoreError::Invalid(format!(
+                "this client is {kind}; the type cannot change (create a new client instead)"
+            )));
+        }
+        Some(_) => {}
+    }
+    let update = sqlx::query(
+        "update clients set name = $1, redirect_uris = $2, post_logout_redirect_uris = $3, \
+         grant_types = $4, scopes = $5, require_consent = $6, audiences = $7, id_token_alg = $8, \
+         access_token_ttl_secs = $9, refresh_token_ttl_secs = $10 where client_id = $11",
+    );
+    bind_settings(update, client)
+        .bind(client_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| name_taken(e, &client.name))?;
+    by.record(&mut tx, "client.updated", client_id, described(client))
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Gives a confidential client a new secret (the old one stops working at once) and returns it:
+/// this is the only time it is seen.
+pub async fn rotate_secret(
+    pool: &PgPool,
+    client_id: &str,
+    by: &By,
+) -> Result<Secret<String>, StoreError> {
+    let secret = random_token();
+    let mut tx = pool.begin().await?;
+    let kind: Option<String> = sqlx::query_scalar(
+        "update clients set secret_hash = case when client_type = 'confidential' then $2 end \
+         where client_id = $1 returning client_type",
+    )
+    .bind(client_id)
+    .bind(sha256(secret.expose().as_bytes()).to_vec())
+    .fetch_optional(&mut *tx)
+    .await?;
+    match kind.as_deref() {
+        None => return Err(no_client(client_id)),
+        Some("confidential") => {}
+        Some(_) => {
+            return Err(StoreError::Invalid(
+                "a public client has no secret to rotate".into(),
+            ));
+        }
+    }
+    by.record(
         &mut tx,
-        actor,
-        "client.disabled",
+        "client.secret_rotated",
         client_id,
         serde_json::json!({}),
     )
     .await?;
     tx.commit().await?;
+    Ok(secret)
+}
+
+/// Deletes a client; its refresh tokens and consents go with it (foreign keys cascade), so
+/// nothing it was given still works.
+pub async fn delete(pool: &PgPool, client_id: &str, by: &By) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await?;
+    let name: Option<String> =
+        sqlx::query_scalar("delete from clients where client_id = $1 returning name")
+            .bind(client_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some(name) = name else {
+        return Err(no_client(client_id));
+    };
+    by.record(
+        &mut tx,
+        "client.deleted",
+        client_id,
+        serde_json::json!({ "name": name }),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(())
+}
+
+/// One page of clients whose name or id contains `search` (any case), and how many match.
+pub async fn page(
+    pool: &PgPool,
+    search: &str,
+    offset: i64,
+    limit: i64,
+) -> sqlx::Result<(Vec<Client>, i64)> {
+    let pattern = format!("%{}%", like_escape(search));
+    let total: i64 = sqlx::query_scalar(
+        "select count(*) from clients where name ilike $1 or client_id ilike $1",
+    )
+    .bind(&pattern)
+    .fetch_one(pool)
+    .await?;
+    let clients = sqlx::query_as(concat!(
+        "select ",
+        columns!(),
+        " from clients where name ilike $1 or client_id ilike $1 order by lower(name) offset $2 limit $3"
+    ))
+    .bind(&pattern)
+    .bind(offset)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    Ok((clients, total))
+}
+
+/// `search` with the `LIKE` wildcards escaped, so it matches literally.
+pub fn like_escape(search: &str) -> String {
+    search
+        .trim()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// A client by id, enabled or not (for administration).
+pub async fn get(pool: &PgPool, client_id: &str) -> sqlx::Result<Option<Client>> {
+    sqlx::query_as(concat!(
+        "select ",
+        columns!(),
+        " from clients where client_id = $1"
+    ))
+    .bind(client_id)
+    .fetch_optional(pool)
+    .await
 }
 
 /// A registered client. Serialized (for listings) without its secret hash.
@@ -143,6 +323,8 @@ pub struct Client {
     pub enabled: bool,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+    /// Roles of the client itself (a service account), released with the `roles` scope.
+    pub roles: Vec<String>,
 }
 
 impl Client {

@@ -24,6 +24,8 @@ pub enum PageError {
     BadRequest(String),
     /// A form without this session's CSRF token.
     Forbidden(String),
+    /// Signed in, but not allowed here (403).
+    NotAllowed(String),
     /// Throttled: try again after this many seconds.
     TooManyAttempts(u64),
     Unavailable(String),
@@ -60,6 +62,17 @@ impl From<redis::RedisError> for PageError {
     }
 }
 
+impl From<crate::error::StoreError> for PageError {
+    fn from(e: crate::error::StoreError) -> Self {
+        use crate::error::StoreError;
+        match e {
+            StoreError::NotFound(_) => PageError::NotFound,
+            StoreError::Conflict(m) | StoreError::Invalid(m) => PageError::BadRequest(m),
+            other => PageError::Internal(other.into()),
+        }
+    }
+}
+
 impl From<askama::Error> for PageError {
     fn from(e: askama::Error) -> Self {
         PageError::Internal(e.into())
@@ -88,6 +101,9 @@ impl IntoResponse for PageError {
                 page("This form has expired", message),
             )
                 .into_response(),
+            PageError::NotAllowed(message) => {
+                (StatusCode::FORBIDDEN, page("Not allowed", message)).into_response()
+            }
             PageError::TooManyAttempts(seconds) => {
                 let message = format!(
                     "Too many attempts. Please wait {seconds} seconds before trying again."

@@ -4,6 +4,7 @@
 //! the request id, metrics by route, a timeout, and strict security headers.
 
 mod account;
+mod admin;
 pub mod error;
 mod forms;
 pub mod login;
@@ -97,6 +98,7 @@ pub fn router(state: AppState) -> Router {
             get(oidc::logout::start).post(oidc::logout::confirm),
         )
         .route("/logout/done", get(oidc::logout::done))
+        .merge(admin::routes())
         .layer(crate::sessions::layer(&state.config, store))
         // Sign-in can queue behind password hashing; nothing a person waits for may hang.
         // (The API routes wait only on bounded things: the pool's 5 s, Redis's 2 s.)

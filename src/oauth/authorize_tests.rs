@@ -24,6 +24,7 @@ fn client() -> Client {
         refresh_token_ttl_secs: None,
         enabled: true,
         created_at: time::OffsetDateTime::UNIX_EPOCH,
+        roles: vec![],
     }
 }
 

@@ -34,6 +34,11 @@ pub struct Introspection {
     pub aud: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token_type: Option<&'static str>,
+    /// What the access token carries, as it carries it (present only with the scope).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<String>>,
 }
 
 enum Found {
@@ -105,6 +110,8 @@ pub async fn introspect(
             iss: Some(state.config.issuer.clone()),
             aud: Some(Value::from(claims.audience)),
             token_type: Some("Bearer"),
+            roles: claims.roles,
+            groups: claims.groups,
         },
         Some(Found::Refresh(grant)) => Introspection {
             active: true,
@@ -116,6 +123,7 @@ pub async fn introspect(
             iss: Some(state.config.issuer.clone()),
             aud: Some(Value::from(vec![grant.client_id])),
             token_type: Some("refresh_token"),
+            ..Introspection::default()
         },
     })
 }

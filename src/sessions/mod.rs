@@ -5,6 +5,7 @@
 //! `PORTCULLIS_SESSION_LIFETIME` after sign-in (checked here). The id changes whenever privilege
 //! changes: after the password, after the second factor, at sign-out.
 
+pub mod index;
 pub mod store;
 
 use axum::extract::FromRequestParts;
@@ -76,7 +77,7 @@ pub type SessionError = tower_sessions::session::Error;
 pub struct TypedSession(pub Session);
 
 impl TypedSession {
-    const SIGNED_IN: &'static str = "signed_in";
+    pub(crate) const SIGNED_IN: &'static str = "signed_in";
     const PASSWORD_VERIFIED: &'static str = "password_verified";
     const CSRF: &'static str = "csrf";
 
@@ -195,6 +196,8 @@ pub async fn sign_out_everywhere(
     user_id: Uuid,
     lifetime: std::time::Duration,
 ) -> redis::RedisResult<()> {
+    // Sessions in the index end now; the mark catches any the index does not know.
+    index::end_all(redis, user_id).await?;
     let mut conn = redis.conn.clone();
     conn.set_ex(
         everywhere_key(redis, user_id),

@@ -1,6 +1,7 @@
 //! A tower-sessions store over the app's Redis connection: one key per session,
 //! `<prefix>session:<id>`, holding the serialized record and expiring with it (`EXAT`), so Redis
 //! forgets sessions on its own. Creating uses `SET NX` so a colliding id is never overwritten.
+//! Signed-in sessions are also indexed ([`super::index`]) once written.
 
 use redis::AsyncCommands as _;
 use tower_sessions::session::{Id, Record};
@@ -25,7 +26,7 @@ impl RedisSessionStore {
     }
 
     fn key(&self, id: &Id) -> String {
-        self.redis.key("session", &id.to_string())
+        super::index::session_key(&self.redis, &id.to_string())
     }
 
     /// `SET key record EXAT expiry` with `NX` or `XX`; true if Redis wrote it.
@@ -42,6 +43,12 @@ impl RedisSessionStore {
             .query_async(&mut conn)
             .await
             .map_err(backend)?;
+        if written.is_some() {
+            let mut pipe = redis::pipe();
+            if super::index::add_to(&mut pipe, &self.redis, record) {
+                pipe.query_async::<()>(&mut conn).await.map_err(backend)?;
+            }
+        }
         Ok(written.is_some())
     }
 }
@@ -79,7 +86,10 @@ impl SessionStore for RedisSessionStore {
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         let mut conn = self.redis.conn.clone();
-        let _: i64 = conn.del(self.key(id)).await.map_err(backend)?;
+        let mut pipe = redis::pipe();
+        pipe.del(self.key(id)).ignore();
+        super::index::remove_from(&mut pipe, &self.redis, &id.to_string());
+        pipe.query_async::<()>(&mut conn).await.map_err(backend)?;
         Ok(())
     }
 }

@@ -62,6 +62,34 @@ pub struct AccessGrant<'a> {
     pub scopes: &'a [String],
     pub ttl: Duration,
     pub person: Option<&'a Authentication>,
+    pub rbac: Rbac<'a>,
+}
+
+/// The `roles` and `groups` claims a token carries: each only when its scope was granted.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Rbac<'a> {
+    pub roles: Option<&'a [String]>,
+    pub groups: Option<&'a [String]>,
+}
+
+impl<'a> Rbac<'a> {
+    /// What `scopes` release of these roles and groups.
+    pub fn released(scopes: &[String], roles: &'a [String], groups: &'a [String]) -> Self {
+        let granted = |scope: &str| scopes.iter().any(|s| s == scope);
+        Self {
+            roles: granted(crate::rbac::ROLES_SCOPE).then_some(roles),
+            groups: granted(crate::rbac::GROUPS_SCOPE).then_some(groups),
+        }
+    }
+
+    fn insert(&self, claims: &mut Map<String, Value>) {
+        if let Some(roles) = self.roles {
+            claims.insert("roles".into(), json!(roles));
+        }
+        if let Some(groups) = self.groups {
+            claims.insert("groups".into(), json!(groups));
+        }
+    }
 }
 
 fn set(payload: &mut JwtPayload, name: &str, value: Value) -> Result<(), SignError> {
@@ -98,6 +126,11 @@ pub fn mint_access_token(keys: &KeyRing, grant: AccessGrant<'_>) -> Result<Acces
         set(&mut payload, "acr", json!(person.acr()))?;
         set(&mut payload, "amr", json!(person.amr))?;
     }
+    let mut rbac = Map::new();
+    grant.rbac.insert(&mut rbac);
+    for (name, value) in rbac {
+        set(&mut payload, &name, value)?;
+    }
     // RFC 9068 §2.1: typ "at+jwt", so it cannot be mistaken for an ID token.
     let signed = keys.sign(Alg::ES256, "at+jwt", &payload)?;
     Ok(AccessToken {
@@ -124,6 +157,7 @@ pub fn user_claims(profile: &Profile, scopes: &[String]) -> Map<String, Value> {
         // Addresses are entered by administrators, not proven by the user.
         claims.insert("email_verified".into(), json!(false));
     }
+    Rbac::released(scopes, &profile.roles, &profile.groups).insert(&mut claims);
     claims
 }
 
@@ -178,6 +212,8 @@ pub struct AccessClaims {
     pub expires_at: i64,
     pub issued_at: i64,
     pub audience: Vec<String>,
+    pub roles: Option<Vec<String>>,
+    pub groups: Option<Vec<String>>,
 }
 
 /// Why a presented access token is not accepted (RFC 6750 §3.1 `invalid_token`).
@@ -233,6 +269,19 @@ pub fn check_access_token(
             .into_iter()
             .map(str::to_owned)
             .collect(),
+        roles: strings(payload.claim("roles")),
+        groups: strings(payload.claim("groups")),
+    })
+}
+
+/// A claim that is an array of strings.
+fn strings(claim: Option<&Value>) -> Option<Vec<String>> {
+    claim.and_then(Value::as_array).map(|values| {
+        values
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect()
     })
 }
 
@@ -255,6 +304,8 @@ mod tests {
             email: Some("a@example.com".into()),
             name: Some("Alice".into()),
             disabled: false,
+            roles: vec!["billing".into()],
+            groups: vec![],
         };
         let openid = user_claims(&profile, &["openid".into()]);
         assert_eq!(openid.len(), 1);
@@ -265,5 +316,9 @@ mod tests {
         assert_eq!(all["preferred_username"], "alice");
         assert_eq!(all["name"], "Alice");
         assert_eq!(all["email"], "a@example.com");
+        assert!(!all.contains_key("roles"));
+        let rbac = user_claims(&profile, &["roles".into(), "groups".into()]);
+        assert_eq!(rbac["roles"], json!(["billing"]));
+        assert_eq!(rbac["groups"], json!([]));
     }
 }

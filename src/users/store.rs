@@ -117,12 +117,13 @@ pub struct Credentials {
     pub password_hash: String,
     pub totp_secret_sealed: Option<String>,
     pub disabled: bool,
+    pub is_admin: bool,
 }
 
 /// Finds a user by username or email, without regard to case.
 pub async fn credentials(pool: &PgPool, login: &str) -> sqlx::Result<Option<Credentials>> {
     sqlx::query_as(
-        "select id, username, password_hash, totp_secret_sealed, disabled from users \
+        "select id, username, password_hash, totp_secret_sealed, disabled, is_admin from users \
          where lower(username) = lower($1) or lower(email) = lower($1) \
          order by (lower(username) = lower($1)) desc limit 1",
     )
@@ -133,7 +134,7 @@ pub async fn credentials(pool: &PgPool, login: &str) -> sqlx::Result<Option<Cred
 
 pub async fn credentials_by_id(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<Credentials>> {
     sqlx::query_as(
-        "select id, username, password_hash, totp_secret_sealed, disabled from users where id = $1",
+        "select id, username, password_hash, totp_secret_sealed, disabled, is_admin from users where id = $1",
     )
     .bind(id)
     .fetch_optional(pool)
@@ -163,10 +164,17 @@ pub struct Profile {
     pub email: Option<String>,
     pub name: Option<String>,
     pub disabled: bool,
+    pub roles: Vec<String>,
+    pub groups: Vec<String>,
 }
 
 pub async fn profile(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<Profile>> {
-    sqlx::query_as("select id, username, email, name, disabled from users where id = $1")
+    sqlx::query_as(
+        "select id, username, email, name, disabled, \
+         array(select role from user_roles r where r.user_id = users.id order by role) as roles, \
+         array(select group_name from user_groups g where g.user_id = users.id order by group_name) as groups \
+         from users where id = $1",
+    )
         .bind(id)
         .fetch_optional(pool)
         .await

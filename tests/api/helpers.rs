@@ -286,6 +286,15 @@ pub struct TestClient {
 
 impl TestApp {
     pub async fn user(&self, username: &str, totp: bool) -> TestUser {
+        self.person(username, totp, false).await
+    }
+
+    /// An administrator with TOTP enrolled.
+    pub async fn admin(&self, username: &str) -> TestUser {
+        self.person(username, true, true).await
+    }
+
+    pub async fn person(&self, username: &str, totp: bool, is_admin: bool) -> TestUser {
         let password = format!("{username}-password-123");
         let enrollment =
             totp.then(|| portcullis::mfa::totp::enroll(username, self.state.keys.kek()).unwrap());
@@ -304,7 +313,7 @@ impl TestApp {
                 &portcullis::users::DisplayName::parse(&format!("{username} Example")).unwrap(),
             ),
             password_hash: &hash,
-            is_admin: false,
+            is_admin,
             totp_secret_sealed: enrollment.as_ref().map(|e| e.sealed.as_str()),
         };
         let id =
@@ -338,8 +347,8 @@ impl TestApp {
         redirect_uri: String,
     ) -> TestClient {
         let valid = spec.validate().unwrap();
-        let actor = portcullis::audit::Actor::Cli;
-        let created = portcullis::clients::store::create(&self.state.db, &valid, &actor)
+        let by = portcullis::audit::By::new(portcullis::audit::Actor::Cli, None);
+        let created = portcullis::clients::store::create(&self.state.db, &valid, &by)
             .await
             .unwrap();
         let secret = created.client_secret.map(|s| s.expose().clone());
@@ -362,6 +371,7 @@ impl TestApp {
             scopes: vec![],
             skip_consent,
             audiences: vec![],
+            ..Default::default()
         };
         self.register(spec, redirect_uri).await
     }

@@ -246,7 +246,7 @@ async fn a_client_disabled_on_one_replica_is_refused_by_another_within_a_second(
     // B has the client cached.
     assert_eq!(client_credentials(&b, &service, &[]).await.0, 200);
 
-    portcullis::clients::store::disable(&a.state.db, &service.id, &portcullis::audit::Actor::Cli)
+    portcullis::clients::store::set_enabled(&a.state.db, &service.id, false, &cli())
         .await
         .unwrap();
     portcullis::invalidation::announce(
@@ -264,4 +264,8 @@ async fn a_client_disabled_on_one_replica_is_refused_by_another_within_a_second(
         },
     );
     refused.await;
+}
+
+fn cli() -> portcullis::audit::By {
+    portcullis::audit::By::new(portcullis::audit::Actor::Cli, None)
 }

@@ -40,7 +40,7 @@ async fn a_person_signs_in_with_password_and_totp_in_chromium_and_the_client_get
     let client = portcullis::clients::store::create(
         &app.state.db,
         &spec.validate().unwrap(),
-        &portcullis::audit::Actor::Cli,
+        &portcullis::audit::By::new(portcullis::audit::Actor::Cli, None),
     )
     .await
     .unwrap();

@@ -42,9 +42,15 @@ pub fn see_other(location: &str) -> Response {
     Redirect::to(location).into_response()
 }
 
-/// Where to go once signed in: back to the device being connected, the pending authorization,
-/// or the account page.
+/// Where to go once signed in: back to the admin page that asked, the device being connected,
+/// the pending authorization, or the account page.
 pub async fn after_sign_in(session: &TypedSession) -> Result<Response, PageError> {
+    // Back to the admin page that sent the person to sign in (only ever an `/admin` path).
+    if let Some(back) = session.take::<String>(super::admin::RETURN_TO).await?
+        && back.starts_with("/admin")
+    {
+        return Ok(see_other(&back));
+    }
     let authorizing: Option<serde_json::Value> = session.get(PENDING_AUTHORIZATION).await?;
     let device: Option<String> = session.get(device::PENDING_DEVICE).await?;
     Ok(see_other(match (authorizing, device) {

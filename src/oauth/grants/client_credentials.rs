@@ -6,7 +6,7 @@ use super::{TokenRequest, TokenResponse, ttl};
 use crate::clients::store::Client;
 use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::state::AppState;
-use crate::tokens::{AccessGrant, mint_access_token};
+use crate::tokens::{AccessGrant, Rbac, mint_access_token};
 
 /// Scopes about a person make no sense for a client acting for itself.
 const PERSON_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
@@ -66,6 +66,8 @@ pub fn exchange(
             scopes: &scopes,
             ttl: ttl(client.access_token_ttl_secs, state.config.access_token_ttl),
             person: None,
+            // A client acting for itself has roles (as a service account) but no groups.
+            rbac: Rbac::released(&scopes, &client.roles, &[]),
         },
     )
     .map_err(super::unavailable)?;

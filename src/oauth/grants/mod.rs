@@ -158,6 +158,7 @@ pub fn tokens_for_person(
             scopes,
             ttl: ttl(client.access_token_ttl_secs, config.access_token_ttl),
             person: Some(auth),
+            rbac: crate::tokens::Rbac::released(scopes, &profile.roles, &profile.groups),
         },
     )
     .map_err(unavailable)?;

@@ -1,0 +1,69 @@
+//! Client administration: create, edit, rotate the secret, enable or disable, delete, and set a
+//! service account's roles. Validation is [`ClientSpec::validate`], the same as the CLI's.
+
+use crate::audit::By;
+use crate::clients::ClientSpec;
+use crate::clients::store::{self, Created};
+use crate::error::StoreError;
+use crate::rbac::{self, Kind, Name};
+use crate::secret::Secret;
+use crate::state::AppState;
+
+pub async fn create(state: &AppState, spec: ClientSpec, by: &By) -> Result<Created, StoreError> {
+    let client = spec.validate().map_err(StoreError::Invalid)?;
+    store::create(&state.db, &client, by).await
+}
+
+pub async fn update(
+    state: &AppState,
+    client_id: &str,
+    spec: ClientSpec,
+    by: &By,
+) -> Result<(), StoreError> {
+    let client = spec.validate().map_err(StoreError::Invalid)?;
+    store::update(&state.db, client_id, &client, by).await?;
+    super::client_changed(state, client_id).await;
+    Ok(())
+}
+
+pub async fn rotate_secret(
+    state: &AppState,
+    client_id: &str,
+    by: &By,
+) -> Result<Secret<String>, StoreError> {
+    let secret = store::rotate_secret(&state.db, client_id, by).await?;
+    super::client_changed(state, client_id).await;
+    Ok(secret)
+}
+
+/// A disabled client gets `invalid_client` at once here and within a second on every replica.
+pub async fn set_enabled(
+    state: &AppState,
+    client_id: &str,
+    enabled: bool,
+    by: &By,
+) -> Result<(), StoreError> {
+    store::set_enabled(&state.db, client_id, enabled, by).await?;
+    super::client_changed(state, client_id).await;
+    Ok(())
+}
+
+/// Deletes the client with its refresh tokens and consents.
+pub async fn delete(state: &AppState, client_id: &str, by: &By) -> Result<(), StoreError> {
+    store::delete(&state.db, client_id, by).await?;
+    super::client_changed(state, client_id).await;
+    Ok(())
+}
+
+/// Replaces the client's own roles (released in its `client_credentials` tokens with `roles`).
+pub async fn set_roles(
+    state: &AppState,
+    client_id: &str,
+    roles: &[String],
+    by: &By,
+) -> Result<(), StoreError> {
+    let roles = Name::parse_all(Kind::Role, roles).map_err(StoreError::Invalid)?;
+    rbac::store::set_for_client(&state.db, client_id, &roles, by).await?;
+    super::client_changed(state, client_id).await;
+    Ok(())
+}

@@ -1,0 +1,112 @@
+//! The dashboard's counts. Users, clients and keys come from PostgreSQL; active sessions from the
+//! session index in Redis; tokens issued in the last hour from the server's own token counter:
+//! every replica adds what it issued to per-minute Redis counters every few seconds
+//! ([`spawn_tally`]), so the dashboard sees the sum over all replicas.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use redis::AsyncCommands as _;
+use tokio_util::sync::CancellationToken;
+
+use crate::state::AppState;
+use crate::storage::Redis;
+
+/// How often each replica adds its count to Redis.
+const TALLY_EVERY: Duration = Duration::from_secs(5);
+/// Per-minute counters live a little over an hour.
+const MINUTE_TTL_SECS: i64 = 3_900;
+
+pub struct Counts {
+    pub users: i64,
+    pub admins: i64,
+    pub clients: i64,
+    pub disabled_clients: i64,
+    pub active_sessions: u64,
+    pub tokens_last_hour: u64,
+    pub published_keys: i64,
+}
+
+fn minute_key(redis: &Redis, minute: i64) -> String {
+    redis.key("tokens-issued", &minute.to_string())
+}
+
+fn this_minute() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp() / 60
+}
+
+/// Adds what this replica issued since the last tally to this minute's counter.
+async fn tally(state: &AppState) -> redis::RedisResult<()> {
+    let pending = state.metrics.tokens_untallied.swap(0, Ordering::Relaxed);
+    if pending == 0 {
+        return Ok(());
+    }
+    let key = minute_key(&state.redis, this_minute());
+    let mut conn = state.redis.conn.clone();
+    let written: redis::RedisResult<()> = redis::pipe()
+        .incr(&key, pending)
+        .ignore()
+        .expire(&key, MINUTE_TTL_SECS)
+        .ignore()
+        .query_async(&mut conn)
+        .await;
+    if written.is_err() {
+        // Kept for the next tally.
+        state
+            .metrics
+            .tokens_untallied
+            .fetch_add(pending, Ordering::Relaxed);
+    }
+    written
+}
+
+/// Tallies every few seconds until `stop`.
+pub fn spawn_tally(state: AppState, stop: CancellationToken) {
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = tokio::time::sleep(TALLY_EVERY) => {}
+            }
+            if let Err(e) = tally(&state).await {
+                tracing::debug!(error = %e, "could not tally issued tokens; will retry");
+            }
+        }
+    });
+}
+
+pub async fn counts(state: &AppState) -> anyhow::Result<Counts> {
+    let (users, admins): (i64, i64) = sqlx::query_as(
+        "select count(*), count(*) filter (where is_admin and not disabled) from users",
+    )
+    .fetch_one(&state.db)
+    .await?;
+    let (clients, disabled_clients): (i64, i64) =
+        sqlx::query_as("select count(*), count(*) filter (where not enabled) from clients")
+            .fetch_one(&state.db)
+            .await?;
+    // Whatever this replica has not tallied yet counts too.
+    tally(state).await?;
+    let now = this_minute();
+    let keys: Vec<String> = (now - 59..=now)
+        .map(|m| minute_key(&state.redis, m))
+        .collect();
+    let mut conn = state.redis.conn.clone();
+    let minutes: Vec<Option<u64>> = conn.mget(&keys).await?;
+    let tokens_last_hour = minutes.into_iter().flatten().sum();
+    let active_sessions = crate::sessions::index::active(&state.redis).await?;
+    let published_keys: i64 = sqlx::query_scalar(
+        "select count(*) from signing_keys where revoked_at is null and expire_at > now()",
+    )
+    .fetch_one(&state.db)
+    .await?;
+    Ok(Counts {
+        users,
+        admins,
+        clients,
+        disabled_clients,
+        active_sessions,
+        tokens_last_hour,
+        published_keys,
+    })
+}

@@ -1,0 +1,435 @@
+//! `/admin/clients`: list and search, create (the secret is shown once), edit, rotate the secret,
+//! disable or enable, delete, and a service account's roles. The form is validated by the same
+//! rules as the CLI ([`crate::clients::ClientSpec`]); a mistake comes back as the form with a
+//! message and what was typed, and changes nothing.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use super::{Admin, FormData, Frame, Paging, Section, caller_message};
+use crate::admin::clients as ops;
+use crate::clients::store::{self, Client};
+use crate::clients::{ClientSpec, GrantType};
+use crate::http::error::PageError;
+use crate::http::login::see_other;
+use crate::rbac::{self, Kind};
+use crate::state::AppState;
+
+/// Session key: a new secret to show once, with the client it belongs to.
+const NEW_SECRET: &str = "admin_new_secret";
+
+#[derive(Serialize, Deserialize)]
+struct NewSecret {
+    client_id: String,
+    secret: String,
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    q: String,
+    page: Option<i64>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/clients.html")]
+struct ListPage {
+    frame: Frame,
+    q: String,
+    q_encoded: String,
+    clients: Vec<Client>,
+    paging: Paging,
+}
+
+pub async fn list(
+    admin: Admin,
+    State(state): State<AppState>,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, PageError> {
+    let (_, total) = store::page(&state.db, &query.q, 0, 0).await?;
+    let paging = Paging::new(query.page, total);
+    let (clients, _) = store::page(&state.db, &query.q, paging.offset(), super::PAGE_SIZE).await?;
+    let page = ListPage {
+        frame: Frame::new(&admin, Section::Clients).await?,
+        q_encoded: url::form_urlencoded::byte_serialize(query.q.as_bytes()).collect(),
+        q: query.q,
+        clients,
+        paging,
+    };
+    Ok(page.into_response())
+}
+
+/// A grant type checkbox.
+struct Grant {
+    value: &'static str,
+    label: &'static str,
+    checked: bool,
+}
+
+/// The client form, as typed (or as stored, when editing).
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/client_form.html")]
+struct FormPage {
+    frame: Frame,
+    /// `None` when creating.
+    client_id: Option<String>,
+    error: Option<String>,
+    name: String,
+    public: bool,
+    redirect_uris: String,
+    post_logout_redirect_uris: String,
+    grants: Vec<Grant>,
+    scopes: String,
+    skip_consent: bool,
+    audiences: String,
+    id_token_alg: String,
+    access_ttl: String,
+    refresh_ttl: String,
+}
+
+fn grant_label(grant: GrantType) -> &'static str {
+    match grant {
+        GrantType::AuthorizationCode => "Authorization code (people sign in)",
+        GrantType::RefreshToken => "Refresh token",
+        GrantType::ClientCredentials => "Client credentials (the client acts for itself)",
+        GrantType::DeviceCode => "Device authorization (TVs and CLIs)",
+    }
+}
+
+fn grants(checked: impl Fn(&str) -> bool) -> Vec<Grant> {
+    GrantType::ALL
+        .into_iter()
+        .map(|g| Grant {
+            value: g.as_str(),
+            label: grant_label(g),
+            checked: checked(g.as_str()),
+        })
+        .collect()
+}
+
+impl FormPage {
+    fn blank(frame: Frame) -> Self {
+        let defaults = [GrantType::AuthorizationCode, GrantType::RefreshToken];
+        Self {
+            frame,
+            client_id: None,
+            error: None,
+            name: String::new(),
+            public: false,
+            redirect_uris: String::new(),
+            post_logout_redirect_uris: String::new(),
+            grants: grants(|g| defaults.iter().any(|d| d.as_str() == g)),
+            scopes: crate::clients::DEFAULT_SCOPES.join(" "),
+            skip_consent: false,
+            audiences: String::new(),
+            id_token_alg: "RS256".into(),
+            access_ttl: String::new(),
+            refresh_ttl: String::new(),
+        }
+    }
+
+    fn of(frame: Frame, client: &Client) -> Self {
+        Self {
+            frame,
+            client_id: Some(client.client_id.clone()),
+            error: None,
+            name: client.name.clone(),
+            public: client.is_public(),
+            redirect_uris: client.redirect_uris.join("\n"),
+            post_logout_redirect_uris: client.post_logout_redirect_uris.join("\n"),
+            grants: grants(|g| client.grant_types.iter().any(|c| c == g)),
+            scopes: client.scopes.join(" "),
+            skip_consent: !client.require_consent,
+            audiences: client.audiences.join("\n"),
+            id_token_alg: client.id_token_alg.clone(),
+            access_ttl: client
+                .access_token_ttl_secs
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
+            refresh_ttl: client
+                .refresh_token_ttl_secs
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The form again, as typed, with what is wrong (400).
+    fn typed(frame: Frame, client_id: Option<String>, form: &FormData, error: String) -> Response {
+        let chosen = form.all("grant_type");
+        let page = Self {
+            frame,
+            client_id,
+            error: Some(error),
+            name: form.get("name").to_owned(),
+            public: form.get("client_type") == "public",
+            redirect_uris: form.get("redirect_uris").to_owned(),
+            post_logout_redirect_uris: form.get("post_logout_redirect_uris").to_owned(),
+            grants: grants(|g| chosen.iter().any(|c| c == g)),
+            scopes: form.get("scopes").to_owned(),
+            skip_consent: form.checked("skip_consent"),
+            audiences: form.get("audiences").to_owned(),
+            id_token_alg: form.get("id_token_alg").to_owned(),
+            access_ttl: form.get("access_token_ttl").to_owned(),
+            refresh_ttl: form.get("refresh_token_ttl").to_owned(),
+        };
+        (StatusCode::BAD_REQUEST, page).into_response()
+    }
+}
+
+/// A lifetime field: empty means the default.
+fn seconds(form: &FormData, name: &str, what: &str) -> Result<Option<i64>, String> {
+    let raw = form.get(name).trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    raw.parse()
+        .map(Some)
+        .map_err(|_| format!("the {what} lifetime must be a whole number of seconds"))
+}
+
+/// The form as a [`ClientSpec`] (validated by the caller).
+fn spec(form: &FormData) -> Result<ClientSpec, String> {
+    let grant_types = form.all("grant_type");
+    if grant_types.is_empty() {
+        return Err("choose at least one grant type".into());
+    }
+    Ok(ClientSpec {
+        name: form.get("name").to_owned(),
+        public: form.get("client_type") == "public",
+        redirect_uris: form.lines("redirect_uris"),
+        post_logout_redirect_uris: form.lines("post_logout_redirect_uris"),
+        grant_types,
+        scopes: vec![form.get("scopes").to_owned()],
+        skip_consent: form.checked("skip_consent"),
+        audiences: form.lines("audiences"),
+        id_token_alg: form.get("id_token_alg").to_owned(),
+        access_token_ttl_secs: seconds(form, "access_token_ttl", "access token")?,
+        refresh_token_ttl_secs: seconds(form, "refresh_token_ttl", "refresh token")?,
+    })
+}
+
+pub async fn new_form(admin: Admin) -> Result<Response, PageError> {
+    let frame = Frame::new(&admin, Section::Clients).await?;
+    Ok(FormPage::blank(frame).into_response())
+}
+
+pub async fn create(
+    admin: Admin,
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let form = FormData::parse(&body);
+    admin.check_csrf(form.get("csrf")).await?;
+    let created = match spec(&form) {
+        Ok(spec) => ops::create(&state, spec, &admin.by).await,
+        Err(message) => Err(crate::error::StoreError::Invalid(message)),
+    };
+    match created {
+        Ok(created) => {
+            if let Some(secret) = created.client_secret {
+                let once = NewSecret {
+                    client_id: created.client_id.clone(),
+                    secret: secret.expose().clone(),
+                };
+                admin.session.put(NEW_SECRET, &once).await?;
+            }
+            let location = format!("/admin/clients/{}", created.client_id);
+            admin.done("The client was created.", &location).await
+        }
+        Err(e) => {
+            let frame = Frame::new(&admin, Section::Clients).await?;
+            Ok(FormPage::typed(frame, None, &form, caller_message(e)?))
+        }
+    }
+}
+
+async fn find(state: &AppState, client_id: &str) -> Result<Client, PageError> {
+    store::get(&state.db, client_id)
+        .await?
+        .ok_or(PageError::NotFound)
+}
+
+/// A role checkbox on the client page.
+struct RoleChoice {
+    name: String,
+    checked: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/client.html")]
+struct ShowPage {
+    frame: Frame,
+    client: Client,
+    secret: Option<String>,
+    roles: Vec<RoleChoice>,
+}
+
+pub async fn show(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(client_id): Path<String>,
+) -> Result<Response, PageError> {
+    let client = find(&state, &client_id).await?;
+    let secret = match admin.session.take::<NewSecret>(NEW_SECRET).await? {
+        Some(once) if once.client_id == client.client_id => Some(once.secret),
+        _ => None,
+    };
+    let roles = rbac::store::list(&state.db, Kind::Role)
+        .await?
+        .into_iter()
+        .map(|r| RoleChoice {
+            checked: client.roles.contains(&r.name),
+            name: r.name,
+        })
+        .collect();
+    let page = ShowPage {
+        frame: Frame::new(&admin, Section::Clients).await?,
+        client,
+        secret,
+        roles,
+    };
+    // The page may hold a secret: never cached.
+    Ok(([(axum::http::header::CACHE_CONTROL, "no-store")], page).into_response())
+}
+
+pub async fn edit_form(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(client_id): Path<String>,
+) -> Result<Response, PageError> {
+    let client = find(&state, &client_id).await?;
+    let frame = Frame::new(&admin, Section::Clients).await?;
+    Ok(FormPage::of(frame, &client).into_response())
+}
+
+pub async fn update(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(client_id): Path<String>,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let form = FormData::parse(&body);
+    admin.check_csrf(form.get("csrf")).await?;
+    let updated = match spec(&form) {
+        Ok(spec) => ops::update(&state, &client_id, spec, &admin.by).await,
+        Err(message) => Err(crate::error::StoreError::Invalid(message)),
+    };
+    match updated {
+        Ok(()) => {
+            let location = format!("/admin/clients/{client_id}");
+            admin.done("The client was saved.", &location).await
+        }
+        Err(crate::error::StoreError::NotFound(_)) => Err(PageError::NotFound),
+        Err(e) => {
+            let frame = Frame::new(&admin, Section::Clients).await?;
+            Ok(FormPage::typed(
+                frame,
+                Some(client_id),
+                &form,
+                caller_message(e)?,
+            ))
+        }
+    }
+}
+
+/// The actions on one client that the confirmation page asks about.
+fn confirmation(action: &str, client: &Client) -> Option<(String, String, &'static str)> {
+    let name = &client.name;
+    match action {
+        "rotate-secret" if !client.is_public() => Some((
+            format!("Rotate the secret of {name}?"),
+            "A new secret is shown once. The current secret stops working at once, so the application fails until it is given the new one.".into(),
+            "Rotate secret",
+        )),
+        "disable" => Some((
+            format!("Disable {name}?"),
+            "The client gets invalid_client at once, on every replica, until it is enabled again. Its tokens stay valid until they expire.".into(),
+            "Disable client",
+        )),
+        "delete" => Some((
+            format!("Delete {name}?"),
+            "The client, its refresh tokens and the consents given to it are deleted. This cannot be undone.".into(),
+            "Delete client",
+        )),
+        _ => None,
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/confirm.html")]
+pub struct ConfirmPage {
+    pub frame: Frame,
+    pub title: String,
+    pub message: String,
+    pub action: String,
+    pub button: &'static str,
+    pub cancel: String,
+}
+
+pub async fn confirm(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path((client_id, action)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let client = find(&state, &client_id).await?;
+    let Some((title, message, button)) = confirmation(&action, &client) else {
+        return Err(PageError::NotFound);
+    };
+    let page = ConfirmPage {
+        frame: Frame::new(&admin, Section::Clients).await?,
+        title,
+        message,
+        action: format!("/admin/clients/{client_id}/{action}"),
+        button,
+        cancel: format!("/admin/clients/{client_id}"),
+    };
+    Ok(page.into_response())
+}
+
+/// Runs one action on a client (after its confirmation page, where it has one).
+pub async fn act(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path((client_id, action)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let form = FormData::parse(&body);
+    admin.check_csrf(form.get("csrf")).await?;
+    let here = format!("/admin/clients/{client_id}");
+    let by = &admin.by;
+    match action.as_str() {
+        "rotate-secret" => {
+            let secret = ops::rotate_secret(&state, &client_id, by).await?;
+            let once = NewSecret {
+                client_id: client_id.clone(),
+                secret: secret.expose().clone(),
+            };
+            admin.session.put(NEW_SECRET, &once).await?;
+            admin.done("The secret was rotated.", &here).await
+        }
+        "disable" => {
+            ops::set_enabled(&state, &client_id, false, by).await?;
+            admin.done("The client was disabled.", &here).await
+        }
+        "enable" => {
+            ops::set_enabled(&state, &client_id, true, by).await?;
+            admin.done("The client was enabled.", &here).await
+        }
+        "delete" => {
+            ops::delete(&state, &client_id, by).await?;
+            admin
+                .done("The client was deleted.", "/admin/clients")
+                .await
+        }
+        "roles" => {
+            ops::set_roles(&state, &client_id, &form.all("role"), by).await?;
+            admin.done("The client's roles were saved.", &here).await
+        }
+        _ => Ok(see_other(&here)),
+    }
+}

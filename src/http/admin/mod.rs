@@ -1,0 +1,268 @@
+//! `/admin`: the administration pages. [`Admin`] is the gate every page passes: a signed-in user
+//! with the admin role who signed in with a second factor. Anyone else is sent to sign in
+//! (anonymous), to set up TOTP (an admin without it) or refused with 403 (everyone else). Every
+//! change is a POST with the session's CSRF token; destructive ones go through a confirmation
+//! page first; the operations themselves are in [`crate::admin`], shared with the JSON API.
+
+pub mod clients;
+pub mod dashboard;
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use crate::audit::{Actor, By};
+use crate::error::StoreError;
+use crate::http::error::PageError;
+use crate::http::login::{flash, require_csrf, see_other};
+use crate::sessions::TypedSession;
+use crate::state::AppState;
+use crate::users::store as users;
+
+/// Session key: where to go once signed in (an `/admin` path).
+pub const RETURN_TO: &str = "return_to";
+/// Session key: a notice for the next admin page.
+const NOTICE: &str = "admin_notice";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin", get(dashboard::show))
+        .route("/admin/clients", get(clients::list))
+        .route(
+            "/admin/clients/new",
+            get(clients::new_form).post(clients::create),
+        )
+        .route("/admin/clients/{id}", get(clients::show))
+        .route(
+            "/admin/clients/{id}/edit",
+            get(clients::edit_form).post(clients::update),
+        )
+        .route(
+            "/admin/clients/{id}/{action}",
+            get(clients::confirm).post(clients::act),
+        )
+}
+
+/// A signed-in administrator, checked for this request.
+pub struct Admin {
+    pub username: String,
+    pub session: TypedSession,
+    pub csrf: String,
+    /// For audit events: this admin, from this address.
+    pub by: By,
+}
+
+impl Admin {
+    /// Refuses a form without this session's CSRF token.
+    pub async fn check_csrf(&self, presented: &str) -> Result<(), PageError> {
+        require_csrf(&self.session, presented).await
+    }
+
+    /// Shows `message` on the next admin page and goes to `location`.
+    pub async fn done(&self, message: &str, location: &str) -> Result<Response, PageError> {
+        self.session.put(NOTICE, &message).await?;
+        Ok(see_other(location))
+    }
+
+    /// The notice left by the last action, once.
+    pub async fn notice(&self) -> Result<Option<String>, PageError> {
+        Ok(self.session.take(NOTICE).await?)
+    }
+}
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let session = TypedSession::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        // Only GETs are worth coming back to; a POST comes back to the dashboard.
+        let back = if parts.method == axum::http::Method::GET {
+            parts
+                .uri
+                .path_and_query()
+                .map_or("/admin", |p| p.as_str())
+                .to_owned()
+        } else {
+            "/admin".to_owned()
+        };
+        match gate(state, session, ip, &back).await {
+            Ok(Ok(admin)) => Ok(admin),
+            Ok(Err(response)) => Err(response),
+            Err(error) => Err(error.into_response()),
+        }
+    }
+}
+
+/// Sends the browser to sign in, coming back to `back` afterwards.
+async fn sign_in_first(session: &TypedSession, back: &str) -> Result<Response, PageError> {
+    session.put(RETURN_TO, &back).await?;
+    Ok(see_other("/login"))
+}
+
+async fn gate(
+    state: &AppState,
+    session: TypedSession,
+    ip: Option<std::net::IpAddr>,
+    back: &str,
+) -> Result<Result<Admin, Response>, PageError> {
+    let lifetime = state.config.session_lifetime;
+    let Some(signed_in) = session.signed_in(lifetime, &state.redis).await? else {
+        return Ok(Err(sign_in_first(&session, back).await?));
+    };
+    let Some(user) = users::credentials_by_id(&state.db, signed_in.user_id)
+        .await?
+        .filter(|u| !u.disabled)
+    else {
+        session.sign_out().await?;
+        return Ok(Err(sign_in_first(&session, back).await?));
+    };
+    if !user.is_admin {
+        return Err(PageError::NotAllowed(
+            "These pages are for administrators. Ask an administrator if you need access.".into(),
+        ));
+    }
+    if user.totp_secret_sealed.is_none() {
+        flash(
+            &session,
+            "Administrators need two-step verification. Set it up here to open the admin pages.",
+        )
+        .await?;
+        return Ok(Err(see_other("/account/totp")));
+    }
+    if !signed_in.amr.iter().any(|m| m == "otp") {
+        // Enrolled after signing in with a password alone: sign in again with the code.
+        session.sign_out().await?;
+        flash(
+            &session,
+            "Sign in again with your authenticator code to open the admin pages.",
+        )
+        .await?;
+        return Ok(Err(sign_in_first(&session, back).await?));
+    }
+    let csrf = session.csrf_token().await?;
+    Ok(Ok(Admin {
+        username: user.username,
+        session,
+        csrf,
+        by: By::new(Actor::User(user.id), ip),
+    }))
+}
+
+/// The admin pages' navigation: which section is open.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    Dashboard,
+    Clients,
+}
+
+/// What every admin page shows around its content.
+pub struct Frame {
+    pub section: Section,
+    pub username: String,
+    pub csrf: String,
+    pub notice: Option<String>,
+}
+
+impl Frame {
+    pub async fn new(admin: &Admin, section: Section) -> Result<Self, PageError> {
+        Ok(Self {
+            section,
+            username: admin.username.clone(),
+            csrf: admin.csrf.clone(),
+            notice: admin.notice().await?,
+        })
+    }
+
+    pub fn is(&self, section: Section) -> bool {
+        self.section == section
+    }
+}
+
+/// A form body as name/value pairs in order; repeated names (checkboxes) are kept.
+pub struct FormData(Vec<(String, String)>);
+
+impl FormData {
+    pub fn parse(body: &[u8]) -> Self {
+        Self(
+            url::form_urlencoded::parse(body)
+                .map(|(n, v)| (n.into_owned(), v.into_owned()))
+                .collect(),
+        )
+    }
+
+    /// The first value of `name`, or empty.
+    pub fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    /// Every non-empty value of `name` (checkboxes, multi-selects).
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(n, v)| n == name && !v.trim().is_empty())
+            .map(|(_, v)| v.trim().to_owned())
+            .collect()
+    }
+
+    /// The non-empty lines of a text area.
+    pub fn lines(&self, name: &str) -> Vec<String> {
+        self.get(name)
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    pub fn checked(&self, name: &str) -> bool {
+        !self.get(name).is_empty()
+    }
+}
+
+/// The `page` query parameter, and how many rows a page shows.
+pub const PAGE_SIZE: i64 = 25;
+
+/// Paging links for a list of `total` rows.
+pub struct Paging {
+    pub page: i64,
+    pub pages: i64,
+    pub total: i64,
+}
+
+impl Paging {
+    pub fn new(page: Option<i64>, total: i64) -> Self {
+        let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+        Self {
+            page: page.unwrap_or(1).clamp(1, pages),
+            pages,
+            total,
+        }
+    }
+
+    pub fn offset(&self) -> i64 {
+        (self.page - 1) * PAGE_SIZE
+    }
+}
+
+/// A failed change: the caller's mistake goes back to the form as a message; anything else is a
+/// server error page.
+pub fn caller_message(error: StoreError) -> Result<String, PageError> {
+    if error.is_caller_error() {
+        Ok(error.to_string())
+    } else {
+        Err(PageError::Internal(error.into()))
+    }
+}
