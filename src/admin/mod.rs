@@ -5,6 +5,8 @@
 
 pub mod clients;
 pub mod dashboard;
+pub mod keys;
+pub mod users;
 
 use crate::invalidation::{self, Change};
 use crate::state::AppState;

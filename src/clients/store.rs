@@ -304,12 +304,13 @@ pub async fn get(pool: &PgPool, client_id: &str) -> sqlx::Result<Option<Client>>
 }
 
 /// A registered client. Serialized (for listings) without its secret hash.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Client {
     pub client_id: String,
     pub name: String,
     pub client_type: String,
     #[serde(skip_serializing)]
+    #[schema(ignore)]
     pub secret_hash: Option<Vec<u8>>,
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
@@ -322,6 +323,7 @@ pub struct Client {
     pub refresh_token_ttl_secs: Option<i32>,
     pub enabled: bool,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
     /// Roles of the client itself (a service account), released with the `roles` scope.
     pub roles: Vec<String>,

@@ -108,6 +108,7 @@ pub fn router(state: AppState) -> Router {
         ));
 
     let api = Router::new()
+        .merge(admin::api::routes())
         .route(paths::TOKEN, post(oauth::token::token))
         .route(
             paths::DEVICE_AUTHORIZATION,

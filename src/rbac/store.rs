@@ -34,13 +34,14 @@ fn tables(kind: Kind) -> Tables {
 }
 
 /// A defined role or group, with how many users (and, for roles, clients) hold it.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Definition {
     pub name: String,
     pub description: String,
     pub users: i64,
     pub clients: i64,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
 }
 

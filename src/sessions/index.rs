@@ -71,7 +71,7 @@ pub async fn active(redis: &Redis) -> redis::RedisResult<u64> {
 }
 
 /// One of a person's live sessions.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct LiveSession {
     /// The session's handle for ending it (not the cookie value an attacker could use: a
     /// session is looked up by it only here, for administrators).

@@ -6,11 +6,11 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{DisplayName, Email, Username};
-use crate::audit::{self, Actor};
+use crate::audit::{self, Actor, By};
 use crate::error::StoreError;
 
 /// A user as listed (never with the password hash or TOTP secret).
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct UserSummary {
     pub id: Uuid,
     pub username: String,
@@ -20,6 +20,7 @@ pub struct UserSummary {
     pub totp_enrolled: bool,
     pub disabled: bool,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
 }
 
@@ -33,6 +34,11 @@ pub struct NewUser<'a> {
 }
 
 pub async fn create(pool: &PgPool, user: NewUser<'_>, actor: &Actor) -> Result<Uuid, StoreError> {
+    create_by(pool, user, &By::new(actor.clone(), None)).await
+}
+
+/// Creates a user, audited as done by `by`.
+pub async fn create_by(pool: &PgPool, user: NewUser<'_>, by: &By) -> Result<Uuid, StoreError> {
     let id = Uuid::now_v7();
     let mut tx = pool.begin().await?;
     sqlx::query(
@@ -54,16 +60,9 @@ pub async fn create(pool: &PgPool, user: NewUser<'_>, actor: &Actor) -> Result<U
             ("users_email_key", "another user already has this email address".to_owned()),
         ])
     })?;
-    let details =
-        serde_json::json!({ "admin": user.is_admin, "totp": user.totp_secret_sealed.is_some() });
-    audit::record_simple(
-        &mut tx,
-        actor,
-        "user.created",
-        user.username.as_str(),
-        details,
-    )
-    .await?;
+    let details = serde_json::json!({ "username": user.username.as_str(), "admin": user.is_admin, "totp": user.totp_secret_sealed.is_some() });
+    by.record(&mut tx, "user.created", &id.to_string(), details)
+        .await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -218,20 +217,162 @@ pub async fn set_totp(
 }
 
 /// Replaces the user's password hash. Audited as `password.changed`.
-pub async fn set_password(pool: &PgPool, id: Uuid, hash: &str, actor: &Actor) -> sqlx::Result<()> {
+pub async fn set_password(pool: &PgPool, id: Uuid, hash: &str, by: &By) -> sqlx::Result<()> {
     let mut tx = pool.begin().await?;
     sqlx::query("update users set password_hash = $2 where id = $1")
         .bind(id)
         .bind(hash)
         .execute(&mut *tx)
         .await?;
-    audit::record_simple(
+    by.record(
         &mut tx,
-        actor,
         "password.changed",
         &id.to_string(),
         serde_json::json!({}),
     )
     .await?;
     tx.commit().await
+}
+
+/// The search condition of [`page`] (`$1` is the `LIKE` pattern).
+macro_rules! user_match {
+    () => {
+        "(username ilike $1 or coalesce(email, '') ilike $1 or coalesce(name, '') ilike $1)"
+    };
+}
+
+/// One page of users whose username, email or name contains `search` (any case), and how many
+/// match.
+pub async fn page(
+    pool: &PgPool,
+    search: &str,
+    offset: i64,
+    limit: i64,
+) -> sqlx::Result<(Vec<UserSummary>, i64)> {
+    let pattern = format!("%{}%", crate::clients::store::like_escape(search));
+    let total: i64 =
+        sqlx::query_scalar(concat!("select count(*) from users where ", user_match!()))
+            .bind(&pattern)
+            .fetch_one(pool)
+            .await?;
+    let users = sqlx::query_as(concat!(
+        "select id, username, email, name, is_admin, totp_secret_sealed is not null as totp_enrolled, \
+         disabled, created_at from users where ",
+        user_match!(),
+        " order by lower(username) offset $2 limit $3"
+    ))
+    .bind(&pattern)
+    .bind(offset)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    Ok((users, total))
+}
+
+/// One user as an administrator sees it, or `None`.
+pub async fn summary(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<UserSummary>> {
+    sqlx::query_as(
+        "select id, username, email, name, is_admin, totp_secret_sealed is not null as totp_enrolled, \
+         disabled, created_at from users where id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+fn no_user() -> StoreError {
+    StoreError::NotFound("there is no such user".into())
+}
+
+/// Sets one of the user's flags (`disabled` or `is_admin`), audited as `event`. Refuses to take
+/// away the last enabled administrator.
+pub async fn set_flag(
+    pool: &PgPool,
+    id: Uuid,
+    flag: Flag,
+    value: bool,
+    by: &By,
+) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await?;
+    // Serializes changes to administrators, so two cannot remove the last two at once.
+    sqlx::query("select pg_advisory_xact_lock(hashtext('portcullis.admins'))")
+        .execute(&mut *tx)
+        .await?;
+    let was_admin: Option<bool> =
+        sqlx::query_scalar("select is_admin and not disabled from users where id = $1 for update")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some(was_admin) = was_admin else {
+        return Err(no_user());
+    };
+    let sql = match flag {
+        Flag::Disabled => "update users set disabled = $2 where id = $1",
+        Flag::Admin => "update users set is_admin = $2 where id = $1",
+    };
+    sqlx::query(sql)
+        .bind(id)
+        .bind(value)
+        .execute(&mut *tx)
+        .await?;
+    let admins: i64 =
+        sqlx::query_scalar("select count(*) from users where is_admin and not disabled")
+            .fetch_one(&mut *tx)
+            .await?;
+    if was_admin && admins == 0 {
+        return Err(StoreError::Invalid(
+            "this is the last administrator; make someone else an administrator first".into(),
+        ));
+    }
+    let event = match (flag, value) {
+        (Flag::Disabled, true) => "user.disabled",
+        (Flag::Disabled, false) => "user.enabled",
+        (Flag::Admin, true) => "user.admin_granted",
+        (Flag::Admin, false) => "user.admin_removed",
+    };
+    by.record(&mut tx, event, &id.to_string(), serde_json::json!({}))
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The flags an administrator can set.
+#[derive(Debug, Clone, Copy)]
+pub enum Flag {
+    Disabled,
+    Admin,
+}
+
+/// Revokes every live refresh token of the user; returns how many.
+pub async fn revoke_refresh_tokens(pool: &PgPool, id: Uuid) -> sqlx::Result<u64> {
+    Ok(sqlx::query(
+        "update refresh_tokens set revoked_at = now() where user_id = $1 and revoked_at is null",
+    )
+    .bind(id)
+    .execute(pool)
+    .await?
+    .rows_affected())
+}
+
+/// Removes the user's TOTP secret and recovery codes, audited as done by `by`.
+pub async fn reset_mfa(pool: &PgPool, id: Uuid, by: &By) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await?;
+    let found = sqlx::query(
+        "update users set totp_secret_sealed = null, totp_last_step = null where id = $1",
+    )
+    .bind(id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if found == 0 {
+        return Err(no_user());
+    }
+    sqlx::query("delete from recovery_codes where user_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    by.record(&mut tx, "mfa.reset", &id.to_string(), serde_json::json!({}))
+        .await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -251,6 +251,7 @@ pub async fn eventually<T, F: Future<Output = Option<T>>>(
 }
 
 /// A user made for a test.
+#[derive(Clone)]
 pub struct TestUser {
     pub id: uuid::Uuid,
     pub username: String,

@@ -246,15 +246,17 @@ async fn a_client_disabled_on_one_replica_is_refused_by_another_within_a_second(
     // B has the client cached.
     assert_eq!(client_credentials(&b, &service, &[]).await.0, 200);
 
-    portcullis::clients::store::set_enabled(&a.state.db, &service.id, false, &cli())
-        .await
-        .unwrap();
-    portcullis::invalidation::announce(
-        &a.state.redis,
-        portcullis::invalidation::Change::Client(&service.id),
-    )
-    .await
-    .unwrap();
+    // An administrator disables it through the admin API on A.
+    let (_, admin) = crate::admin::api::script(&a).await;
+    let path = format!("/clients/{}/enabled", service.id);
+    let off = Some(serde_json::json!({ "enabled": false }));
+    let (status, _) = crate::admin::api::call(&a, &admin, reqwest::Method::PUT, &path, off).await;
+    assert_eq!(status, 204);
+    assert_eq!(
+        client_credentials(&a, &service, &[]).await.0,
+        401,
+        "A at once"
+    );
     let refused = eventually(
         Duration::from_secs(1),
         "B refuses the disabled client",
@@ -264,8 +266,4 @@ async fn a_client_disabled_on_one_replica_is_refused_by_another_within_a_second(
         },
     );
     refused.await;
-}
-
-fn cli() -> portcullis::audit::By {
-    portcullis::audit::By::new(portcullis::audit::Actor::Cli, None)
 }

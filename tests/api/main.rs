@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod account;
-mod admin;
+pub mod admin;
 mod authorize_rules;
 mod cli;
 mod device;

@@ -104,7 +104,7 @@ pub async fn change(
         &state.db,
         signed_in.user_id,
         &hash,
-        &Actor::User(signed_in.user_id),
+        &crate::audit::By::new(Actor::User(signed_in.user_id), Some(peer.ip())),
     )
     .await?;
     // Other sessions end; this one continues under a new id.

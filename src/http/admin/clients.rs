@@ -51,9 +51,10 @@ pub async fn list(
     State(state): State<AppState>,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, PageError> {
-    let (_, total) = store::page(&state.db, &query.q, 0, 0).await?;
-    let paging = Paging::new(query.page, total);
-    let (clients, _) = store::page(&state.db, &query.q, paging.offset(), super::PAGE_SIZE).await?;
+    let (clients, paging) = super::paginate(query.page, |offset, limit| {
+        store::page(&state.db, &query.q, offset, limit)
+    })
+    .await?;
     let page = ListPage {
         frame: Frame::new(&admin, Section::Clients).await?,
         q_encoded: url::form_urlencoded::byte_serialize(query.q.as_bytes()).collect(),

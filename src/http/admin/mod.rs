@@ -4,6 +4,7 @@
 //! change is a POST with the session's CSRF token; destructive ones go through a confirmation
 //! page first; the operations themselves are in [`crate::admin`], shared with the JSON API.
 
+pub mod api;
 pub mod clients;
 pub mod dashboard;
 
@@ -255,6 +256,18 @@ impl Paging {
     pub fn offset(&self) -> i64 {
         (self.page - 1) * PAGE_SIZE
     }
+}
+
+/// Fetches page `page` with `fetch(offset, limit)`, which returns rows and the total count.
+pub async fn paginate<T, F, Fut>(page: Option<i64>, fetch: F) -> sqlx::Result<(Vec<T>, Paging)>
+where
+    F: Fn(i64, i64) -> Fut,
+    Fut: std::future::Future<Output = sqlx::Result<(Vec<T>, i64)>>,
+{
+    let (_, total) = fetch(0, 0).await?;
+    let paging = Paging::new(page, total);
+    let (rows, _) = fetch(paging.offset(), PAGE_SIZE).await?;
+    Ok((rows, paging))
 }
 
 /// A failed change: the caller's mistake goes back to the form as a message; anything else is a

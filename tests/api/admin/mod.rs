@@ -2,7 +2,10 @@
 //! browser (or a script) sees it.
 
 mod access;
+pub mod api;
 mod clients;
+mod rbac;
+mod users;
 
 use crate::helpers::{TestApp, TestUser, location};
 use crate::signin::{browser, sign_in};

@@ -1,0 +1,198 @@
+//! User administration: create, disable or enable (disabling ends their sessions and revokes
+//! their refresh tokens), reset the password or the second factor, clear sign-in throttling,
+//! grant or remove the admin role, see and end sessions, and assign roles and groups.
+
+use uuid::Uuid;
+
+use crate::audit::By;
+use crate::error::StoreError;
+use crate::rbac::{self, Kind, Name};
+use crate::secret::Secret;
+use crate::sessions::index::{self, LiveSession};
+use crate::state::AppState;
+use crate::throttle;
+use crate::users::store::{self, Flag, NewUser, UserSummary};
+use crate::users::{DisplayName, Email, Username, check_new_password};
+
+/// What an administrator asks for when creating a user.
+#[derive(Debug, Clone, Default)]
+pub struct NewUserSpec {
+    pub username: String,
+    pub email: String,
+    pub name: String,
+    pub password: String,
+    pub is_admin: bool,
+}
+
+fn invalid(message: String) -> StoreError {
+    StoreError::Invalid(message)
+}
+
+fn optional<T>(raw: &str, parse: fn(&str) -> Result<T, String>) -> Result<Option<T>, StoreError> {
+    match raw.trim() {
+        "" => Ok(None),
+        value => parse(value).map(Some).map_err(invalid),
+    }
+}
+
+pub async fn create(state: &AppState, spec: NewUserSpec, by: &By) -> Result<Uuid, StoreError> {
+    let username = Username::parse(&spec.username).map_err(invalid)?;
+    let email = optional(&spec.email, Email::parse)?;
+    let name = optional(&spec.name, DisplayName::parse)?;
+    let password = Secret::new(spec.password);
+    check_new_password(&password).map_err(invalid)?;
+    let hash = state.hasher.hash(password).await?;
+    let new = NewUser {
+        username: &username,
+        email: email.as_ref(),
+        name: name.as_ref(),
+        password_hash: &hash,
+        is_admin: spec.is_admin,
+        totp_secret_sealed: None,
+    };
+    store::create_by(&state.db, new, by).await
+}
+
+async fn find(state: &AppState, id: Uuid) -> Result<UserSummary, StoreError> {
+    store::summary(&state.db, id)
+        .await?
+        .ok_or_else(|| StoreError::NotFound("there is no such user".into()))
+}
+
+/// Ends every session of the user and revokes their refresh tokens.
+async fn cut_off(state: &AppState, id: Uuid) -> Result<(), StoreError> {
+    crate::sessions::sign_out_everywhere(&state.redis, id, state.config.session_lifetime)
+        .await
+        .map_err(anyhow::Error::from)?;
+    store::revoke_refresh_tokens(&state.db, id).await?;
+    Ok(())
+}
+
+pub async fn set_disabled(
+    state: &AppState,
+    id: Uuid,
+    disabled: bool,
+    by: &By,
+) -> Result<(), StoreError> {
+    store::set_flag(&state.db, id, Flag::Disabled, disabled, by).await?;
+    if disabled {
+        cut_off(state, id).await?;
+    }
+    Ok(())
+}
+
+pub async fn set_admin(state: &AppState, id: Uuid, admin: bool, by: &By) -> Result<(), StoreError> {
+    store::set_flag(&state.db, id, Flag::Admin, admin, by).await
+}
+
+/// Sets a new password chosen by the administrator; the person's sessions and refresh tokens
+/// end, as when they change it themselves.
+pub async fn reset_password(
+    state: &AppState,
+    id: Uuid,
+    password: String,
+    by: &By,
+) -> Result<(), StoreError> {
+    find(state, id).await?;
+    let password = Secret::new(password);
+    check_new_password(&password).map_err(invalid)?;
+    let hash = state.hasher.hash(password).await?;
+    store::set_password(&state.db, id, &hash, by).await?;
+    cut_off(state, id).await
+}
+
+/// Removes the second factor (a lost phone): the person signs in with the password and can
+/// enroll again.
+pub async fn reset_mfa(state: &AppState, id: Uuid, by: &By) -> Result<(), StoreError> {
+    store::reset_mfa(&state.db, id, by).await
+}
+
+/// Clears the failure counts of the user's account (by username and email) for passwords and
+/// second factors. Per-address counts are left alone: they protect against whoever is guessing.
+pub async fn clear_throttling(state: &AppState, id: Uuid, by: &By) -> Result<(), StoreError> {
+    let user = find(state, id).await?;
+    let mut subjects = vec![format!("login:{}", user.username.to_lowercase())];
+    if let Some(email) = &user.email {
+        subjects.push(format!("login:{}", email.to_lowercase()));
+    }
+    for subject in &subjects {
+        throttle::clear(&state.redis, throttle::Kind::Password, subject)
+            .await
+            .map_err(anyhow::Error::from)?;
+    }
+    let second = format!("user:{id}");
+    throttle::clear(&state.redis, throttle::Kind::SecondFactor, &second)
+        .await
+        .map_err(anyhow::Error::from)?;
+    let mut conn = state.db.acquire().await?;
+    by.record(
+        &mut conn,
+        "user.throttling_cleared",
+        &id.to_string(),
+        serde_json::json!({}),
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn sessions(state: &AppState, id: Uuid) -> Result<Vec<LiveSession>, StoreError> {
+    find(state, id).await?;
+    Ok(index::of_user(&state.redis, id)
+        .await
+        .map_err(anyhow::Error::from)?)
+}
+
+/// Ends one session; `NotFound` if it is not one of the user's live sessions.
+pub async fn end_session(
+    state: &AppState,
+    id: Uuid,
+    session: &str,
+    by: &By,
+) -> Result<(), StoreError> {
+    let ended = index::end(&state.redis, id, session)
+        .await
+        .map_err(anyhow::Error::from)?;
+    if !ended {
+        return Err(StoreError::NotFound(
+            "that session has already ended".into(),
+        ));
+    }
+    let mut conn = state.db.acquire().await?;
+    by.record(
+        &mut conn,
+        "session.ended",
+        &id.to_string(),
+        serde_json::json!({}),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Ends every session of the user (refresh tokens stay: applications keep working).
+pub async fn end_sessions(state: &AppState, id: Uuid, by: &By) -> Result<(), StoreError> {
+    find(state, id).await?;
+    crate::sessions::sign_out_everywhere(&state.redis, id, state.config.session_lifetime)
+        .await
+        .map_err(anyhow::Error::from)?;
+    let mut conn = state.db.acquire().await?;
+    by.record(
+        &mut conn,
+        "session.ended_all",
+        &id.to_string(),
+        serde_json::json!({}),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Replaces the user's roles or groups.
+pub async fn set_names(
+    state: &AppState,
+    id: Uuid,
+    kind: Kind,
+    names: &[String],
+    by: &By,
+) -> Result<(), StoreError> {
+    let names = Name::parse_all(kind, names).map_err(invalid)?;
+    rbac::store::set_for_user(&state.db, kind, id, &names, by).await
+}
