@@ -23,6 +23,11 @@ impl Browser {
     /// Starts chromedriver on a free port and opens a headless Chromium session with a fresh
     /// profile and no background networking.
     pub async fn start() -> Browser {
+        Self::start_sized(900, 1000).await
+    }
+
+    /// A browser with a window of this size (CSS pixels).
+    pub async fn start_sized(width: u32, height: u32) -> Browser {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -60,7 +65,7 @@ impl Browser {
             "--disable-component-update".into(),
             "--disable-sync".into(),
             "--no-first-run".into(),
-            "--window-size=900,1000".into(),
+            format!("--window-size={width},{height}"),
             format!("--user-data-dir={}", profile.display()),
         ];
         let capabilities = json!({ "capabilities": { "alwaysMatch": {
@@ -141,6 +146,17 @@ impl Browser {
             reqwest::Method::POST,
             &format!("/element/{id}/value"),
             Some(json!({ "text": text })),
+        )
+        .await;
+    }
+
+    /// Empties a text field.
+    pub async fn clear(&self, css: &str) {
+        let id = self.element(css).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{id}/clear"),
+            Some(json!({})),
         )
         .await;
     }

@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use super::{Admin, FormData, Frame, Paging, Section, caller_message};
+use super::{Admin, ConfirmPage, FormData, Frame, Paging, Question, Section, caller_message};
 use crate::admin::clients as ops;
 use crate::clients::store::{self, Client};
 use crate::clients::{ClientSpec, GrantType};
@@ -32,8 +32,8 @@ struct NewSecret {
 #[derive(Deserialize)]
 pub struct ListQuery {
     #[serde(default)]
-    q: String,
-    page: Option<i64>,
+    pub q: String,
+    pub page: Option<i64>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -339,7 +339,7 @@ pub async fn update(
 }
 
 /// The actions on one client that the confirmation page asks about.
-fn confirmation(action: &str, client: &Client) -> Option<(String, String, &'static str)> {
+fn confirmation(action: &str, client: &Client) -> Option<Question> {
     let name = &client.name;
     match action {
         "rotate-secret" if !client.is_public() => Some((
@@ -361,35 +361,15 @@ fn confirmation(action: &str, client: &Client) -> Option<(String, String, &'stat
     }
 }
 
-#[derive(Template, WebTemplate)]
-#[template(path = "admin/confirm.html")]
-pub struct ConfirmPage {
-    pub frame: Frame,
-    pub title: String,
-    pub message: String,
-    pub action: String,
-    pub button: &'static str,
-    pub cancel: String,
-}
-
 pub async fn confirm(
     admin: Admin,
     State(state): State<AppState>,
     Path((client_id, action)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
     let client = find(&state, &client_id).await?;
-    let Some((title, message, button)) = confirmation(&action, &client) else {
-        return Err(PageError::NotFound);
-    };
-    let page = ConfirmPage {
-        frame: Frame::new(&admin, Section::Clients).await?,
-        title,
-        message,
-        action: format!("/admin/clients/{client_id}/{action}"),
-        button,
-        cancel: format!("/admin/clients/{client_id}"),
-    };
-    Ok(page.into_response())
+    let here = format!("/admin/clients/{client_id}");
+    let question = confirmation(&action, &client);
+    ConfirmPage::ask(&admin, Section::Clients, question, &here, &action).await
 }
 
 /// Runs one action on a client (after its confirmation page, where it has one).

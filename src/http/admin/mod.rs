@@ -5,16 +5,22 @@
 //! page first; the operations themselves are in [`crate::admin`], shared with the JSON API.
 
 pub mod api;
+pub mod audit;
 pub mod clients;
 pub mod dashboard;
+pub mod keys;
+pub mod roles;
+pub mod users;
 
 use std::net::SocketAddr;
 
+use askama::Template;
+use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 
 use crate::audit::{Actor, By};
 use crate::error::StoreError;
@@ -22,12 +28,13 @@ use crate::http::error::PageError;
 use crate::http::login::{flash, require_csrf, see_other};
 use crate::sessions::TypedSession;
 use crate::state::AppState;
-use crate::users::store as users;
+use crate::users::store as user_store;
 
 /// Session key: where to go once signed in (an `/admin` path).
 pub const RETURN_TO: &str = "return_to";
-/// Session key: a notice for the next admin page.
+/// Session keys: a notice, or what went wrong, for the next admin page.
 const NOTICE: &str = "admin_notice";
+const PROBLEM: &str = "admin_problem";
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -46,6 +53,22 @@ pub fn routes() -> Router<AppState> {
             "/admin/clients/{id}/{action}",
             get(clients::confirm).post(clients::act),
         )
+        .route("/admin/users", get(users::list))
+        .route("/admin/users/new", get(users::new_form).post(users::create))
+        .route("/admin/users/{id}", get(users::show))
+        .route(
+            "/admin/users/{id}/{action}",
+            get(users::confirm).post(users::act),
+        )
+        .route("/admin/roles", get(roles::show))
+        .route("/admin/roles/{which}", post(roles::define))
+        .route(
+            "/admin/roles/{which}/{name}/delete",
+            get(roles::confirm_delete).post(roles::delete),
+        )
+        .route("/admin/keys", get(keys::show))
+        .route("/admin/keys/{action}", get(keys::confirm).post(keys::act))
+        .route("/admin/audit", get(audit::show))
 }
 
 /// A signed-in administrator, checked for this request.
@@ -66,6 +89,12 @@ impl Admin {
     /// Shows `message` on the next admin page and goes to `location`.
     pub async fn done(&self, message: &str, location: &str) -> Result<Response, PageError> {
         self.session.put(NOTICE, &message).await?;
+        Ok(see_other(location))
+    }
+
+    /// Says what went wrong on the next admin page (nothing changed) and goes to `location`.
+    pub async fn failed(&self, message: &str, location: &str) -> Result<Response, PageError> {
+        self.session.put(PROBLEM, &message).await?;
         Ok(see_other(location))
     }
 
@@ -120,7 +149,7 @@ async fn gate(
     let Some(signed_in) = session.signed_in(lifetime, &state.redis).await? else {
         return Ok(Err(sign_in_first(&session, back).await?));
     };
-    let Some(user) = users::credentials_by_id(&state.db, signed_in.user_id)
+    let Some(user) = user_store::credentials_by_id(&state.db, signed_in.user_id)
         .await?
         .filter(|u| !u.disabled)
     else {
@@ -159,11 +188,55 @@ async fn gate(
     }))
 }
 
+/// "Are you sure?" before a destructive action: a form that posts to `action`, or a way back.
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/confirm.html")]
+pub struct ConfirmPage {
+    pub frame: Frame,
+    pub title: String,
+    pub message: String,
+    pub action: String,
+    pub button: &'static str,
+    pub cancel: String,
+}
+
+/// What a confirmation page asks: title, explanation, and the button's label.
+pub type Question = (String, String, &'static str);
+
+impl ConfirmPage {
+    /// The page asking `question` before posting to `{here}/{action}`; 404 when the action needs
+    /// no confirmation (`None`).
+    pub async fn ask(
+        admin: &Admin,
+        section: Section,
+        question: Option<Question>,
+        here: &str,
+        action: &str,
+    ) -> Result<Response, PageError> {
+        let Some((title, message, button)) = question else {
+            return Err(PageError::NotFound);
+        };
+        let page = Self {
+            frame: Frame::new(admin, section).await?,
+            title,
+            message,
+            action: format!("{here}/{action}"),
+            button,
+            cancel: here.to_owned(),
+        };
+        Ok(page.into_response())
+    }
+}
+
 /// The admin pages' navigation: which section is open.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Section {
     Dashboard,
     Clients,
+    Users,
+    Roles,
+    Keys,
+    Audit,
 }
 
 /// What every admin page shows around its content.
@@ -172,6 +245,7 @@ pub struct Frame {
     pub username: String,
     pub csrf: String,
     pub notice: Option<String>,
+    pub problem: Option<String>,
 }
 
 impl Frame {
@@ -181,6 +255,7 @@ impl Frame {
             username: admin.username.clone(),
             csrf: admin.csrf.clone(),
             notice: admin.notice().await?,
+            problem: admin.session.take(PROBLEM).await?,
         })
     }
 

@@ -3,7 +3,9 @@
 
 mod access;
 pub mod api;
+mod browser;
 mod clients;
+mod pages;
 mod rbac;
 mod users;
 

@@ -1,0 +1,278 @@
+//! `/admin/users`: list and search, create, and on a user's page: disable or enable, reset the
+//! password or the second factor, clear throttling, grant or remove the admin role, see and end
+//! sessions, assign roles and groups. Destructive actions go through a confirmation page.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use uuid::Uuid;
+
+use super::{
+    Admin, ConfirmPage, FormData, Frame, Paging, Question, Section, caller_message, paginate,
+};
+use crate::admin::users::{self as ops, NewUserSpec};
+use crate::error::StoreError;
+use crate::http::error::PageError;
+use crate::rbac::{self, Kind};
+use crate::sessions::index::LiveSession;
+use crate::state::AppState;
+use crate::users::store::{self, UserSummary};
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/users.html")]
+struct ListPage {
+    frame: Frame,
+    q: String,
+    q_encoded: String,
+    users: Vec<UserSummary>,
+    paging: Paging,
+}
+
+pub async fn list(
+    admin: Admin,
+    State(state): State<AppState>,
+    Query(query): Query<super::clients::ListQuery>,
+) -> Result<Response, PageError> {
+    let (users, paging) = paginate(query.page, |offset, limit| {
+        store::page(&state.db, &query.q, offset, limit)
+    })
+    .await?;
+    let page = ListPage {
+        frame: Frame::new(&admin, Section::Users).await?,
+        q_encoded: url::form_urlencoded::byte_serialize(query.q.as_bytes()).collect(),
+        q: query.q,
+        users,
+        paging,
+    };
+    Ok(page.into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/user_form.html")]
+struct FormPage {
+    frame: Frame,
+    error: Option<String>,
+    username: String,
+    email: String,
+    name: String,
+    is_admin: bool,
+}
+
+pub async fn new_form(admin: Admin) -> Result<Response, PageError> {
+    let page = FormPage {
+        frame: Frame::new(&admin, Section::Users).await?,
+        error: None,
+        username: String::new(),
+        email: String::new(),
+        name: String::new(),
+        is_admin: false,
+    };
+    Ok(page.into_response())
+}
+
+pub async fn create(
+    admin: Admin,
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let form = FormData::parse(&body);
+    admin.check_csrf(form.get("csrf")).await?;
+    let spec = NewUserSpec {
+        username: form.get("username").to_owned(),
+        email: form.get("email").to_owned(),
+        name: form.get("name").to_owned(),
+        password: form.get("password").to_owned(),
+        is_admin: form.checked("is_admin"),
+    };
+    match ops::create(&state, spec, &admin.by).await {
+        Ok(id) => {
+            admin
+                .done("The user was created.", &format!("/admin/users/{id}"))
+                .await
+        }
+        Err(e) => {
+            let page = FormPage {
+                frame: Frame::new(&admin, Section::Users).await?,
+                error: Some(caller_message(e)?),
+                username: form.get("username").to_owned(),
+                email: form.get("email").to_owned(),
+                name: form.get("name").to_owned(),
+                is_admin: form.checked("is_admin"),
+            };
+            Ok((StatusCode::BAD_REQUEST, page).into_response())
+        }
+    }
+}
+
+/// A role or group checkbox.
+pub struct Choice {
+    pub name: String,
+    pub checked: bool,
+}
+
+/// Every defined name of `kind`, checked where `held` has it.
+pub async fn choices(
+    state: &AppState,
+    kind: Kind,
+    held: &[String],
+) -> Result<Vec<Choice>, PageError> {
+    Ok(rbac::store::list(&state.db, kind)
+        .await?
+        .into_iter()
+        .map(|d| Choice {
+            checked: held.contains(&d.name),
+            name: d.name,
+        })
+        .collect())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/user.html")]
+struct ShowPage {
+    frame: Frame,
+    user: UserSummary,
+    sessions: Vec<LiveSession>,
+    roles: Vec<Choice>,
+    groups: Vec<Choice>,
+}
+
+impl ShowPage {
+    fn when(&self, unix: &i64) -> String {
+        when(unix)
+    }
+}
+
+/// Unix seconds as a UTC date and time.
+pub fn when(unix: &i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(*unix).map_or_else(
+        |_| unix.to_string(),
+        |t| format!("{} {:02}:{:02} UTC", t.date(), t.hour(), t.minute()),
+    )
+}
+
+async fn find(state: &AppState, id: Uuid) -> Result<UserSummary, PageError> {
+    store::summary(&state.db, id)
+        .await?
+        .ok_or(PageError::NotFound)
+}
+
+pub async fn show(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+) -> Result<Response, PageError> {
+    let user = find(&state, id).await?;
+    let profile = store::profile(&state.db, id)
+        .await?
+        .ok_or(PageError::NotFound)?;
+    let page = ShowPage {
+        frame: Frame::new(&admin, Section::Users).await?,
+        sessions: ops::sessions(&state, id).await?,
+        roles: choices(&state, Kind::Role, &profile.roles).await?,
+        groups: choices(&state, Kind::Group, &profile.groups).await?,
+        user,
+    };
+    Ok(page.into_response())
+}
+
+/// The actions on a user that ask first: title, explanation, button.
+fn confirmation(action: &str, user: &UserSummary) -> Option<Question> {
+    let name = &user.username;
+    match action {
+        "disable" => Some((
+            format!("Disable {name}?"),
+            "They cannot sign in, every session they have ends, and every refresh token they were given stops working.".into(),
+            "Disable user",
+        )),
+        "reset-mfa" => Some((
+            format!("Reset two-step verification for {name}?"),
+            "Their authenticator and recovery codes stop working; they sign in with their password alone until they set it up again. Make sure you know who asked.".into(),
+            "Reset two-step verification",
+        )),
+        "remove-admin" => Some((
+            format!("Remove the admin role from {name}?"),
+            "They can no longer open these pages.".into(),
+            "Remove admin role",
+        )),
+        "end-sessions" => Some((
+            format!("End every session of {name}?"),
+            "They are signed out in every browser. Applications they allowed keep working.".into(),
+            "End sessions",
+        )),
+        _ => None,
+    }
+}
+
+pub async fn confirm(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path((id, action)): Path<(Uuid, String)>,
+) -> Result<Response, PageError> {
+    let user = find(&state, id).await?;
+    let here = format!("/admin/users/{id}");
+    let question = confirmation(&action, &user);
+    ConfirmPage::ask(&admin, Section::Users, question, &here, &action).await
+}
+
+/// Runs one action on a user. A caller's mistake (a short password, the last administrator)
+/// comes back as a notice on the user's page and changes nothing.
+pub async fn act(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path((id, action)): Path<(Uuid, String)>,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let form = FormData::parse(&body);
+    admin.check_csrf(form.get("csrf")).await?;
+    let by = &admin.by;
+    let outcome: Result<&str, StoreError> = match action.as_str() {
+        "disable" => ops::set_disabled(&state, id, true, by)
+            .await
+            .map(|()| "The user was disabled; their sessions and refresh tokens ended."),
+        "enable" => ops::set_disabled(&state, id, false, by)
+            .await
+            .map(|()| "The user was enabled."),
+        "grant-admin" => ops::set_admin(&state, id, true, by)
+            .await
+            .map(|()| "The user is now an administrator."),
+        "remove-admin" => ops::set_admin(&state, id, false, by)
+            .await
+            .map(|()| "The admin role was removed."),
+        "reset-mfa" => ops::reset_mfa(&state, id, by)
+            .await
+            .map(|()| "Two-step verification was reset."),
+        "clear-throttling" => ops::clear_throttling(&state, id, by)
+            .await
+            .map(|()| "Failed sign-in counts were cleared."),
+        "password" => ops::reset_password(&state, id, form.get("password").to_owned(), by)
+            .await
+            .map(|()| "The password was set; their sessions and refresh tokens ended."),
+        "end-sessions" => ops::end_sessions(&state, id, by)
+            .await
+            .map(|()| "Every session ended."),
+        "end-session" => ops::end_session(&state, id, form.get("session"), by)
+            .await
+            .map(|()| "The session ended."),
+        "roles" => ops::set_names(&state, id, Kind::Role, &form.all("role"), by)
+            .await
+            .map(|()| "Roles saved. Tokens issued from now on carry them."),
+        "groups" => ops::set_names(&state, id, Kind::Group, &form.all("group"), by)
+            .await
+            .map(|()| "Groups saved. Tokens issued from now on carry them."),
+        _ => return Err(PageError::NotFound),
+    };
+    let here = format!("/admin/users/{id}");
+    match outcome {
+        Ok(message) => admin.done(message, &here).await,
+        Err(StoreError::NotFound(_)) => Err(PageError::NotFound),
+        Err(e) => {
+            let message = caller_message(e)?;
+            admin
+                .failed(&format!("Nothing changed: {message}."), &here)
+                .await
+        }
+    }
+}
