@@ -1,23 +1,22 @@
 //! `/admin/clients`: list and search, create (the secret is shown once), edit, rotate the secret,
-//! disable or enable, delete, and a service account's roles. The form is validated by the same
-//! rules as the CLI ([`crate::clients::ClientSpec`]); a mistake comes back as the form with a
-//! message and what was typed, and changes nothing.
+//! disable or enable, delete, and a service account's roles. The form is in
+//! [`super::client_form`], validated by the same rules as the CLI; a mistake comes back as the
+//! form with a message and what was typed, and changes nothing.
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
+use super::client_form::{FormPage, spec};
 use super::{Admin, ConfirmPage, FormData, Frame, Paging, Question, Section, caller_message};
 use crate::admin::clients as ops;
 use crate::clients::store::{self, Client};
-use crate::clients::{ClientSpec, GrantType};
 use crate::http::error::PageError;
 use crate::http::login::see_other;
-use crate::rbac::{self, Kind};
+use crate::rbac::Kind;
 use crate::state::AppState;
 
 /// Session key: a new secret to show once, with the client it belongs to.
@@ -65,155 +64,6 @@ pub async fn list(
     Ok(page.into_response())
 }
 
-/// A grant type checkbox.
-struct Grant {
-    value: &'static str,
-    label: &'static str,
-    checked: bool,
-}
-
-/// The client form, as typed (or as stored, when editing).
-#[derive(Template, WebTemplate)]
-#[template(path = "admin/client_form.html")]
-struct FormPage {
-    frame: Frame,
-    /// `None` when creating.
-    client_id: Option<String>,
-    error: Option<String>,
-    name: String,
-    public: bool,
-    redirect_uris: String,
-    post_logout_redirect_uris: String,
-    grants: Vec<Grant>,
-    scopes: String,
-    skip_consent: bool,
-    audiences: String,
-    id_token_alg: String,
-    access_ttl: String,
-    refresh_ttl: String,
-}
-
-fn grant_label(grant: GrantType) -> &'static str {
-    match grant {
-        GrantType::AuthorizationCode => "Authorization code (people sign in)",
-        GrantType::RefreshToken => "Refresh token",
-        GrantType::ClientCredentials => "Client credentials (the client acts for itself)",
-        GrantType::DeviceCode => "Device authorization (TVs and CLIs)",
-    }
-}
-
-fn grants(checked: impl Fn(&str) -> bool) -> Vec<Grant> {
-    GrantType::ALL
-        .into_iter()
-        .map(|g| Grant {
-            value: g.as_str(),
-            label: grant_label(g),
-            checked: checked(g.as_str()),
-        })
-        .collect()
-}
-
-impl FormPage {
-    fn blank(frame: Frame) -> Self {
-        let defaults = [GrantType::AuthorizationCode, GrantType::RefreshToken];
-        Self {
-            frame,
-            client_id: None,
-            error: None,
-            name: String::new(),
-            public: false,
-            redirect_uris: String::new(),
-            post_logout_redirect_uris: String::new(),
-            grants: grants(|g| defaults.iter().any(|d| d.as_str() == g)),
-            scopes: crate::clients::DEFAULT_SCOPES.join(" "),
-            skip_consent: false,
-            audiences: String::new(),
-            id_token_alg: "RS256".into(),
-            access_ttl: String::new(),
-            refresh_ttl: String::new(),
-        }
-    }
-
-    fn of(frame: Frame, client: &Client) -> Self {
-        Self {
-            frame,
-            client_id: Some(client.client_id.clone()),
-            error: None,
-            name: client.name.clone(),
-            public: client.is_public(),
-            redirect_uris: client.redirect_uris.join("\n"),
-            post_logout_redirect_uris: client.post_logout_redirect_uris.join("\n"),
-            grants: grants(|g| client.grant_types.iter().any(|c| c == g)),
-            scopes: client.scopes.join(" "),
-            skip_consent: !client.require_consent,
-            audiences: client.audiences.join("\n"),
-            id_token_alg: client.id_token_alg.clone(),
-            access_ttl: client
-                .access_token_ttl_secs
-                .map(|s| s.to_string())
-                .unwrap_or_default(),
-            refresh_ttl: client
-                .refresh_token_ttl_secs
-                .map(|s| s.to_string())
-                .unwrap_or_default(),
-        }
-    }
-
-    /// The form again, as typed, with what is wrong (400).
-    fn typed(frame: Frame, client_id: Option<String>, form: &FormData, error: String) -> Response {
-        let chosen = form.all("grant_type");
-        let page = Self {
-            frame,
-            client_id,
-            error: Some(error),
-            name: form.get("name").to_owned(),
-            public: form.get("client_type") == "public",
-            redirect_uris: form.get("redirect_uris").to_owned(),
-            post_logout_redirect_uris: form.get("post_logout_redirect_uris").to_owned(),
-            grants: grants(|g| chosen.iter().any(|c| c == g)),
-            scopes: form.get("scopes").to_owned(),
-            skip_consent: form.checked("skip_consent"),
-            audiences: form.get("audiences").to_owned(),
-            id_token_alg: form.get("id_token_alg").to_owned(),
-            access_ttl: form.get("access_token_ttl").to_owned(),
-            refresh_ttl: form.get("refresh_token_ttl").to_owned(),
-        };
-        (StatusCode::BAD_REQUEST, page).into_response()
-    }
-}
-
-/// A lifetime field: empty means the default.
-fn seconds(form: &FormData, name: &str, what: &str) -> Result<Option<i64>, String> {
-    let raw = form.get(name).trim();
-    if raw.is_empty() {
-        return Ok(None);
-    }
-    raw.parse()
-        .map(Some)
-        .map_err(|_| format!("the {what} lifetime must be a whole number of seconds"))
-}
-
-/// The form as a [`ClientSpec`] (validated by the caller).
-fn spec(form: &FormData) -> Result<ClientSpec, String> {
-    let grant_types = form.all("grant_type");
-    if grant_types.is_empty() {
-        return Err("choose at least one grant type".into());
-    }
-    Ok(ClientSpec {
-        name: form.get("name").to_owned(),
-        public: form.get("client_type") == "public",
-        redirect_uris: form.lines("redirect_uris"),
-        post_logout_redirect_uris: form.lines("post_logout_redirect_uris"),
-        grant_types,
-        scopes: vec![form.get("scopes").to_owned()],
-        skip_consent: form.checked("skip_consent"),
-        audiences: form.lines("audiences"),
-        id_token_alg: form.get("id_token_alg").to_owned(),
-        access_token_ttl_secs: seconds(form, "access_token_ttl", "access token")?,
-        refresh_token_ttl_secs: seconds(form, "refresh_token_ttl", "refresh token")?,
-    })
-}
-
 pub async fn new_form(admin: Admin) -> Result<Response, PageError> {
     let frame = Frame::new(&admin, Section::Clients).await?;
     Ok(FormPage::blank(frame).into_response())
@@ -255,19 +105,13 @@ async fn find(state: &AppState, client_id: &str) -> Result<Client, PageError> {
         .ok_or(PageError::NotFound)
 }
 
-/// A role checkbox on the client page.
-struct RoleChoice {
-    name: String,
-    checked: bool,
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "admin/client.html")]
 struct ShowPage {
     frame: Frame,
     client: Client,
     secret: Option<String>,
-    roles: Vec<RoleChoice>,
+    roles: Vec<super::users::Choice>,
 }
 
 pub async fn show(
@@ -280,14 +124,7 @@ pub async fn show(
         Some(once) if once.client_id == client.client_id => Some(once.secret),
         _ => None,
     };
-    let roles = rbac::store::list(&state.db, Kind::Role)
-        .await?
-        .into_iter()
-        .map(|r| RoleChoice {
-            checked: client.roles.contains(&r.name),
-            name: r.name,
-        })
-        .collect();
+    let roles = super::users::choices(&state, Kind::Role, &client.roles).await?;
     let page = ShowPage {
         frame: Frame::new(&admin, Section::Clients).await?,
         client,

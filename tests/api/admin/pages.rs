@@ -169,3 +169,98 @@ async fn the_audit_log_filters_by_actor_event_and_time() {
     assert_eq!(response.status(), 400);
     assert!(response.text().await.unwrap().contains("is not a date"));
 }
+
+#[tokio::test]
+async fn every_other_user_action_works_from_the_user_page() {
+    let app = TestApp::spawn().await;
+    let (admin, _) = admin_browser(&app).await;
+    let gina = app.user("gina", true).await;
+    let here = format!("/admin/users/{}", gina.id);
+    let to = |action: &str| format!("{here}/{action}");
+
+    // Her session, ended from here.
+    let first = browser();
+    sign_in(&app, &first, &gina).await;
+    let shown = page(&app, &admin, &here).await;
+    let session = shown
+        .split("name=\"session\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let ended = act(
+        &app,
+        &admin,
+        &here,
+        &to("end-session"),
+        &[("session", &session)],
+    )
+    .await;
+    assert!(ended.contains("The session ended") && ended.contains("No active sessions"));
+    let account = first.get(app.url("/account")).send().await.unwrap();
+    assert_eq!(redirected_to(&account), "/login");
+
+    let shown = act(&app, &admin, &here, &to("grant-admin"), &[]).await;
+    assert!(shown.contains("is now an administrator") && shown.contains("pill info"));
+    assert!(
+        page(&app, &admin, &to("reset-mfa"))
+            .await
+            .contains("Reset two-step verification for gina?")
+    );
+    let shown = act(&app, &admin, &to("reset-mfa"), &to("reset-mfa"), &[]).await;
+    assert!(shown.contains("Two-step verification was reset"));
+    let shown = act(&app, &admin, &here, &to("clear-throttling"), &[]).await;
+    assert!(shown.contains("Failed sign-in counts were cleared"));
+    let short = act(
+        &app,
+        &admin,
+        &here,
+        &to("password"),
+        &[("password", "short")],
+    )
+    .await;
+    assert!(short.contains("Nothing changed") && short.contains("at least 8"));
+    let shown = act(
+        &app,
+        &admin,
+        &here,
+        &to("password"),
+        &[("password", "gina-new-password")],
+    )
+    .await;
+    assert!(shown.contains("The password was set"));
+    act(
+        &app,
+        &admin,
+        "/admin/roles",
+        "/admin/roles/groups",
+        &[("name", "eng")],
+    )
+    .await;
+    let shown = act(&app, &admin, &here, &to("groups"), &[("group", "eng")]).await;
+    assert!(shown.contains("Groups saved") && shown.contains("value=\"eng\" checked"));
+    let shown = act(&app, &admin, &to("disable"), &to("disable"), &[]).await;
+    assert!(shown.contains("disabled"));
+    let shown = act(&app, &admin, &here, &to("enable"), &[]).await;
+    assert!(shown.contains("The user was enabled"));
+
+    // She signs in with the new password and no second factor (an administrator now, she is
+    // sent to set one up before the admin pages open).
+    let mut renewed = gina.clone();
+    renewed.password = "gina-new-password".into();
+    renewed.totp = None;
+    let theirs = browser();
+    let response = sign_in(&app, &theirs, &renewed).await;
+    assert_eq!(redirected_to(&response), "/account");
+    let admin_page = theirs.get(app.url("/admin")).send().await.unwrap();
+    assert_eq!(redirected_to(&admin_page), "/account/totp");
+    assert!(
+        page(&app, &admin, &to("end-sessions"))
+            .await
+            .contains("End every session of gina?")
+    );
+    let shown = act(&app, &admin, &to("end-sessions"), &to("end-sessions"), &[]).await;
+    assert!(shown.contains("Every session ended"));
+    let account = theirs.get(app.url("/account")).send().await.unwrap();
+    assert_eq!(redirected_to(&account), "/login");
+}
