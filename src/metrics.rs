@@ -60,7 +60,7 @@ pub fn method_label(method: &axum::http::Method) -> Cow<'static, str> {
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct GrantLabels {
-    pub grant: String,
+    pub grant: &'static str,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -119,11 +119,9 @@ impl Metrics {
     }
 
     /// Counts a token issued by `grant`.
-    pub fn token_issued(&self, grant: &str) {
+    pub fn token_issued(&self, grant: &'static str) {
         self.tokens_issued
-            .get_or_create(&GrantLabels {
-                grant: grant.to_owned(),
-            })
+            .get_or_create(&GrantLabels { grant })
             .inc();
         self.tokens_untallied
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -130,3 +130,12 @@ impl Redis {
             .map(|_| ())
     }
 }
+
+/// `search` with the `LIKE` wildcards escaped, so it matches literally.
+pub fn like_escape(search: &str) -> String {
+    search
+        .trim()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}

@@ -47,7 +47,7 @@ pub async fn page(
     offset: i64,
     limit: i64,
 ) -> sqlx::Result<(Vec<Entry>, i64)> {
-    let escape = crate::clients::store::like_escape;
+    let escape = crate::storage::like_escape;
     let actor = format!("%{}%", escape(&filter.actor));
     let event = format!("{}%", escape(&filter.event));
     let total: i64 = sqlx::query_scalar(concat!("select count(*)", matching!()))

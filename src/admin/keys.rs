@@ -81,13 +81,13 @@ pub async fn rotate(state: &AppState, alg: &str, by: &By) -> Result<(), StoreErr
             "`{alg}` is not a signing algorithm; use RS256 or ES256"
         ))
     })?;
-    state.keys.rotator().rotate_now(alg, &by.actor).await?;
+    state.keys.rotator().rotate_now(alg, by).await?;
     keys_changed(state).await
 }
 
 /// Revokes a key: gone from the JWKS at once, and a new key signs.
 pub async fn revoke(state: &AppState, kid: &str, by: &By) -> Result<(), StoreError> {
-    match state.keys.rotator().revoke(kid, &by.actor).await {
+    match state.keys.rotator().revoke(kid, by).await {
         Ok(_) => keys_changed(state).await,
         Err(RevokeError::NotFound(kid)) => Err(StoreError::NotFound(format!(
             "no key with id `{kid}` is live (it does not exist or is already revoked)"

@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::{CliError, Output, table};
-use crate::audit::Actor;
+use crate::audit::{Actor, By};
 use crate::config::Config;
 use crate::keys::{Alg, KeyRing, RevokeError, store};
 use crate::storage::connect_postgres;
@@ -49,10 +49,16 @@ pub async fn run(command: KeysCommand, config: Config, out: Output) -> Result<()
                 })?],
             };
             for alg in algs {
-                ring.rotator().rotate_now(alg, &Actor::Cli).await?;
+                ring.rotator()
+                    .rotate_now(alg, &By::new(Actor::Cli, None))
+                    .await?;
             }
         }
-        KeysCommand::Revoke { kid } => match ring.rotator().revoke(&kid, &Actor::Cli).await {
+        KeysCommand::Revoke { kid } => match ring
+            .rotator()
+            .revoke(&kid, &By::new(Actor::Cli, None))
+            .await
+        {
             Ok(_) => {}
             Err(RevokeError::NotFound(kid)) => {
                 return Err(CliError::Usage(format!(

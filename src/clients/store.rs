@@ -262,7 +262,7 @@ pub async fn page(
     offset: i64,
     limit: i64,
 ) -> sqlx::Result<(Vec<Client>, i64)> {
-    let pattern = format!("%{}%", like_escape(search));
+    let pattern = format!("%{}%", crate::storage::like_escape(search));
     let total: i64 = sqlx::query_scalar(
         "select count(*) from clients where name ilike $1 or client_id ilike $1",
     )
@@ -280,15 +280,6 @@ pub async fn page(
     .fetch_all(pool)
     .await?;
     Ok((clients, total))
-}
-
-/// `search` with the `LIKE` wildcards escaped, so it matches literally.
-pub fn like_escape(search: &str) -> String {
-    search
-        .trim()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }
 
 /// A client by id, enabled or not (for administration).

@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use super::lifecycle::{self, KeyTimes, Plan, Schedule};
 use super::material::{self, Alg};
 use super::store;
-use crate::audit::{self, Actor};
+use crate::audit::{Actor, By};
 use crate::crypto::Kek;
 
 /// What the key ring needs to change keys.
@@ -34,47 +34,42 @@ impl Rotator {
     /// Brings every algorithm's keys to the steady state (one active, one next). Returns whether
     /// anything changed.
     pub async fn tick(&self, actor: &Actor) -> anyhow::Result<bool> {
+        let by = By::new(actor.clone(), None);
         let mut changed = false;
         for alg in Alg::ALL {
             let mut tx = self.pool.begin().await?;
             let keys = self.lock(&mut tx, alg).await?;
-            changed |= self.settle(&mut tx, alg, keys, actor).await?;
+            changed |= self.settle(&mut tx, alg, keys, &by).await?;
             tx.commit().await?;
         }
         Ok(changed)
     }
 
     /// Starts a rotation now for `alg` (see [`lifecycle::rotate_now`]).
-    pub async fn rotate_now(&self, alg: Alg, actor: &Actor) -> anyhow::Result<()> {
+    pub async fn rotate_now(&self, alg: Alg, by: &By) -> anyhow::Result<()> {
         let mut tx = self.pool.begin().await?;
         let keys = self.lock(&mut tx, alg).await?;
         let plan = lifecycle::rotate_now(&keys, OffsetDateTime::now_utc(), &self.schedule);
-        self.apply(&mut tx, alg, plan, actor, "key.rotated").await?;
+        self.apply(&mut tx, alg, plan, by, "key.rotated").await?;
         let keys = self.lock(&mut tx, alg).await?;
-        self.settle(&mut tx, alg, keys, actor).await?;
+        self.settle(&mut tx, alg, keys, by).await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// Revokes a key at once; if it was signing, the next key takes over (or a new one is made).
-    pub async fn revoke(&self, kid: &str, actor: &Actor) -> Result<Alg, RevokeError> {
+    pub async fn revoke(&self, kid: &str, by: &By) -> Result<Alg, RevokeError> {
         let mut tx = self.pool.begin().await.context("begin")?;
         let alg = store::revoke(&mut tx, kid).await.context("revoke")?;
         let alg = alg
             .as_deref()
             .and_then(Alg::parse)
             .ok_or_else(|| RevokeError::NotFound(kid.into()))?;
-        audit::record_simple(
-            &mut tx,
-            actor,
-            "key.revoked",
-            kid,
-            json!({ "alg": alg.as_str() }),
-        )
-        .await
-        .context("audit")?;
+        by.record(&mut tx, "key.revoked", kid, json!({ "alg": alg.as_str() }))
+            .await
+            .context("audit")?;
         let keys = self.lock(&mut tx, alg).await?;
-        self.settle(&mut tx, alg, keys, actor).await?;
+        self.settle(&mut tx, alg, keys, by).await?;
         tx.commit().await.context("commit")?;
         Ok(alg)
     }
@@ -92,7 +87,7 @@ impl Rotator {
         conn: &mut PgConnection,
         alg: Alg,
         mut keys: Vec<KeyTimes>,
-        actor: &Actor,
+        by: &By,
     ) -> anyhow::Result<bool> {
         let mut changed = false;
         for _ in 0..3 {
@@ -100,8 +95,7 @@ impl Rotator {
             if plan.is_empty() {
                 break;
             }
-            self.apply(conn, alg, plan, actor, "key.rescheduled")
-                .await?;
+            self.apply(conn, alg, plan, by, "key.rescheduled").await?;
             changed = true;
             keys = self.lock(conn, alg).await?;
         }
@@ -113,14 +107,14 @@ impl Rotator {
         conn: &mut PgConnection,
         alg: Alg,
         plan: Plan,
-        actor: &Actor,
+        by: &By,
         update_event: &str,
     ) -> anyhow::Result<()> {
         for (kid, times) in &plan.updates {
             store::update_times(conn, kid, *times).await?;
             let details = json!({ "alg": alg.as_str(), "activate_at": times.activate_at.unix_timestamp(),
                                   "retire_at": times.retire_at.unix_timestamp() });
-            audit::record_simple(conn, actor, update_event, kid, details).await?;
+            by.record(conn, update_event, kid, details).await?;
         }
         if let Some(times) = plan.create {
             // RSA generation is CPU-heavy: keep it off the async threads.
@@ -138,7 +132,7 @@ impl Rotator {
             store::insert(conn, row).await?;
             let details =
                 json!({ "alg": alg.as_str(), "activate_at": times.activate_at.unix_timestamp() });
-            audit::record_simple(conn, actor, "key.created", &key.kid, details).await?;
+            by.record(conn, "key.created", &key.kid, details).await?;
             tracing::info!(kid = %key.kid, alg = %alg, activate_at = %times.activate_at, "created a signing key");
         }
         Ok(())

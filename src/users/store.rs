@@ -249,7 +249,7 @@ pub async fn page(
     offset: i64,
     limit: i64,
 ) -> sqlx::Result<(Vec<UserSummary>, i64)> {
-    let pattern = format!("%{}%", crate::clients::store::like_escape(search));
+    let pattern = format!("%{}%", crate::storage::like_escape(search));
     let total: i64 =
         sqlx::query_scalar(concat!("select count(*) from users where ", user_match!()))
             .bind(&pattern)

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use josekit::jwk::Jwk;
 use josekit::jws::{ES256, RS256};
 use josekit::jwt::JwtPayload;
-use portcullis::audit::Actor;
+use portcullis::audit::{Actor, By};
 use portcullis::crypto::Kek;
 use portcullis::keys::Alg;
 use portcullis::keys::lifecycle::{KeyState, Schedule};
@@ -270,7 +270,7 @@ async fn a_revoked_key_leaves_every_replica_jwks_and_the_next_key_signs() {
     a.state
         .keys
         .rotator()
-        .revoke(&old.kid, &Actor::Cli)
+        .revoke(&old.kid, &By::new(Actor::Cli, None))
         .await
         .unwrap();
 
@@ -310,7 +310,7 @@ async fn a_revoked_key_leaves_every_replica_jwks_and_the_next_key_signs() {
         a.state
             .keys
             .rotator()
-            .revoke(&old.kid, &Actor::Cli)
+            .revoke(&old.kid, &By::new(Actor::Cli, None))
             .await
             .is_err()
     );
@@ -325,7 +325,7 @@ async fn rotate_now_publishes_the_new_key_before_it_signs_and_keeps_the_old_one_
     app.state
         .keys
         .rotator()
-        .rotate_now(Alg::ES256, &Actor::Cli)
+        .rotate_now(Alg::ES256, &By::new(Actor::Cli, None))
         .await
         .unwrap();
     app.state.keys.reload().await.unwrap();

@@ -340,8 +340,13 @@ where
     F: Fn(i64, i64) -> Fut,
     Fut: std::future::Future<Output = sqlx::Result<(Vec<T>, i64)>>,
 {
-    let (_, total) = fetch(0, 0).await?;
-    let paging = Paging::new(page, total);
+    let asked = page.unwrap_or(1).max(1);
+    let (rows, total) = fetch((asked - 1).saturating_mul(PAGE_SIZE), PAGE_SIZE).await?;
+    let paging = Paging::new(Some(asked), total);
+    if paging.page == asked {
+        return Ok((rows, paging));
+    }
+    // Past the last page: show the last one.
     let (rows, _) = fetch(paging.offset(), PAGE_SIZE).await?;
     Ok((rows, paging))
 }

@@ -118,6 +118,18 @@ async fn keys_rotate_and_a_revoked_key_leaves_the_jwks_at_once() {
     );
     let shown = act(&app, &admin, &revoke, &revoke, &[]).await;
     assert!(shown.contains(&format!("Key {kid} was revoked")));
+    let from: Option<String> = sqlx::query_scalar(
+        "select host(ip) from audit_events where event = 'key.revoked' and target = $1",
+    )
+    .bind(&kid)
+    .fetch_one(&app.state.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        from.as_deref(),
+        Some("127.0.0.1"),
+        "key events name the address too"
+    );
     let jwks = app.get_json("/jwks.json").await;
     assert!(
         jwks["keys"]
