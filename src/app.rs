@@ -1,10 +1,12 @@
 //! Building and running the server. [`App::build`] connects to PostgreSQL and Redis (retrying at
 //! start), migrates, loads the key ring and binds the listener (port 0 works, for tests);
 //! [`App::run_until_stopped`] serves until the stop token is cancelled (SIGINT/SIGTERM in the
-//! binary), then finishes the requests in flight.
+//! binary), then drains: readiness fails for `drain_delay` while requests are still served, the
+//! listener closes, and requests in flight get `shutdown_timeout` to finish.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context as _;
 use axum::body::Bytes;
@@ -14,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 use crate::clients::cache::ClientCache;
 use crate::config::Config;
 use crate::crypto::PasswordHasher;
+use crate::health::StoreHealth;
 use crate::keys::KeyRing;
 use crate::metrics::Metrics;
 use crate::oidc::discovery::Metadata;
@@ -65,6 +68,8 @@ impl App {
             metrics: Arc::new(Metrics::new()),
             hasher,
             discovery,
+            health: StoreHealth::default(),
+            draining: AtomicBool::new(false),
         });
         Ok(App {
             listener,
@@ -103,16 +108,49 @@ impl App {
             self.stop.clone(),
         );
         crate::admin::dashboard::spawn_tally(self.state.clone(), self.stop.clone());
+        crate::health::spawn_monitor(self.state.clone(), self.stop.clone());
         let router = crate::http::router(self.state.clone());
         tracing::info!(address = %self.address, issuer = %self.state.config.issuer, "listening");
-        axum::serve(
+        let drained = drain(self.state.clone(), self.stop.clone());
+        let serve = axum::serve(
             self.listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(self.stop.cancelled_owned())
-        .await
-        .context("the server failed")?;
+        .with_graceful_shutdown(drained)
+        .into_future();
+        let (drain_delay, timeout) = (
+            self.state.config.drain_delay,
+            self.state.config.shutdown_timeout,
+        );
+        // In-flight requests get `shutdown_timeout` after the drain; then the process stops anyway.
+        let deadline = async {
+            self.stop.cancelled().await;
+            tokio::time::sleep(drain_delay + timeout).await;
+        };
+        tokio::select! {
+            served = serve => served.context("the server failed")?,
+            () = deadline => tracing::warn!(
+                "requests still in flight after the shutdown timeout ({}); stopping anyway",
+                crate::config::Human(timeout)
+            ),
+        }
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// Resolves when the listener should close: `drain_delay` after the stop token is cancelled.
+/// Meanwhile `/readyz` answers 503 and everything else is served as usual, so that a load
+/// balancer (or a Kubernetes endpoint controller) takes this replica out of rotation before any
+/// connection is refused.
+async fn drain(state: AppState, stop: CancellationToken) {
+    stop.cancelled().await;
+    state.draining.store(true, Ordering::SeqCst);
+    let delay = state.config.drain_delay;
+    tracing::info!(
+        drain_delay = %crate::config::Human(delay),
+        "draining: readiness fails, requests are still served"
+    );
+    tokio::time::sleep(delay).await;
+    tracing::info!("closing the listener; finishing the requests in flight");
 }

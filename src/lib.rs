@@ -25,6 +25,8 @@ pub mod crypto;
 pub mod demo;
 /// The domain error type.
 pub mod error;
+/// Whether PostgreSQL and Redis answer, checked in the background for `/readyz`.
+pub mod health;
 /// Routers, handlers and middleware.
 pub mod http;
 /// Replicas announcing changes to each other (Redis pub/sub).

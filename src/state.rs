@@ -3,6 +3,7 @@
 //! it for every handler on every request.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use axum::body::Bytes;
 use sqlx::PgPool;
@@ -10,6 +11,7 @@ use sqlx::PgPool;
 use crate::clients::cache::ClientCache;
 use crate::config::Config;
 use crate::crypto::PasswordHasher;
+use crate::health::StoreHealth;
 use crate::keys::KeyRing;
 use crate::metrics::Metrics;
 use crate::storage::Redis;
@@ -42,4 +44,8 @@ pub struct Shared {
     pub hasher: PasswordHasher,
     /// The discovery document, serialized once.
     pub discovery: Bytes,
+    /// Whether the stores answered at the last check ([`crate::health`]).
+    pub health: StoreHealth,
+    /// Set at SIGTERM: `/readyz` fails from then on, so load balancers stop sending requests.
+    pub draining: AtomicBool,
 }

@@ -124,6 +124,16 @@ pub const SETTINGS: &[Setting] = &[
         "How long to retry PostgreSQL and Redis at start",
     ),
     s("log_format", "text", "Log format: text or json"),
+    s(
+        "drain_delay",
+        "5s",
+        "After SIGTERM, how long /readyz fails while requests are still served",
+    ),
+    s(
+        "shutdown_timeout",
+        "25s",
+        "After the drain delay, how long requests in flight may take to finish",
+    ),
 ];
 
 const fn s(key: &'static str, default: &'static str, help: &'static str) -> Setting {
@@ -171,6 +181,11 @@ pub struct Config {
     pub argon2: Argon2Params,
     pub startup_timeout: Duration,
     pub log_format: LogFormat,
+    /// After SIGTERM: readiness fails for this long while the listener still serves, so that load
+    /// balancers stop sending new requests before it closes.
+    pub drain_delay: Duration,
+    /// Then: how long requests in flight may take before the process exits anyway.
+    pub shutdown_timeout: Duration,
     /// Started with `serve --demo`.
     pub demo: bool,
     /// Things worth logging once telemetry is up (unknown `PORTCULLIS_*` variables).
@@ -240,6 +255,8 @@ impl Config {
                 "json" => Ok(LogFormat::Json),
                 _ => Err(format!("`{raw}` is not a log format; use text or json")),
             })?,
+            drain_delay: get_duration("drain_delay", Duration::ZERO, 300 * SEC)?,
+            shutdown_timeout: get_duration("shutdown_timeout", SEC, 600 * SEC)?,
             demo,
             warnings,
         };

@@ -5,7 +5,9 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Json;
+use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::oauth::error::{ErrorCode, OAuthError};
@@ -32,12 +34,20 @@ pub enum PageError {
     Internal(anyhow::Error),
 }
 
-impl From<crate::sessions::SessionError> for PageError {
-    fn from(e: crate::sessions::SessionError) -> Self {
-        tracing::warn!(error = %e, "session store unavailable");
+impl PageError {
+    /// Redis (sessions, codes, throttling) does not answer: 503 with `Retry-After`, and a page
+    /// that says so, never a sign-out.
+    pub fn sign_in_unavailable() -> Self {
         PageError::Unavailable(
             "Sign-in is temporarily unavailable. Please try again in a minute.".into(),
         )
+    }
+}
+
+impl From<crate::sessions::SessionError> for PageError {
+    fn from(e: crate::sessions::SessionError) -> Self {
+        tracing::warn!(error = %e, "session store unavailable");
+        PageError::sign_in_unavailable()
     }
 }
 
@@ -56,9 +66,7 @@ impl From<sqlx::Error> for PageError {
 impl From<redis::RedisError> for PageError {
     fn from(e: redis::RedisError) -> Self {
         tracing::warn!(error = %e, "Redis unavailable");
-        PageError::Unavailable(
-            "Sign-in is temporarily unavailable. Please try again in a minute.".into(),
-        )
+        PageError::sign_in_unavailable()
     }
 }
 
@@ -138,6 +146,17 @@ impl IntoResponse for PageError {
     }
 }
 
+/// tower-sessions answers a bare 500 (no headers, no body) when it cannot save the session at
+/// the end of a request, which here means Redis stopped answering. That becomes the same 503 page,
+/// with `Retry-After`, as any other session-store outage; the cookie is left alone.
+pub async fn session_store_outage(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    if response.status() == StatusCode::INTERNAL_SERVER_ERROR && response.headers().is_empty() {
+        return PageError::sign_in_unavailable().into_response();
+    }
+    response
+}
+
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
         if self.code == ErrorCode::ServerError {
@@ -174,6 +193,30 @@ impl IntoResponse for OAuthError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tower::ServiceExt as _;
+
+    #[tokio::test]
+    async fn a_session_that_cannot_be_saved_is_a_503_page_not_a_bare_500() {
+        let bare = || async { StatusCode::INTERNAL_SERVER_ERROR.into_response() };
+        let ours = || async { PageError::Internal(anyhow::anyhow!("broken")).into_response() };
+        let app = axum::Router::new()
+            .route("/bare", axum::routing::get(bare))
+            .route("/ours", axum::routing::get(ours))
+            .layer(axum::middleware::from_fn(session_store_outage));
+        let call = |path: &'static str| {
+            let request = Request::builder().uri(path).body(axum::body::Body::empty());
+            app.clone().oneshot(request.unwrap_or_default())
+        };
+        let response = call("/bare").await.unwrap_or_default();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "30");
+        let response = call("/ours").await.unwrap_or_default();
+        assert_eq!(
+            response.status(),
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "our own 500 stays"
+        );
+    }
 
     #[test]
     fn oauth_errors_are_rfc6749_json() {

@@ -100,6 +100,7 @@ pub fn router(state: AppState) -> Router {
         .route("/logout/done", get(oidc::logout::done))
         .merge(admin::routes())
         .layer(crate::sessions::layer(&state.config, store))
+        .layer(middleware::from_fn(error::session_store_outage))
         // Sign-in can queue behind password hashing; nothing a person waits for may hang.
         // (The API routes wait only on bounded things: the pool's 5 s, Redis's 2 s.)
         .layer(TimeoutLayer::with_status_code(

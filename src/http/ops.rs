@@ -1,8 +1,14 @@
-//! Operations endpoints: liveness (`/healthz`: the process answers), readiness (`/readyz`:
-//! PostgreSQL and Redis answer within a second, and the server is not draining) and Prometheus
-//! metrics (`/metrics`).
+//! Operations endpoints: liveness (`/healthz`: the process answers), readiness (`/readyz`) and
+//! Prometheus metrics (`/metrics`).
+//!
+//! Readiness fails (503) only while this replica drains after SIGTERM. It answers at once, from
+//! the background check of [`crate::health`]. A store that did not answer is reported
+//! (`"status": "degraded"`, and which one) but keeps the replica in rotation: every replica
+//! shares the same PostgreSQL and Redis, so failing readiness would take all of them out at once,
+//! and with them the JWKS, discovery and `client_credentials`, which keep working without Redis
+//! (and the first two without PostgreSQL).
 
-use std::time::Duration;
+use std::sync::atomic::Ordering;
 
 use axum::Json;
 use axum::extract::State;
@@ -12,27 +18,21 @@ use serde_json::json;
 
 use crate::state::AppState;
 
-const CHECK_TIMEOUT: Duration = Duration::from_secs(1);
-
 pub async fn healthz() -> &'static str {
     "ok"
 }
 
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    let postgres = tokio::time::timeout(CHECK_TIMEOUT, sqlx::query("select 1").execute(&state.db));
-    let redis = tokio::time::timeout(CHECK_TIMEOUT, state.redis.ping());
-    let (postgres, redis) = tokio::join!(postgres, redis);
-    let postgres_ok = matches!(postgres, Ok(Ok(_)));
-    let redis_ok = matches!(redis, Ok(Ok(())));
+    let (postgres_ok, redis_ok) = (state.health.postgres(), state.health.redis());
     let word = |ok: bool| if ok { "ok" } else { "unavailable" };
-    let ready = postgres_ok && redis_ok;
-    let status = if ready {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
+    let draining = state.draining.load(Ordering::SeqCst);
+    let (status, word_for_status) = match (draining, postgres_ok && redis_ok) {
+        (true, _) => (StatusCode::SERVICE_UNAVAILABLE, "draining"),
+        (false, true) => (StatusCode::OK, "ready"),
+        (false, false) => (StatusCode::OK, "degraded"),
     };
     let body = json!({
-        "status": if ready { "ready" } else { "not ready" },
+        "status": word_for_status,
         "checks": { "postgres": word(postgres_ok), "redis": word(redis_ok) },
     });
     (status, [(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()

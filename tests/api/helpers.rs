@@ -163,6 +163,7 @@ impl Settings {
             ),
             ("PORTCULLIS_KEY_ENCRYPTION_KEY".to_owned(), self.kek.clone()),
             ("PORTCULLIS_STARTUP_TIMEOUT".to_owned(), "5s".to_owned()),
+            ("PORTCULLIS_DRAIN_DELAY".to_owned(), "0s".to_owned()),
         ];
         env.extend(self.extra.iter().cloned());
         env
@@ -195,6 +196,49 @@ impl Settings {
         })
     }
 }
+
+/// Something a test sends HTTP requests to: an in-process app, a replica process, or the load
+/// balancer in front of several.
+// Only this test crate implements and calls it, on one runtime: no `Send` bounds needed.
+#[allow(async_fn_in_trait)]
+pub trait Server {
+    /// `http://127.0.0.1:<port>`.
+    fn base(&self) -> &str;
+    /// The client for requests that are not a browser's (it does not follow redirects).
+    fn http(&self) -> &reqwest::Client;
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base())
+    }
+
+    /// GETs `path` and reads the JSON body (whatever the status).
+    async fn fetch_json(&self, path: &str) -> serde_json::Value {
+        let response = self
+            .http()
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request");
+        response.json().await.expect("json")
+    }
+}
+
+/// `impl Server for $type` where the type has the fields `$base: String` and `http`.
+macro_rules! serves_at {
+    ($type:ty, $base:ident) => {
+        impl $crate::helpers::Server for $type {
+            fn base(&self) -> &str {
+                &self.$base
+            }
+
+            fn http(&self) -> &reqwest::Client {
+                &self.http
+            }
+        }
+    };
+}
+pub(crate) use serves_at;
+
+serves_at!(TestApp, address);
 
 impl TestApp {
     /// An app on a fresh database with default test settings.

@@ -5,13 +5,13 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::helpers::{Settings, TestApp, TestDb, eventually, random_kek};
+use crate::helpers::{Server, Settings, TestApp, TestDb, eventually, random_kek};
 use crate::signin::{token, tokens_for};
 
 const API: &str = "https://api.example.com";
 
-async fn client_credentials(
-    app: &TestApp,
+pub async fn client_credentials(
+    app: &impl Server,
     client: &crate::helpers::TestClient,
     extra: &[(&str, &str)],
 ) -> (u16, Value) {

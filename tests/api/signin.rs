@@ -11,7 +11,7 @@ use openidconnect::{
 };
 use serde_json::Value;
 
-use crate::helpers::{TestApp, TestClient, TestUser, csrf, location, query_param};
+use crate::helpers::{Server, TestApp, TestClient, TestUser, csrf, location, query_param};
 
 pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
@@ -33,7 +33,7 @@ pub async fn json(response: reqwest::Response) -> (u16, Value) {
 
 /// GETs `path` with a query string, as `browser`.
 pub async fn visit<Q: serde::Serialize + ?Sized>(
-    app: &TestApp,
+    app: &impl Server,
     browser: &reqwest::Client,
     path: &str,
     query: &Q,
@@ -47,7 +47,7 @@ pub async fn visit<Q: serde::Serialize + ?Sized>(
 }
 
 /// The text of the page at `path`.
-pub async fn page(app: &TestApp, browser: &reqwest::Client, path: &str) -> String {
+pub async fn page(app: &impl Server, browser: &reqwest::Client, path: &str) -> String {
     browser
         .get(app.url(path))
         .send()
@@ -60,7 +60,7 @@ pub async fn page(app: &TestApp, browser: &reqwest::Client, path: &str) -> Strin
 
 /// Follows one redirect that stays on the server (a path) and returns the response.
 pub async fn follow(
-    app: &TestApp,
+    app: &impl Server,
     browser: &reqwest::Client,
     response: reqwest::Response,
 ) -> reqwest::Response {
@@ -71,7 +71,7 @@ pub async fn follow(
 
 /// GETs `path`, reads the form's CSRF token and POSTs `fields` with it.
 pub async fn submit(
-    app: &TestApp,
+    app: &impl Server,
     browser: &reqwest::Client,
     path: &str,
     fields: &[(&str, &str)],
@@ -81,7 +81,7 @@ pub async fn submit(
 
 /// Like [`submit`] for a form on page `from` that posts to `action`.
 pub async fn submit_from(
-    app: &TestApp,
+    app: &impl Server,
     browser: &reqwest::Client,
     from: &str,
     action: &str,
@@ -102,7 +102,7 @@ pub async fn submit_from(
 
 /// The first step only: username and password from the login page.
 pub async fn password_step(
-    app: &TestApp,
+    app: &impl Server,
     browser: &reqwest::Client,
     user: &TestUser,
 ) -> reqwest::Response {
@@ -118,7 +118,7 @@ pub async fn password_step(
 /// Signs `user` in from the login page through the second factor (if enrolled); returns the
 /// response after the last step (a redirect onwards).
 pub async fn sign_in(
-    app: &TestApp,
+    app: &impl Server,
     browser: &reqwest::Client,
     user: &TestUser,
 ) -> reqwest::Response {
@@ -147,7 +147,7 @@ pub fn authorize_query(client: &TestClient, scope: &str) -> Vec<(&'static str, S
 /// Runs the whole browser part (authorize, sign-in, consent) and returns the redirect to the
 /// client.
 pub async fn authorize(
-    app: &TestApp,
+    app: &impl Server,
     browser: &reqwest::Client,
     client: &TestClient,
     user: &TestUser,
@@ -159,11 +159,21 @@ pub async fn authorize(
         .send()
         .await
         .unwrap();
-    let mut response = if location(&response) == "/login" {
+    let response = if location(&response) == "/login" {
         sign_in(app, browser, user).await
     } else {
         response
     };
+    onwards(app, browser, response).await
+}
+
+/// Follows the server's redirects from `response`, approving consent if asked, until one leaves
+/// the server (to the client); returns that URL.
+pub async fn onwards(
+    app: &impl Server,
+    browser: &reqwest::Client,
+    mut response: reqwest::Response,
+) -> String {
     loop {
         let to = location(&response);
         if !to.starts_with('/') {
@@ -178,9 +188,9 @@ pub async fn authorize(
 }
 
 /// POSTs `form` to the token endpoint with the client's Basic credentials; status and JSON body.
-pub async fn token(app: &TestApp, client: &TestClient, form: &[(&str, &str)]) -> (u16, Value) {
+pub async fn token(app: &impl Server, client: &TestClient, form: &[(&str, &str)]) -> (u16, Value) {
     let response = app
-        .http
+        .http()
         .post(app.url("/token"))
         .basic_auth(&client.id, client.secret.as_ref())
         .form(form)
@@ -192,8 +202,8 @@ pub async fn token(app: &TestApp, client: &TestClient, form: &[(&str, &str)]) ->
 }
 
 /// Redeems a code with the test verifier (client_secret_basic or none).
-pub async fn redeem(app: &TestApp, client: &TestClient, code: &str) -> reqwest::Response {
-    let mut request = app.http.post(app.url("/token"));
+pub async fn redeem(app: &impl Server, client: &TestClient, code: &str) -> reqwest::Response {
+    let mut request = app.http().post(app.url("/token"));
     let mut form = vec![
         ("grant_type", "authorization_code"),
         ("code", code),

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestClient};
+use crate::helpers::{Server, TestApp, TestClient};
 use crate::signin::token;
 
 /// A script's credentials: a service client allowed the `admin` scope, and its token.
@@ -21,14 +21,14 @@ pub async fn script(app: &TestApp) -> (TestClient, String) {
 
 /// Calls the API: `method` on `/admin/api/v1{path}` with an optional JSON body.
 pub async fn call(
-    app: &TestApp,
+    app: &impl Server,
     token: &str,
     method: reqwest::Method,
     path: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
     let mut request = app
-        .http
+        .http()
         .request(method, app.url(&format!("/admin/api/v1{path}")))
         .bearer_auth(token);
     if let Some(body) = body {
