@@ -125,6 +125,11 @@ pub const SETTINGS: &[Setting] = &[
     ),
     s("log_format", "text", "Log format: text or json"),
     s(
+        "trusted_proxies",
+        "",
+        "Addresses (CIDR) of proxies whose X-Forwarded-For is believed",
+    ),
+    s(
         "drain_delay",
         "5s",
         "After SIGTERM, how long /readyz fails while requests are still served",
@@ -181,6 +186,9 @@ pub struct Config {
     pub argon2: Argon2Params,
     pub startup_timeout: Duration,
     pub log_format: LogFormat,
+    /// Load balancers and ingress controllers in front of Portcullis: from these peers the
+    /// client's address is read from `X-Forwarded-For` ([`crate::http`]'s `ClientAddr`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// After SIGTERM: readiness fails for this long while the listener still serves, so that load
     /// balancers stop sending new requests before it closes.
     pub drain_delay: Duration,
@@ -255,6 +263,9 @@ impl Config {
                 "json" => Ok(LogFormat::Json),
                 _ => Err(format!("`{raw}` is not a log format; use text or json")),
             })?,
+            trusted_proxies: layers
+                .get_opt("trusted_proxies", parse_networks)?
+                .unwrap_or_default(),
             drain_delay: get_duration("drain_delay", Duration::ZERO, 300 * SEC)?,
             shutdown_timeout: get_duration("shutdown_timeout", SEC, 600 * SEC)?,
             demo,
@@ -373,6 +384,20 @@ fn url_with_scheme(raw: &str, schemes: &[&str]) -> Result<String, String> {
         ));
     }
     Ok(raw.to_owned())
+}
+
+/// `10.0.0.0/8, 192.168.1.7, fd00::/8`: networks, or single addresses.
+fn parse_networks(raw: &str) -> Result<Vec<ipnet::IpNet>, String> {
+    raw.split([',', ' '])
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            part.parse::<ipnet::IpNet>()
+                .or_else(|_| part.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    format!("`{part}` is not an address or a network; write it like 10.0.0.0/8 or 192.168.1.7")
+                })
+        })
+        .collect()
 }
 
 fn parse_prefix(raw: &str) -> Result<String, String> {

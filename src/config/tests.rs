@@ -205,3 +205,24 @@ fn the_readme_documents_every_setting_with_its_default() {
         }
     }
 }
+
+#[test]
+fn trusted_proxies_are_networks_or_addresses() {
+    let c = load(&[(
+        "PORTCULLIS_TRUSTED_PROXIES",
+        "10.0.0.0/8, 192.168.1.7,fd00::/8",
+    )])
+    .unwrap();
+    assert_eq!(c.trusted_proxies.len(), 3);
+    assert!(
+        load(&[]).unwrap().trusted_proxies.is_empty(),
+        "none by default"
+    );
+    let e = load(&[("PORTCULLIS_TRUSTED_PROXIES", "10.0.0.0/8 nonsense")])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("PORTCULLIS_TRUSTED_PROXIES") && e.contains("`nonsense`"),
+        "{e}"
+    );
+}

@@ -5,6 +5,7 @@
 
 mod account;
 mod admin;
+pub mod client_addr;
 pub mod error;
 mod forms;
 pub mod login;

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::helpers::{TestApp, location, query_param};
+use crate::helpers::{Settings, TestApp, TestUser, location, query_param};
 use crate::signin::{
     authorize, browser, json, page, password_step, redeem, sign_in, submit, visit,
 };
@@ -274,4 +274,43 @@ async fn wrong_second_factor_codes_are_throttled_separately() {
     let other = browser();
     let response = password_step(&app, &other, &user).await;
     assert_eq!(location(&response), "/login/mfa");
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_forwarded_client_address_is_used_and_forgeries_are_not() {
+    // The proxy appended 203.0.113.9; the client itself claimed 198.51.100.1.
+    let forwarded = "198.51.100.1, 203.0.113.9";
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("x-forwarded-for", forwarded.parse().unwrap());
+    let behind_proxy = || {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .default_headers(headers.clone())
+            .build()
+            .unwrap()
+    };
+    let trusting = Settings::new()
+        .await
+        .set("PORTCULLIS_TRUSTED_PROXIES", "127.0.0.1/32")
+        .spawn()
+        .await;
+    let direct = TestApp::spawn().await;
+    for (app, expected) in [(&trusting, "203.0.113.9"), (&direct, "127.0.0.1")] {
+        let stranger = TestUser {
+            id: uuid::Uuid::nil(),
+            username: "nobody".into(),
+            password: "wrong-password".into(),
+            totp: None,
+        };
+        let response = password_step(app, &behind_proxy(), &stranger).await;
+        assert_eq!(location(&response), "/login");
+        let ip: String = sqlx::query_scalar(
+            "select host(ip) from audit_events where event = 'login.failed' order by id desc limit 1",
+        )
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+        assert_eq!(ip, expected, "forged entries are never believed");
+    }
 }

@@ -6,12 +6,13 @@ use std::net::SocketAddr;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::{notice, signed_in_or_redirect};
 use crate::audit::Actor;
+use crate::http::client_addr::ClientAddr;
 use crate::http::error::PageError;
 use crate::http::login::{flash, require_csrf, see_other, take_flash};
 use crate::secret::Secret;
@@ -79,7 +80,7 @@ pub struct ChangeForm {
 
 pub async fn change(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(peer): ClientAddr,
     session: TypedSession,
     Form(form): Form<ChangeForm>,
 ) -> Result<Response, PageError> {

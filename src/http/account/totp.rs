@@ -1,15 +1,14 @@
 //! Turning two-step verification on (scan a QR code rendered on the server, confirm with a
 //! code; recovery codes are then shown once) and off (with the current password).
 
-use std::net::SocketAddr;
-
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 
 use super::{notice, show_codes_once, signed_in_or_redirect};
+use crate::http::client_addr::ClientAddr;
 use crate::http::error::PageError;
 use crate::http::forms::{CodeForm, PasswordForm};
 use crate::http::login::{flash, require_csrf, see_other, take_flash};
@@ -95,7 +94,7 @@ pub async fn confirm(
 
 pub async fn remove(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(peer): ClientAddr,
     session: TypedSession,
     Form(form): Form<PasswordForm>,
 ) -> Result<Response, PageError> {

@@ -13,18 +13,17 @@ pub mod keys;
 pub mod roles;
 pub mod users;
 
-use std::net::SocketAddr;
-
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::audit::{Actor, By};
 use crate::error::StoreError;
+use crate::http::client_addr::ClientAddr;
 use crate::http::error::PageError;
 use crate::http::login::{flash, require_csrf, see_other};
 use crate::sessions::TypedSession;
@@ -112,10 +111,7 @@ impl FromRequestParts<AppState> for Admin {
         let session = TypedSession::from_request_parts(parts, state)
             .await
             .map_err(IntoResponse::into_response)?;
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip());
+        let ip = Some(ClientAddr::of(parts, &state.config.trusted_proxies).0.ip());
         // Only GETs are worth coming back to; a POST comes back to the dashboard.
         let back = if parts.method == axum::http::Method::GET {
             parts

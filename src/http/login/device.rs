@@ -3,18 +3,17 @@
 //! which device asks for what, and allows or denies. Wrong codes are throttled per IP address and
 //! per browser session, since the code space is small.
 
-use std::net::SocketAddr;
-
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::{flash, require_csrf, see_other, take_flash};
 use crate::audit::{self, Actor};
+use crate::http::client_addr::ClientAddr;
 use crate::http::error::PageError;
 use crate::oauth::scope;
 use crate::sessions::TypedSession;
@@ -68,7 +67,7 @@ pub struct CodeForm {
 
 pub async fn submit(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(peer): ClientAddr,
     session: TypedSession,
     Form(form): Form<CodeForm>,
 ) -> Result<Response, PageError> {

@@ -6,13 +6,14 @@ use std::net::SocketAddr;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use uuid::Uuid;
 
 use super::{after_sign_in, flash, require_csrf, see_other, take_flash};
 use crate::audit::{self, Actor};
+use crate::http::client_addr::ClientAddr;
 use crate::http::error::PageError;
 use crate::http::forms::CodeForm;
 use crate::mfa::{recovery, totp};
@@ -44,7 +45,7 @@ pub async fn show(session: TypedSession) -> Result<Response, PageError> {
 
 pub async fn submit(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(peer): ClientAddr,
     session: TypedSession,
     Form(form): Form<CodeForm>,
 ) -> Result<Response, PageError> {

@@ -1,18 +1,17 @@
 //! Step one: username (or email) and password. An unknown user costs one argon2 hash like a wrong
 //! password and gets the same message. Failures are throttled per account and per IP address.
 
-use std::net::SocketAddr;
-
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::{PENDING_AUTHORIZATION, after_sign_in, flash, require_csrf, see_other, take_flash};
 use crate::audit::{self, Actor};
+use crate::http::client_addr::ClientAddr;
 use crate::http::error::PageError;
 use crate::oauth::authorize::AuthorizationRequest;
 use crate::secret::Secret;
@@ -59,7 +58,7 @@ const LAST_USERNAME: &str = "last_username";
 
 pub async fn submit(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(peer): ClientAddr,
     session: TypedSession,
     Form(form): Form<PasswordForm>,
 ) -> Result<Response, PageError> {

@@ -28,6 +28,8 @@ impl Balancer {
 
 defaults
     mode http
+    # X-Forwarded-For, which the replicas believe from 127.0.0.1 (PORTCULLIS_TRUSTED_PROXIES).
+    option forwardfor
     timeout connect 1s
     timeout client 30s
     timeout server 30s

@@ -12,6 +12,7 @@ mod balancer;
 mod faults;
 mod load;
 pub mod stores;
+mod tls;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -248,7 +249,8 @@ impl Cluster {
             let mut settings = Settings::replica(&db, &kek)
                 // A replica drains for a second: longer than the balancer needs to notice.
                 .set("PORTCULLIS_DRAIN_DELAY", "1s")
-                .set("PORTCULLIS_SHUTDOWN_TIMEOUT", "10s");
+                .set("PORTCULLIS_SHUTDOWN_TIMEOUT", "10s")
+                .set("PORTCULLIS_TRUSTED_PROXIES", "127.0.0.1");
             if let Some(url) = &options.redis_url {
                 settings.redis_url = url.clone();
             }

@@ -276,10 +276,11 @@ impl FromRequestParts<AppState> for ApiCaller {
         if !enabled {
             return Err(unauthorized("the client is disabled or gone"));
         }
-        let ip = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip());
+        let ip = Some(
+            crate::http::client_addr::ClientAddr::of(parts, &state.config.trusted_proxies)
+                .0
+                .ip(),
+        );
         Ok(Self {
             by: By::new(Actor::Client(claims.client_id), ip),
         })
