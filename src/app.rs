@@ -98,17 +98,21 @@ impl App {
     }
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        // The background work stops with the server, not at the signal: a draining replica still
+        // serves, so it must still hear about disabled clients and new keys.
+        let background = CancellationToken::new();
+        let _stop_background = background.clone().drop_guard();
         let every = KeyRing::reload_interval(&self.state.config);
-        self.state.keys.spawn_ticker(every, self.stop.clone());
+        self.state.keys.spawn_ticker(every, background.clone());
         let state = &self.state;
         crate::invalidation::spawn_listener(
             state.redis.clone(),
             state.clients.clone(),
             state.keys.clone(),
-            self.stop.clone(),
+            background.clone(),
         );
-        crate::admin::dashboard::spawn_tally(self.state.clone(), self.stop.clone());
-        crate::health::spawn_monitor(self.state.clone(), self.stop.clone());
+        crate::admin::dashboard::spawn_tally(self.state.clone(), background.clone());
+        crate::health::spawn_monitor(self.state.clone(), background);
         let router = crate::http::router(self.state.clone());
         tracing::info!(address = %self.address, issuer = %self.state.config.issuer, "listening");
         let drained = drain(self.state.clone(), self.stop.clone());
