@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::load::CachingVerifier;
 use super::{Cluster, Options};
 use crate::admin::api::call;
-use crate::helpers::{Server, TestClient, location, query_param};
+use crate::helpers::{Server, location, query_param};
 use crate::machines::client_credentials;
 use crate::signin::{authorize_query, browser, onwards, password_step, redeem, submit, token};
 
@@ -56,18 +56,16 @@ async fn a_sign_in_goes_from_replica_to_replica_and_its_tokens_obey_every_replic
     // A rotates the refresh token; the old one is a replay on C, which revokes the family, so
     // the new one is refused on B as well.
     let old = tokens["refresh_token"].as_str().unwrap();
-    let refresh = |token: &str| {
-        [("grant_type", "refresh_token"), ("refresh_token", token)].map(|(k, v)| (k, v.to_owned()))
-    };
-    let (status, rotated) = token_owned(a, &rp, &refresh(old)).await;
+    let refresh = |token| [("grant_type", "refresh_token"), ("refresh_token", token)];
+    let (status, rotated) = token(a, &rp, &refresh(old)).await;
     assert_eq!(status, 200, "{rotated}");
     let new = rotated["refresh_token"].as_str().unwrap();
-    let (status, replay) = token_owned(c, &rp, &refresh(old)).await;
+    let (status, replay) = token(c, &rp, &refresh(old)).await;
     assert_eq!(
         (status, replay["error"].as_str()),
         (400, Some("invalid_grant"))
     );
-    let (status, after) = token_owned(b, &rp, &refresh(new)).await;
+    let (status, after) = token(b, &rp, &refresh(new)).await;
     assert_eq!(
         (status, after["error"].as_str()),
         (400, Some("invalid_grant")),
@@ -85,16 +83,6 @@ async fn a_sign_in_goes_from_replica_to_replica_and_its_tokens_obey_every_replic
         let account = browser.get(format!("{base}/account")).send().await.unwrap();
         assert_eq!(account.status(), 200, "signed in at {base}");
     }
-}
-
-/// `token` with owned form values.
-async fn token_owned(
-    server: &impl Server,
-    client: &TestClient,
-    form: &[(&str, String)],
-) -> (u16, Value) {
-    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    token(server, client, &form).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -86,11 +86,7 @@ impl Traffic {
         self.tasks.push(tokio::spawn(async move {
             let mut verifier = CachingVerifier::new();
             while !stop.is_cancelled() {
-                let request = || {
-                    http.post(&token_url)
-                        .basic_auth(&service.id, service.secret.as_ref())
-                        .form(&[("grant_type", "client_credentials")])
-                };
+                let request = || client_credentials_request(&http, &token_url, &service);
                 if let Some(body) = counters.ok_json(request).await {
                     let token = body["access_token"].as_str().unwrap_or_default().to_owned();
                     if verifier.verify(&lb, &token).await.is_err() {
@@ -372,11 +368,7 @@ impl StatelessLoad {
         let token_url = cluster.balancer.url("/token");
         tasks.push(tokio::spawn(async move {
             while !stop.is_cancelled() {
-                let request = || {
-                    http.post(&token_url)
-                        .basic_auth(&service.id, service.secret.as_ref())
-                        .form(&[("grant_type", "client_credentials")])
-                };
+                let request = || client_credentials_request(&http, &token_url, &service);
                 tokens.ok_json(request).await;
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
@@ -391,4 +383,15 @@ impl StatelessLoad {
         }
         (self.published, self.tokens)
     }
+}
+
+/// A `client_credentials` token request from `service` to `token_url`.
+fn client_credentials_request(
+    http: &reqwest::Client,
+    token_url: &str,
+    service: &TestClient,
+) -> reqwest::RequestBuilder {
+    http.post(token_url)
+        .basic_auth(&service.id, service.secret.as_ref())
+        .form(&[("grant_type", "client_credentials")])
 }

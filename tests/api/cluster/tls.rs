@@ -3,7 +3,7 @@
 //! not verify. The local PostgreSQL has TLS on (Debian's snakeoil certificate); Redis gets a CA
 //! and a certificate made here with the `openssl` command.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::{Replica, Scratch, free_port, release_binary, spawn_logged};
@@ -100,78 +100,43 @@ async fn redis_over_tls_with_a_private_ca() {
 }
 
 /// A CA, and a certificate it signed for 127.0.0.1 and localhost: (ca.crt, (cert, key)).
-async fn certificates(
-    dir: &Path,
-) -> (std::path::PathBuf, (std::path::PathBuf, std::path::PathBuf)) {
+async fn certificates(dir: &Path) -> (PathBuf, (PathBuf, PathBuf)) {
     let path = |name: &str| dir.join(name).display().to_string();
-    let ec = [
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-    ];
     std::fs::write(
         dir.join("san.ext"),
         "subjectAltName=IP:127.0.0.1,DNS:localhost\n",
     )
     .unwrap();
-    let steps: Vec<Vec<String>> = vec![
-        [
-            &[
-                "req",
-                "-x509",
-                "-days",
-                "1",
-                "-subj",
-                "/CN=Portcullis test CA",
-            ][..],
-            &ec[..],
-        ]
-        .concat()
-        .iter()
-        .map(|s| s.to_string())
-        .chain(["-keyout", &path("ca.key"), "-out", &path("ca.crt")].map(String::from))
-        .collect(),
-        [&["req", "-subj", "/CN=localhost"][..], &ec[..]]
-            .concat()
-            .iter()
-            .map(|s| s.to_string())
-            .chain(["-keyout", &path("store.key"), "-out", &path("store.csr")].map(String::from))
-            .collect(),
-        [
-            "x509",
-            "-req",
-            "-days",
-            "1",
-            "-in",
-            &path("store.csr"),
-            "-CA",
-            &path("ca.crt"),
-        ]
-        .into_iter()
-        .chain([
-            "-CAkey",
-            &path("ca.key"),
-            "-CAcreateserial",
-            "-out",
-            &path("store.crt"),
-        ])
-        .chain(["-extfile", &path("san.ext")])
-        .map(String::from)
-        .collect(),
+    let new_p256_key = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+    let steps = [
+        format!(
+            "req -x509 -days 1 -subj /CN=test-ca {new_p256_key} -keyout {} -out {}",
+            path("ca.key"),
+            path("ca.crt")
+        ),
+        format!(
+            "req -subj /CN=localhost {new_p256_key} -keyout {} -out {}",
+            path("store.key"),
+            path("store.csr")
+        ),
+        format!(
+            "x509 -req -days 1 -in {} -CA {} -CAkey {} -CAcreateserial -out {} -extfile {}",
+            path("store.csr"),
+            path("ca.crt"),
+            path("ca.key"),
+            path("store.crt"),
+            path("san.ext")
+        ),
     ];
-    for args in steps {
+    for step in steps {
+        // The scratch directory's path has no spaces.
         let output = tokio::process::Command::new("openssl")
-            .args(&args)
+            .args(step.split(' '))
             .output()
             .await
             .expect("openssl");
-        assert!(
-            output.status.success(),
-            "openssl {args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        let said = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "openssl {step}: {said}");
     }
     (
         dir.join("ca.crt"),
