@@ -6,7 +6,7 @@
 //! Resource servers that validate the JWT locally see only the first part; the rest is what
 //! introspection and userinfo add.
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 use uuid::Uuid;
@@ -61,6 +61,18 @@ impl Rejected {
             client_id: client_id.map(str::to_owned),
         }
     }
+}
+
+/// Denies the access tokens issued in these grants (whose refresh tokens are revoked), for as
+/// long as any of them can live (RFC 7009 §2.1).
+pub async fn deny_grants(state: &AppState, families: &[Uuid]) -> redis::RedisResult<()> {
+    let longest = state.config.access_token_ttl.max(Duration::from_secs(
+        crate::clients::MAX_ACCESS_TTL_SECS.unsigned_abs(),
+    ));
+    for family in families {
+        denylist::deny_grant(&state.redis, *family, longest).await?;
+    }
+    Ok(())
 }
 
 /// Whether `token` is an active access token of ours: see the module comment.

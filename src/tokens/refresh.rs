@@ -188,6 +188,27 @@ async fn find(conn: &mut PgConnection, hash: &[u8]) -> sqlx::Result<Option<Refre
     .await
 }
 
+/// Revokes every grant of `user_id` (only those with `client_id`, if given): their refresh
+/// tokens now; returns the families, whose access tokens the caller denies
+/// ([`super::access::deny_grants`]).
+pub async fn revoke_user_grants(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    client_id: Option<&str>,
+) -> sqlx::Result<Vec<Uuid>> {
+    let mut families: Vec<Uuid> = sqlx::query_scalar(
+        "update refresh_tokens set revoked_at = now() where user_id = $1 \
+         and ($2::text is null or client_id = $2) and revoked_at is null returning family_id",
+    )
+    .bind(user_id)
+    .bind(client_id)
+    .fetch_all(conn)
+    .await?;
+    families.sort();
+    families.dedup();
+    Ok(families)
+}
+
 /// Revokes every token of a family.
 pub async fn revoke_family(conn: &mut PgConnection, family: Uuid) -> sqlx::Result<u64> {
     let done = sqlx::query(

@@ -24,9 +24,14 @@ async fn userinfo(app: &TestApp, access: &str) -> (u16, Value) {
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-/// A new grant: the person signs in, the client redeems the code.
-async fn grant(app: &TestApp, client: &TestClient, user: &TestUser) -> Value {
-    let back = authorize(app, &browser(), client, user, "openid offline_access").await;
+/// A new grant: the person signs in (in `browser`), the client redeems the code.
+async fn grant_in(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    client: &TestClient,
+    user: &TestUser,
+) -> Value {
+    let back = authorize(app, browser, client, user, "openid offline_access").await;
     let (status, body) =
         json(redeem(app, client, &query_param(&back, "code").unwrap()).await).await;
     assert_eq!(status, 200, "{body}");
@@ -180,13 +185,13 @@ async fn revoking_a_refresh_token_revokes_the_access_tokens_of_its_grant() {
     let app = TestApp::spawn().await;
     let user = app.user("lou", false).await;
     let client = app.client("App", false, true).await;
-    let first = grant(&app, &client, &user).await;
+    let first = grant_in(&app, &browser(), &client, &user).await;
     let first_access = first["access_token"].as_str().unwrap();
     let (status, second) = refresh(&app, &client, first["refresh_token"].as_str().unwrap()).await;
     assert_eq!(status, 200, "{second}");
     let second_access = second["access_token"].as_str().unwrap();
     // Another grant of the same person and client stays untouched.
-    let other = grant(&app, &client, &user).await;
+    let other = grant_in(&app, &browser(), &client, &user).await;
     let other_access = other["access_token"].as_str().unwrap();
 
     let response = app
@@ -210,4 +215,39 @@ async fn revoking_a_refresh_token_revokes_the_access_tokens_of_its_grant() {
         true
     );
     assert_eq!(userinfo(&app, other_access).await.0, 200);
+}
+
+#[tokio::test]
+async fn withdrawing_consent_or_an_admin_cut_off_revokes_access_tokens_too() {
+    let app = TestApp::spawn().await;
+    let user = app.user("max", false).await;
+    let client = app.client("Album", false, false).await;
+    let b = browser();
+    let tokens = grant_in(&app, &b, &client, &user).await;
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(userinfo(&app, access).await.0, 200);
+    let response = crate::signin::submit_from(
+        &app,
+        &b,
+        "/account",
+        "/account/applications/revoke",
+        &[("client_id", &client.id)],
+    )
+    .await;
+    assert!(response.status().is_redirection());
+    assert_eq!(userinfo(&app, access).await.0, 401);
+    assert_eq!(
+        introspect(&app, &client, access).await.1,
+        json!({ "active": false })
+    );
+
+    // An administrator's password reset ends the person's grants the same way.
+    let second = grant_in(&app, &browser(), &client, &user).await;
+    let access = second["access_token"].as_str().unwrap();
+    assert_eq!(userinfo(&app, access).await.0, 200);
+    let (_, admin) = script(&app).await;
+    let path = format!("/users/{}/password", user.id);
+    let reset = Some(json!({ "password": "a-new-password-for-max-42" }));
+    assert_eq!(call(&app, &admin, Method::PUT, &path, reset).await.0, 204);
+    assert_eq!(userinfo(&app, access).await.0, 401);
 }

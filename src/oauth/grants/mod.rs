@@ -156,13 +156,7 @@ pub async fn revoke_grant(state: &AppState, family: uuid::Uuid) -> Result<(), OA
 
 /// Denies the access tokens of the grant `family` (its refresh tokens are already revoked).
 pub async fn deny_grant(state: &AppState, family: uuid::Uuid) -> Result<(), OAuthError> {
-    let longest = state
-        .config
-        .access_token_ttl
-        .max(std::time::Duration::from_secs(
-            crate::clients::MAX_ACCESS_TTL_SECS.unsigned_abs(),
-        ));
-    crate::tokens::denylist::deny_grant(&state.redis, family, longest)
+    crate::tokens::access::deny_grants(state, &[family])
         .await
         .map_err(server_error)
 }
