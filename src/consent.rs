@@ -72,9 +72,19 @@ pub async fn list(pool: &PgPool, user_id: Uuid) -> sqlx::Result<Vec<Approved>> {
     .await
 }
 
+/// What withdrawing a consent did.
+#[derive(Debug)]
+pub struct Withdrawn {
+    /// Whether there was a consent.
+    pub had_consent: bool,
+    /// The grants whose refresh tokens were revoked: the caller denies their access tokens
+    /// ([`crate::tokens::access::deny_grants`]).
+    pub grants: Vec<Uuid>,
+}
+
 /// Withdraws consent: the application must ask again, and its refresh tokens for this person
-/// stop working. Returns whether there was a consent.
-pub async fn revoke(pool: &PgPool, user_id: Uuid, client_id: &str) -> sqlx::Result<bool> {
+/// stop working.
+pub async fn revoke(pool: &PgPool, user_id: Uuid, client_id: &str) -> sqlx::Result<Withdrawn> {
     let mut tx = pool.begin().await?;
     let removed = sqlx::query("delete from consents where user_id = $1 and client_id = $2")
         .bind(user_id)
@@ -82,11 +92,8 @@ pub async fn revoke(pool: &PgPool, user_id: Uuid, client_id: &str) -> sqlx::Resu
         .execute(&mut *tx)
         .await?
         .rows_affected();
-    sqlx::query("update refresh_tokens set revoked_at = now() where user_id = $1 and client_id = $2 and revoked_at is null")
-        .bind(user_id)
-        .bind(client_id)
-        .execute(&mut *tx)
-        .await?;
+    let grants =
+        crate::tokens::refresh::revoke_user_grants(&mut tx, user_id, Some(client_id)).await?;
     if removed > 0 {
         let details = serde_json::json!({ "client_id": client_id });
         audit::record_simple(
@@ -99,5 +106,8 @@ pub async fn revoke(pool: &PgPool, user_id: Uuid, client_id: &str) -> sqlx::Resu
         .await?;
     }
     tx.commit().await?;
-    Ok(removed > 0)
+    Ok(Withdrawn {
+        had_consent: removed > 0,
+        grants,
+    })
 }

@@ -59,12 +59,16 @@ async fn find(state: &AppState, id: Uuid) -> Result<UserSummary, StoreError> {
         .ok_or_else(|| StoreError::NotFound("there is no such user".into()))
 }
 
-/// Ends every session of the user and revokes their refresh tokens.
+/// Ends every session of the user and revokes their grants (refresh and access tokens).
 async fn cut_off(state: &AppState, id: Uuid) -> Result<(), StoreError> {
     crate::sessions::sign_out_everywhere(&state.redis, id, state.config.session_lifetime)
         .await
         .map_err(anyhow::Error::from)?;
-    store::revoke_refresh_tokens(&state.db, id).await?;
+    let mut conn = state.db.acquire().await?;
+    let grants = crate::tokens::refresh::revoke_user_grants(&mut conn, id, None).await?;
+    crate::tokens::access::deny_grants(state, &grants)
+        .await
+        .map_err(anyhow::Error::from)?;
     Ok(())
 }
 

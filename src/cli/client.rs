@@ -35,6 +35,10 @@ pub enum ClientCommand {
         /// A resource server this client may name as `resource`/`audience` (RFC 8707).
         #[arg(long = "audience", value_name = "URI")]
         audiences: Vec<String>,
+        /// The resource (RFC 8707 URI) this client is the resource server of: it may
+        /// introspect tokens whose audience is that URI.
+        #[arg(long = "resource-uri", value_name = "URI")]
+        resource_uri: Option<String>,
     },
     /// List clients.
     List,
@@ -53,6 +57,7 @@ pub async fn run(command: ClientCommand, config: Config, out: Output) -> Result<
             scopes,
             skip_consent,
             audiences,
+            resource_uri,
         } => {
             let spec = ClientSpec {
                 name,
@@ -63,6 +68,7 @@ pub async fn run(command: ClientCommand, config: Config, out: Output) -> Result<
                 scopes,
                 skip_consent,
                 audiences,
+                resource_uri,
                 ..ClientSpec::default()
             };
             let client = spec.validate().map_err(CliError::Usage)?;

@@ -3,6 +3,7 @@
 //! Secrets are generated here (256 bits), shown once and stored as SHA-256.
 
 pub mod cache;
+pub mod origin;
 pub mod store;
 
 use std::fmt;
@@ -144,6 +145,9 @@ pub struct ClientSpec {
     pub skip_consent: bool,
     /// Resource servers the client may name as the audience of its tokens (RFC 8707).
     pub audiences: Vec<String>,
+    /// The resource (an RFC 8707 absolute URI) this client *is*: as that resource server it may
+    /// introspect tokens whose audience names it. At most one client per resource.
+    pub resource_uri: Option<String>,
     /// `RS256` or `ES256`; empty means RS256, which every OIDC client supports.
     pub id_token_alg: String,
     /// Lifetimes in seconds overriding the configured defaults.
@@ -152,7 +156,7 @@ pub struct ClientSpec {
 }
 
 /// The longest lifetime a client may set: a day for access tokens, a year for refresh tokens.
-const MAX_ACCESS_TTL_SECS: i64 = 24 * 3600;
+pub const MAX_ACCESS_TTL_SECS: i64 = 24 * 3600;
 const MAX_REFRESH_TTL_SECS: i64 = 366 * 24 * 3600;
 
 fn check_ttl(what: &str, ttl: Option<i64>, max: i64) -> Result<Option<i32>, String> {
@@ -161,6 +165,16 @@ fn check_ttl(what: &str, ttl: Option<i64>, max: i64) -> Result<Option<i32>, Stri
         Some(secs) if (1..=max).contains(&secs) => Ok(i32::try_from(secs).ok()),
         Some(_) => Err(format!(
             "the {what} lifetime must be between 1 and {max} seconds"
+        )),
+    }
+}
+
+/// RFC 8707 §2: a resource is an absolute URI without a fragment.
+fn resource_uri(raw: &str) -> Result<String, String> {
+    match url::Url::parse(raw) {
+        Ok(_) if raw.len() <= 2000 && !raw.contains('#') => Ok(raw.to_owned()),
+        _ => Err(format!(
+            "resource URI `{raw}` must be an absolute URI without a fragment"
         )),
     }
 }
@@ -176,6 +190,9 @@ pub struct ValidClient {
     pub scopes: Vec<String>,
     pub require_consent: bool,
     pub audiences: Vec<String>,
+    pub resource_uri: Option<String>,
+    /// The origins of the redirect URIs ([`origin`]), for CORS.
+    pub web_origins: Vec<String>,
     pub id_token_alg: &'static str,
     pub access_token_ttl_secs: Option<i32>,
     pub refresh_token_ttl_secs: Option<i32>,
@@ -244,6 +261,10 @@ impl ClientSpec {
                 audiences.push(audience.clone());
             }
         }
+        let resource_uri = match self.resource_uri.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(uri) => Some(resource_uri(uri)?),
+        };
         let id_token_alg = match self.id_token_alg.trim() {
             "" | "RS256" => "RS256",
             "ES256" => "ES256",
@@ -266,12 +287,14 @@ impl ClientSpec {
         Ok(ValidClient {
             name,
             client_type,
-            redirect_uris,
             post_logout_redirect_uris,
             grant_types,
             scopes,
             require_consent: !self.skip_consent,
             audiences,
+            resource_uri,
+            web_origins: origin::of_redirect_uris(&redirect_uris),
+            redirect_uris,
             id_token_alg,
             access_token_ttl_secs,
             refresh_token_ttl_secs,

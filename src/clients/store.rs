@@ -4,6 +4,7 @@ use serde::Serialize;
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
+use super::origin::WebOrigin;
 use super::{ClientType, RedirectUri, ValidClient};
 use crate::audit::By;
 use crate::crypto::{random_token, sha256};
@@ -31,8 +32,8 @@ pub async fn create(pool: &PgPool, client: &ValidClient, by: &By) -> Result<Crea
     let insert = sqlx::query(
         "insert into clients (name, redirect_uris, post_logout_redirect_uris, grant_types, scopes, \
          require_consent, audiences, id_token_alg, access_token_ttl_secs, refresh_token_ttl_secs, \
-         client_id, client_type, secret_hash) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+         resource_uri, web_origins, client_id, client_type, secret_hash) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     );
     bind_settings(insert, client)
         .bind(&client_id)
@@ -40,7 +41,7 @@ pub async fn create(pool: &PgPool, client: &ValidClient, by: &By) -> Result<Crea
         .bind(secret_hash)
         .execute(&mut *tx)
         .await
-        .map_err(|e| name_taken(e, &client.name))?;
+        .map_err(|e| name_taken(e, client))?;
     by.record(&mut tx, "client.created", &client_id, described(client))
         .await?;
     tx.commit().await?;
@@ -54,8 +55,8 @@ pub async fn create(pool: &PgPool, client: &ValidClient, by: &By) -> Result<Crea
 macro_rules! columns {
     () => {
         "client_id, name, client_type, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, \
-         scopes, audiences, require_consent, id_token_alg, access_token_ttl_secs, refresh_token_ttl_secs, \
-         enabled, created_at, \
+         scopes, audiences, resource_uri, web_origins, require_consent, id_token_alg, \
+         access_token_ttl_secs, refresh_token_ttl_secs, enabled, created_at, \
          array(select r.role from client_roles r where r.client_id = clients.client_id order by r.role) as roles"
     };
 }
@@ -83,7 +84,7 @@ pub async fn find_by_name(pool: &PgPool, name: &str) -> sqlx::Result<Option<Clie
 
 type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
 
-/// Binds a client's settings as `$1` to `$10`, in the order both `create` and `update` use.
+/// Binds a client's settings as `$1` to `$12`, in the order both `create` and `update` use.
 fn bind_settings<'q>(query: PgQuery<'q>, client: &ValidClient) -> PgQuery<'q> {
     let grant_types: Vec<String> = client
         .grant_types
@@ -101,15 +102,24 @@ fn bind_settings<'q>(query: PgQuery<'q>, client: &ValidClient) -> PgQuery<'q> {
         .bind(client.id_token_alg)
         .bind(client.access_token_ttl_secs)
         .bind(client.refresh_token_ttl_secs)
+        .bind(client.resource_uri.clone())
+        .bind(client.web_origins.clone())
 }
 
-fn name_taken(e: sqlx::Error, name: &str) -> StoreError {
+fn name_taken(e: sqlx::Error, client: &ValidClient) -> StoreError {
+    let resource = client.resource_uri.as_deref().unwrap_or_default();
     StoreError::from_unique(
         e,
-        &[(
-            "clients_name_key",
-            format!("a client named `{name}` already exists"),
-        )],
+        &[
+            (
+                "clients_name_key",
+                format!("a client named `{}` already exists", client.name),
+            ),
+            (
+                "clients_resource_uri_key",
+                format!("another client is already the resource server `{resource}`"),
+            ),
+        ],
     )
 }
 
@@ -122,6 +132,7 @@ fn described(client: &ValidClient) -> serde_json::Value {
         "grant_types": grants,
         "redirect_uris": strings(&client.redirect_uris),
         "scopes": client.scopes,
+        "resource_uri": client.resource_uri,
     })
 }
 
@@ -182,13 +193,14 @@ pub async fn update(
     let update = sqlx::query(
         "update clients set name = $1, redirect_uris = $2, post_logout_redirect_uris = $3, \
          grant_types = $4, scopes = $5, require_consent = $6, audiences = $7, id_token_alg = $8, \
-         access_token_ttl_secs = $9, refresh_token_ttl_secs = $10 where client_id = $11",
+         access_token_ttl_secs = $9, refresh_token_ttl_secs = $10, resource_uri = $11, \
+         web_origins = $12 where client_id = $13",
     );
     bind_settings(update, client)
         .bind(client_id)
         .execute(&mut *tx)
         .await
-        .map_err(|e| name_taken(e, &client.name))?;
+        .map_err(|e| name_taken(e, client))?;
     by.record(&mut tx, "client.updated", client_id, described(client))
         .await?;
     tx.commit().await?;
@@ -308,6 +320,12 @@ pub struct Client {
     pub grant_types: Vec<String>,
     pub scopes: Vec<String>,
     pub audiences: Vec<String>,
+    /// The resource server this client is (RFC 8707 URI): it may introspect tokens for it.
+    pub resource_uri: Option<String>,
+    /// The origins of its redirect URIs, derived from them (for CORS).
+    #[serde(skip_serializing)]
+    #[schema(ignore)]
+    pub web_origins: Vec<String>,
     pub require_consent: bool,
     pub id_token_alg: String,
     pub access_token_ttl_secs: Option<i32>,
@@ -328,6 +346,18 @@ impl Client {
     pub fn allows_grant(&self, grant: super::GrantType) -> bool {
         self.grant_types.iter().any(|g| g == grant.as_str())
     }
+}
+
+/// Whether `origin` is the origin of a redirect URI of some enabled public client (a CORS
+/// preflight, which names no client). An indexed lookup (GIN on `web_origins`), not a scan.
+pub async fn is_public_origin(pool: &PgPool, origin: &WebOrigin) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "select exists(select 1 from clients where web_origins @> array[$1]::text[] \
+         and client_type = 'public' and enabled)",
+    )
+    .bind(origin.as_str())
+    .fetch_one(pool)
+    .await
 }
 
 /// An enabled client by id (a disabled client is treated as unknown).

@@ -6,6 +6,7 @@
 mod account;
 mod admin;
 pub mod client_addr;
+pub mod cors;
 pub mod error;
 mod forms;
 pub mod login;
@@ -109,19 +110,26 @@ pub fn router(state: AppState) -> Router {
             REQUEST_TIMEOUT,
         ));
 
-    let api = Router::new()
-        .merge(admin::api::routes())
+    // What a browser-based public client calls cross-origin (see `cors`).
+    let spa = Router::new()
         .route(paths::TOKEN, post(oauth::token::token))
-        .route(
-            paths::DEVICE_AUTHORIZATION,
-            post(oauth::device::device_authorization),
-        )
-        .route(paths::INTROSPECT, post(oauth::introspect::introspect))
         .route(paths::REVOKE, post(oauth::introspect::revoke))
         .route(
             paths::USERINFO,
             get(oidc::userinfo::userinfo).post(oidc::userinfo::userinfo),
-        );
+        )
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            cors::public_clients,
+        ));
+    let api = Router::new()
+        .merge(admin::api::routes())
+        .merge(spa)
+        .route(
+            paths::DEVICE_AUTHORIZATION,
+            post(oauth::device::device_authorization),
+        )
+        .route(paths::INTROSPECT, post(oauth::introspect::introspect));
 
     // Headers every response carries (unless a handler set them). CSP allows no inline script
     // and no framing; pages need nothing but the one stylesheet (and `data:` images, for QR

@@ -18,6 +18,8 @@ fn client() -> Client {
             "offline_access".into(),
         ],
         audiences: vec![],
+        resource_uri: None,
+        web_origins: vec![],
         require_consent: true,
         id_token_alg: "RS256".into(),
         access_token_ttl_secs: None,

@@ -1,18 +1,23 @@
-//! Token introspection (RFC 7662) and revocation (RFC 7009) for authenticated confidential
-//! clients. A token is only shown to, or revoked by, the client it was issued to or (for access
-//! tokens) a resource server named in its audience; anything else is simply inactive, so callers
-//! learn nothing about other clients' tokens. `token_type_hint` decides the order of the lookups
-//! but never which token types are tried (RFC 7662 §2.1).
+//! Token introspection (RFC 7662) and revocation (RFC 7009). An access token is active only if
+//! [`access::accept`] accepts it: the same check userinfo makes (RFC 7662 §2.2), so a disabled
+//! user's or a revoked grant's tokens are inactive here too. It is shown only to the client it
+//! was issued to or to the resource server it is for (RFC 7662 §2.1, §4: the server decides which
+//! protected resources may introspect): a client whose `client_id` is in the token's `aud`, or
+//! whose registered `resource_uri` is. Merely being allowed to *request* the same audience is not
+//! enough. A refresh token is shown only to its own client. Anything else is simply inactive, so
+//! callers learn nothing about other clients' tokens. `token_type_hint` decides the order of the
+//! lookups but never which token types are tried (RFC 7662 §2.1).
 
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::clients::store::Client;
 use crate::oauth::error::OAuthError;
-use crate::oauth::grants::server_error;
+use crate::oauth::grants::{revoke_grant, server_error};
 use crate::state::AppState;
+use crate::tokens::access::{self, AccessClaims, Rejected};
+use crate::tokens::denylist;
 use crate::tokens::refresh::{self, RefreshGrant};
-use crate::tokens::{AccessClaims, check_access_token, denylist};
 
 /// RFC 7662 §2.2. Only `active` for an inactive token.
 #[derive(Debug, Default, Serialize)]
@@ -60,20 +65,16 @@ async fn find(
         ["access", "refresh"]
     } {
         if kind == "access" {
-            let Ok(claims) = check_access_token(&state.keys, &state.config.issuer, token) else {
-                continue;
+            let claims = match access::accept(state, token).await {
+                Ok(claims) => claims,
+                // Ours, but no longer active.
+                Err(Rejected::Invalid {
+                    client_id: Some(_), ..
+                }) => return Ok(None),
+                Err(Rejected::Invalid { .. }) => continue,
+                Err(Rejected::Unavailable(e)) => return Err(server_error(e)),
             };
-            let mine = claims.client_id == caller.client_id
-                || claims.audience.contains(&caller.client_id)
-                || caller.audiences.iter().any(|a| claims.audience.contains(a));
-            if !mine
-                || denylist::is_denied(&state.redis, &claims.jti)
-                    .await
-                    .map_err(server_error)?
-            {
-                return Ok(None);
-            }
-            return Ok(Some(Found::Access(claims)));
+            return Ok(may_see(caller, &claims).then_some(Found::Access(claims)));
         }
         // A refresh token is 43 characters of base64url; a JWT is longer and has dots.
         if token.len() != 43 || token.contains('.') {
@@ -90,6 +91,14 @@ async fn find(
         return Ok((live && grant.client_id == caller.client_id).then_some(Found::Refresh(grant)));
     }
     Ok(None)
+}
+
+/// Whether `caller` is the token's own client or the resource server it is for.
+fn may_see(caller: &Client, claims: &AccessClaims) -> bool {
+    claims.client_id == caller.client_id
+        || claims.audience.iter().any(|aud| {
+            *aud == caller.client_id || caller.resource_uri.as_deref() == Some(aud.as_str())
+        })
 }
 
 pub async fn introspect(
@@ -128,8 +137,8 @@ pub async fn introspect(
     })
 }
 
-/// Revokes the token if the caller may: a refresh token takes its family with it; an access
-/// token is denied until it expires. Unknown tokens are ignored (RFC 7009 §2.2).
+/// Revokes the token if it is the caller's own: a refresh token takes its grant (refresh-token
+/// family and access tokens) with it; an access token is denied until it expires. Unknown tokens are ignored (RFC 7009 §2.2).
 pub async fn revoke(
     state: &AppState,
     caller: &Client,
@@ -142,12 +151,8 @@ pub async fn revoke(
                 .await
                 .map_err(server_error)?;
         }
-        Some(Found::Refresh(grant)) => {
-            let mut conn = state.db.acquire().await.map_err(server_error)?;
-            refresh::revoke_family(&mut conn, grant.family_id)
-                .await
-                .map_err(server_error)?;
-        }
+        // RFC 7009 §2.1: the grant's access tokens go with it.
+        Some(Found::Refresh(grant)) => revoke_grant(state, grant.family_id).await?,
         _ => {}
     }
     Ok(())

@@ -64,9 +64,11 @@ impl Metadata {
                 "client_secret_basic",
                 "client_secret_post",
             ],
+            // Public clients revoke their own tokens with `client_id` alone (RFC 7009 §2.1).
             revocation_endpoint_auth_methods_supported: vec![
                 "client_secret_basic",
                 "client_secret_post",
+                "none",
             ],
             token_endpoint_auth_methods_supported: vec![
                 "client_secret_basic",

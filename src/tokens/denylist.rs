@@ -1,7 +1,11 @@
-//! Revoked access tokens: their `jti` in Redis until they would have expired anyway. Resource
-//! servers that verify locally cannot see this; our own userinfo and introspection do.
+//! Revoked access tokens: their `jti`, or the grant (refresh-token family) they were issued in,
+//! in Redis until they would have expired anyway. Resource servers that verify locally cannot
+//! see this; our own userinfo and introspection do ([`super::access::accept`]).
+
+use std::time::Duration;
 
 use redis::AsyncCommands as _;
+use uuid::Uuid;
 
 use crate::storage::Redis;
 
@@ -16,7 +20,22 @@ pub async fn deny(redis: &Redis, jti: &str, expires_at: i64) -> redis::RedisResu
         .await
 }
 
-pub async fn is_denied(redis: &Redis, jti: &str) -> redis::RedisResult<bool> {
+/// Denies every access token issued in the grant `family` for `longest`, the longest an access
+/// token can live (RFC 7009 §2.1: revoking a refresh token should revoke the access tokens of the
+/// same grant).
+pub async fn deny_grant(redis: &Redis, family: Uuid, longest: Duration) -> redis::RedisResult<()> {
     let mut conn = redis.conn.clone();
-    conn.exists(redis.key("revoked-jti", jti)).await
+    let key = redis.key("revoked-grant", &family.to_string());
+    conn.set_ex(key, 1, longest.as_secs().max(1)).await
+}
+
+/// Whether the token `jti`, or its grant, was revoked (one round trip).
+pub async fn is_denied(redis: &Redis, jti: &str, grant: Option<Uuid>) -> redis::RedisResult<bool> {
+    let mut keys = vec![redis.key("revoked-jti", jti)];
+    if let Some(family) = grant {
+        keys.push(redis.key("revoked-grant", &family.to_string()));
+    }
+    let mut conn = redis.conn.clone();
+    let found: u64 = conn.exists(keys).await?;
+    Ok(found > 0)
 }

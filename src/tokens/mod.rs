@@ -1,8 +1,10 @@
 //! Minting and checking tokens. Access tokens are RFC 9068 JWTs (`typ: at+jwt`, ES256) that a
 //! resource server verifies with the JWKS alone; ID tokens follow OIDC Core §2 (RS256 by default,
 //! ES256 per client). Authorization codes live in Redis ([`codes`]), refresh tokens in Postgres
-//! ([`refresh`]), revoked access-token ids in a Redis denylist ([`denylist`]).
+//! ([`refresh`]), revoked access-token ids and grants in a Redis denylist ([`denylist`]); [`access::accept`] is
+//! the one check of a presented access token.
 
+pub mod access;
 pub mod codes;
 pub mod denylist;
 pub mod device;
@@ -63,6 +65,8 @@ pub struct AccessGrant<'a> {
     pub ttl: Duration,
     pub person: Option<&'a Authentication>,
     pub rbac: Rbac<'a>,
+    /// The refresh-token family issued with it, so that revoking that grant revokes this token.
+    pub grant: Option<Uuid>,
 }
 
 /// The `roles` and `groups` claims a token carries: each only when its scope was granted.
@@ -125,6 +129,9 @@ pub fn mint_access_token(keys: &KeyRing, grant: AccessGrant<'_>) -> Result<Acces
         set(&mut payload, "auth_time", json!(person.auth_time))?;
         set(&mut payload, "acr", json!(person.acr()))?;
         set(&mut payload, "amr", json!(person.amr))?;
+    }
+    if let Some(grant) = grant.grant {
+        set(&mut payload, access::GRANT_CLAIM, json!(grant.to_string()))?;
     }
     let mut rbac = Map::new();
     grant.rbac.insert(&mut rbac);
@@ -200,89 +207,6 @@ pub fn mint_id_token(keys: &KeyRing, grant: IdGrant<'_>) -> Result<String, SignE
         set(&mut payload, "sid", json!(sid))?;
     }
     Ok(keys.sign(grant.alg, "JWT", &payload)?.token)
-}
-
-/// The claims of a valid access token.
-#[derive(Debug, Clone)]
-pub struct AccessClaims {
-    pub subject: String,
-    pub client_id: String,
-    pub scopes: Vec<String>,
-    pub jti: String,
-    pub expires_at: i64,
-    pub issued_at: i64,
-    pub audience: Vec<String>,
-    pub roles: Option<Vec<String>>,
-    pub groups: Option<Vec<String>>,
-}
-
-/// Why a presented access token is not accepted (RFC 6750 §3.1 `invalid_token`).
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct InvalidToken(pub &'static str);
-
-/// Checks an access token of ours: signature by a published key, `typ`, issuer and expiry.
-/// Whether it was revoked is [`denylist`]'s to say.
-pub fn check_access_token(
-    keys: &KeyRing,
-    issuer: &str,
-    token: &str,
-) -> Result<AccessClaims, InvalidToken> {
-    let (payload, header) = keys
-        .verify(token)
-        .map_err(|_| InvalidToken("the access token is not valid"))?;
-    if header.token_type() != Some("at+jwt") {
-        return Err(InvalidToken("not an access token"));
-    }
-    if payload.issuer() != Some(issuer) {
-        return Err(InvalidToken("the access token is from another issuer"));
-    }
-    let unix = |t: Option<SystemTime>| {
-        t.and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
-            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-    };
-    let expires_at =
-        unix(payload.expires_at()).ok_or(InvalidToken("the access token has no expiry"))?;
-    if expires_at <= time::OffsetDateTime::now_utc().unix_timestamp() {
-        return Err(InvalidToken("the access token has expired"));
-    }
-    let text = |name: &str| {
-        payload
-            .claim(name)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
-    Ok(AccessClaims {
-        subject: payload.subject().unwrap_or_default().to_owned(),
-        client_id: text("client_id"),
-        scopes: text("scope")
-            .split_whitespace()
-            .map(str::to_owned)
-            .collect(),
-        jti: payload.jwt_id().unwrap_or_default().to_owned(),
-        expires_at,
-        issued_at: unix(payload.issued_at()).unwrap_or_default(),
-        audience: payload
-            .audience()
-            .unwrap_or_default()
-            .into_iter()
-            .map(str::to_owned)
-            .collect(),
-        roles: strings(payload.claim("roles")),
-        groups: strings(payload.claim("groups")),
-    })
-}
-
-/// A claim that is an array of strings.
-fn strings(claim: Option<&Value>) -> Option<Vec<String>> {
-    claim.and_then(Value::as_array).map(|values| {
-        values
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_owned)
-            .collect()
-    })
 }
 
 #[cfg(test)]

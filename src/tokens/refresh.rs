@@ -3,6 +3,8 @@
 //! whole family (RFC 9700 §4.14.2), because either the client or an attacker holds a stolen copy.
 //! Rotation is one `UPDATE ... WHERE used_at IS NULL`, so of two concurrent refreshes exactly one
 //! wins. A grace window (default 0 s) lets a client that races itself retry without tripping it.
+//! The next token keeps only the scopes the client may still use (RFC 6749 §6); once
+//! `offline_access` is among those it lost, the grant ends with this refresh.
 
 use std::time::Duration;
 
@@ -78,23 +80,28 @@ pub async fn issue(
 /// The outcome of presenting a refresh token.
 #[derive(Debug)]
 pub enum Rotation {
-    /// The token was good; it is now used and `token` replaces it.
+    /// The token was good; it is now used and `token` (if the client may still refresh)
+    /// replaces it.
     Rotated {
         grant: RefreshGrant,
-        token: Secret<String>,
+        token: Option<Secret<String>>,
     },
     /// Not usable (unknown, another client's, expired, revoked, user disabled).
     Refused(&'static str),
-    /// Already used outside the grace window: the family is now revoked.
-    Replayed,
+    /// Already used outside the grace window: the family (given) is now revoked.
+    Replayed(Uuid),
 }
+
+const OFFLINE_ACCESS: &str = "offline_access";
 
 const COLUMNS: &str = "family_id, client_id, user_id, scope, auth_time, session_id, amr, expires_at, used_at, revoked_at";
 
+/// Uses the token presented by the client `client_id`, whose scopes are now `allowed`.
 pub async fn rotate(
     pool: &PgPool,
     presented: &str,
     client_id: &str,
+    allowed: &[String],
     ttl: Duration,
     grace: Duration,
 ) -> anyhow::Result<Rotation> {
@@ -126,7 +133,7 @@ pub async fn rotate(
             if !within_grace {
                 revoke_family(&mut tx, grant.family_id).await?;
                 tx.commit().await?;
-                return Ok(Rotation::Replayed);
+                return Ok(Rotation::Replayed(grant.family_id));
             }
             grant
         }
@@ -147,15 +154,21 @@ pub async fn rotate(
         tx.commit().await?;
         return Ok(Rotation::Refused("the user is disabled"));
     }
-    let token = issue(
-        &mut tx,
-        grant.family_id,
-        client_id,
-        &grant.scopes(),
-        &grant.authentication(),
-        ttl,
-    )
-    .await?;
+    let kept = crate::oauth::scope::still_allowed(&grant.scopes(), allowed);
+    let token = match kept.iter().any(|s| s == OFFLINE_ACCESS) {
+        true => Some(
+            issue(
+                &mut tx,
+                grant.family_id,
+                client_id,
+                &kept,
+                &grant.authentication(),
+                ttl,
+            )
+            .await?,
+        ),
+        false => None,
+    };
     tx.commit().await?;
     Ok(Rotation::Rotated { grant, token })
 }
@@ -173,6 +186,27 @@ async fn find(conn: &mut PgConnection, hash: &[u8]) -> sqlx::Result<Option<Refre
     .bind(hash)
     .fetch_optional(conn)
     .await
+}
+
+/// Revokes every grant of `user_id` (only those with `client_id`, if given): their refresh
+/// tokens now; returns the families, whose access tokens the caller denies
+/// ([`super::access::deny_grants`]).
+pub async fn revoke_user_grants(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    client_id: Option<&str>,
+) -> sqlx::Result<Vec<Uuid>> {
+    let mut families: Vec<Uuid> = sqlx::query_scalar(
+        "update refresh_tokens set revoked_at = now() where user_id = $1 \
+         and ($2::text is null or client_id = $2) and revoked_at is null returning family_id",
+    )
+    .bind(user_id)
+    .bind(client_id)
+    .fetch_all(conn)
+    .await?;
+    families.sort();
+    families.dedup();
+    Ok(families)
 }
 
 /// Revokes every token of a family.

@@ -20,7 +20,7 @@ pub async fn client_credentials(
     token(app, client, &form).await
 }
 
-async fn introspect(
+pub async fn introspect(
     app: &TestApp,
     caller: &crate::helpers::TestClient,
     token: &str,

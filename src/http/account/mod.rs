@@ -145,7 +145,7 @@ pub struct RevokeForm {
     client_id: String,
 }
 
-/// Withdraws consent for one application (its refresh tokens stop working).
+/// Withdraws consent for one application (its refresh and access tokens stop working).
 pub async fn revoke_application(
     State(state): State<AppState>,
     session: TypedSession,
@@ -153,7 +153,11 @@ pub async fn revoke_application(
 ) -> Result<Response, PageError> {
     require_csrf(&session, &form.csrf).await?;
     let (signed_in, _) = signed_in_or_redirect!(&state, &session);
-    if crate::consent::revoke(&state.db, signed_in.user_id, &form.client_id).await? {
+    let withdrawn = crate::consent::revoke(&state.db, signed_in.user_id, &form.client_id).await?;
+    crate::tokens::access::deny_grants(&state, &withdrawn.grants)
+        .await
+        .map_err(anyhow::Error::from)?;
+    if withdrawn.had_consent {
         notice(
             &session,
             "The application no longer has access to your account.",

@@ -1,5 +1,8 @@
-//! `POST /introspect` (RFC 7662) and `POST /revoke` (RFC 7009): both need an authenticated
-//! confidential client (401 otherwise) and answer with `Cache-Control: no-store`.
+//! `POST /introspect` (RFC 7662) and `POST /revoke` (RFC 7009), answered with
+//! `Cache-Control: no-store`. Introspection needs an authenticated confidential client (401
+//! otherwise). Revocation is open to public clients too, identified by `client_id` (RFC 7009
+//! §2.1), so that a single-page app can revoke its own tokens at sign-out; it can revoke only
+//! tokens issued to it.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -45,12 +48,15 @@ pub async fn introspect(
 }
 
 pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let (client, request) = match authenticated(&state, &headers, &body).await {
+        Ok(found) => found,
+        Err(error) => return error.into_response(),
+    };
     let result = async {
-        let (client, request) = confidential(&state, &headers, &body).await?;
         let token = request.require("token")?;
         introspection::revoke(&state, &client, token, request.get("token_type_hint")).await
     };
-    match result.await {
+    let response = match result.await {
         // RFC 7009 §2.2: 200 whether or not the token was known.
         Ok(()) => (
             StatusCode::OK,
@@ -58,5 +64,6 @@ pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Byt
         )
             .into_response(),
         Err(error) => error.into_response(),
-    }
+    };
+    crate::http::cors::for_client(response, Some(client.client_id.clone()))
 }

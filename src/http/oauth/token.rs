@@ -8,25 +8,23 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::clients::store::Client;
+use crate::http::cors;
 use crate::oauth::client_auth;
 use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::oauth::grants::{self, TokenRequest, server_error};
 use crate::state::AppState;
 
 pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    match handle(&state, &headers, &body).await {
+    let (client, request) = match authenticated(&state, &headers, &body).await {
+        Ok(found) => found,
+        Err(error) => return error.into_response(),
+    };
+    let response = match grants::exchange(&state, &client, &request).await {
         Ok(response) => no_store(response),
         Err(error) => error.into_response(),
-    }
-}
-
-async fn handle(
-    state: &AppState,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<grants::TokenResponse, OAuthError> {
-    let (client, request) = authenticated(state, headers, body).await?;
-    grants::exchange(state, &client, &request).await
+    };
+    // Errors too: a single-page app must be able to read why (see `cors`).
+    cors::for_client(response, Some(client.client_id.clone()))
 }
 
 /// Reads an `application/x-www-form-urlencoded` body and authenticates the client it comes from

@@ -8,7 +8,7 @@ use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::oauth::pkce;
 use crate::state::AppState;
 use crate::tokens::codes::{self, Issued};
-use crate::tokens::{denylist, refresh};
+use crate::tokens::denylist;
 use crate::users::store as users;
 
 fn invalid_grant(description: &str) -> OAuthError {
@@ -60,8 +60,7 @@ pub async fn exchange(
         .ok_or_else(|| invalid_grant("the user is disabled"))?;
 
     let offline = offline_refresh_token(state, client, &grant.scopes, &grant.auth).await?;
-    let family = offline.as_ref().map(|(_, family)| *family);
-    let refresh_token = offline.map(|(token, _)| token);
+    let family = offline.as_ref().map(|f| f.id);
     let (response, access) = tokens_for_person(
         state,
         client,
@@ -69,7 +68,7 @@ pub async fn exchange(
         &grant.auth,
         &profile,
         grant.nonce.as_deref(),
-        refresh_token,
+        offline,
     )?;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let issued = Issued {
@@ -91,10 +90,7 @@ async fn revoke(state: &AppState, issued: &Issued) -> Result<(), OAuthError> {
         .await
         .map_err(server_error)?;
     if let Some(family) = issued.refresh_family {
-        let mut conn = state.db.acquire().await.map_err(server_error)?;
-        refresh::revoke_family(&mut conn, family)
-            .await
-            .map_err(server_error)?;
+        super::revoke_grant(state, family).await?;
     }
     Ok(())
 }

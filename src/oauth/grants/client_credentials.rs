@@ -68,6 +68,7 @@ pub fn exchange(
             person: None,
             // A client acting for itself has roles (as a service account) but no groups.
             rbac: Rbac::released(&scopes, &client.roles, &[]),
+            grant: None,
         },
     )
     .map_err(super::unavailable)?;

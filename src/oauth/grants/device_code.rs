@@ -55,17 +55,8 @@ pub async fn exchange(
         .map_err(server_error)?
         .filter(|p| !p.disabled)
         .ok_or_else(|| OAuthError::new(ErrorCode::InvalidGrant, "the user is disabled"))?;
-    let refresh_token = offline_refresh_token(state, client, &device.scopes, &auth)
-        .await?
-        .map(|(token, _)| token);
-    let (response, _) = tokens_for_person(
-        state,
-        client,
-        &device.scopes,
-        &auth,
-        &profile,
-        None,
-        refresh_token,
-    )?;
+    let family = offline_refresh_token(state, client, &device.scopes, &auth).await?;
+    let (response, _) =
+        tokens_for_person(state, client, &device.scopes, &auth, &profile, None, family)?;
     Ok(response)
 }

@@ -107,14 +107,21 @@ pub fn ttl(override_secs: Option<i32>, default: std::time::Duration) -> std::tim
         .map_or(default, std::time::Duration::from_secs)
 }
 
+/// The grant (refresh-token family) a response belongs to, and the refresh token it carries, if
+/// any. Its access token names the family, so that revoking the grant revokes it too.
+pub struct Family {
+    pub id: uuid::Uuid,
+    pub token: Option<String>,
+}
+
 /// A new refresh token (in a new family) when `offline_access` was granted and the client may
-/// refresh: the token and its family.
+/// refresh.
 pub async fn offline_refresh_token(
     state: &AppState,
     client: &Client,
     scopes: &[String],
     auth: &crate::tokens::Authentication,
-) -> Result<Option<(String, uuid::Uuid)>, OAuthError> {
+) -> Result<Option<Family>, OAuthError> {
     let offline = scopes.iter().any(|s| s == "offline_access")
         && client.allows_grant(GrantType::RefreshToken);
     if !offline {
@@ -130,11 +137,33 @@ pub async fn offline_refresh_token(
         crate::tokens::refresh::issue(&mut conn, family, &client.client_id, scopes, auth, lifetime)
             .await
             .map_err(server_error)?;
-    Ok(Some((token.expose().clone(), family)))
+    Ok(Some(Family {
+        id: family,
+        token: Some(token.expose().clone()),
+    }))
 }
 
-/// Tokens for a person (`profile`, already checked to be enabled): an access token, an ID token when `openid` was granted, and, if given,
-/// the refresh token. Shared by every grant that acts for a person.
+/// Revokes a grant: every refresh token of the family, and (until the longest an access token
+/// can live) every access token issued in it (RFC 7009 §2.1, RFC 9700 §4.14.2). Resource
+/// servers that validate JWTs locally cannot see the latter; introspection and userinfo do.
+pub async fn revoke_grant(state: &AppState, family: uuid::Uuid) -> Result<(), OAuthError> {
+    let mut conn = state.db.acquire().await.map_err(server_error)?;
+    crate::tokens::refresh::revoke_family(&mut conn, family)
+        .await
+        .map_err(server_error)?;
+    deny_grant(state, family).await
+}
+
+/// Denies the access tokens of the grant `family` (its refresh tokens are already revoked).
+pub async fn deny_grant(state: &AppState, family: uuid::Uuid) -> Result<(), OAuthError> {
+    crate::tokens::access::deny_grants(state, &[family])
+        .await
+        .map_err(server_error)
+}
+
+/// Tokens for a person (`profile`, already checked to be enabled): an access token, an ID token
+/// when `openid` was granted, and the refresh token of `family`, if any. Shared by every grant
+/// that acts for a person.
 pub fn tokens_for_person(
     state: &AppState,
     client: &Client,
@@ -142,7 +171,7 @@ pub fn tokens_for_person(
     auth: &crate::tokens::Authentication,
     profile: &crate::users::store::Profile,
     nonce: Option<&str>,
-    refresh_token: Option<String>,
+    family: Option<Family>,
 ) -> Result<(TokenResponse, crate::tokens::AccessToken), OAuthError> {
     use crate::tokens::{AccessGrant, IdGrant, mint_access_token, mint_id_token};
     let config = &state.config;
@@ -159,6 +188,7 @@ pub fn tokens_for_person(
             ttl: ttl(client.access_token_ttl_secs, config.access_token_ttl),
             person: Some(auth),
             rbac: crate::tokens::Rbac::released(scopes, &profile.roles, &profile.groups),
+            grant: family.as_ref().map(|f| f.id),
         },
     )
     .map_err(unavailable)?;
@@ -187,7 +217,7 @@ pub fn tokens_for_person(
         expires_in: access.expires_in,
         scope: scopes.join(" "),
         id_token,
-        refresh_token,
+        refresh_token: family.and_then(|f| f.token),
     };
     Ok((response, access))
 }

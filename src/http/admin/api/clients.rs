@@ -36,6 +36,10 @@ pub struct ClientInput {
     /// Resource servers the client may name as `resource`/`audience` (RFC 8707).
     #[serde(default)]
     audiences: Vec<String>,
+    /// The resource (RFC 8707 URI) this client is the resource server of: it may introspect
+    /// tokens whose audience is that URI.
+    #[serde(default)]
+    resource_uri: Option<String>,
     /// `RS256` (default) or `ES256`.
     #[serde(default)]
     id_token_alg: String,
@@ -54,6 +58,7 @@ impl From<ClientInput> for ClientSpec {
             scopes: input.scopes,
             skip_consent: input.skip_consent,
             audiences: input.audiences,
+            resource_uri: input.resource_uri,
             id_token_alg: input.id_token_alg,
             access_token_ttl_secs: input.access_token_ttl_secs,
             refresh_token_ttl_secs: input.refresh_token_ttl_secs,

@@ -24,7 +24,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use crate::audit::{Actor, By};
 use crate::error::StoreError;
 use crate::state::AppState;
-use crate::tokens::{check_access_token, denylist};
+use crate::tokens::access::{self, Rejected};
 
 /// The scope a token needs for the admin API.
 pub const ADMIN_SCOPE: &str = "admin";
@@ -250,31 +250,19 @@ impl FromRequestParts<AppState> for ApiCaller {
             // RFC 6750 §3.1: no error code when no credentials were sent.
             return Err(unauthorized(""));
         };
-        let claims = check_access_token(&state.keys, &state.config.issuer, token.trim())
-            .map_err(|e| unauthorized(e.0))?;
-        if denylist::is_denied(&state.redis, &claims.jti)
-            .await
-            .map_err(|e| StoreError::Other(e.into()))?
-        {
-            return Err(unauthorized("the access token was revoked"));
-        }
-        let for_itself = claims.subject == claims.client_id;
+        // The one access-token check (revoked tokens and grants, disabled clients included).
+        let claims = match access::accept(state, token.trim()).await {
+            Ok(claims) => claims,
+            Err(Rejected::Invalid { why, .. }) => return Err(unauthorized(why)),
+            Err(Rejected::Unavailable(e)) => return Err(StoreError::Other(e).into()),
+        };
+        let for_itself = claims.subject == claims.client_id && claims.person.is_none();
         if !for_itself || !claims.scopes.iter().any(|s| s == ADMIN_SCOPE) {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "insufficient_scope",
                 "the admin API needs a client_credentials token with the `admin` scope",
             ));
-        }
-        // A client disabled since its token was issued loses access at once.
-        let enabled = state
-            .clients
-            .get(&claims.client_id)
-            .await
-            .map_err(ApiError::from)?
-            .is_some();
-        if !enabled {
-            return Err(unauthorized("the client is disabled or gone"));
         }
         let ip = Some(
             crate::http::client_addr::ClientAddr::of(parts, &state.config.trusted_proxies)

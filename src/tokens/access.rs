@@ -1,0 +1,180 @@
+//! Accepting an access token: the one check that every endpoint taking an access token uses
+//! (userinfo, introspection, the admin API), so that they cannot disagree about whether a token
+//! is active (RFC 7662 §2.2). [`accept`] verifies the JWT (signature by a published key, `typ`,
+//! issuer, expiry), then that neither the token nor its grant was revoked ([`denylist`]), that
+//! its client is still enabled, and, for a person's token, that the person is still enabled.
+//! Resource servers that validate the JWT locally see only the first part; the rest is what
+//! introspection and userinfo add.
+
+use std::time::{Duration, SystemTime};
+
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::denylist;
+use crate::keys::KeyRing;
+use crate::state::AppState;
+use crate::users::store as users;
+
+/// The claim naming the grant (the refresh-token family) an access token was issued in, so that
+/// revoking the grant revokes its access tokens too (RFC 7009 §2.1).
+pub const GRANT_CLAIM: &str = "grant_id";
+
+/// The claims of a valid access token.
+#[derive(Debug, Clone)]
+pub struct AccessClaims {
+    pub subject: String,
+    pub client_id: String,
+    pub scopes: Vec<String>,
+    pub jti: String,
+    pub expires_at: i64,
+    pub issued_at: i64,
+    pub audience: Vec<String>,
+    pub roles: Option<Vec<String>>,
+    pub groups: Option<Vec<String>>,
+    /// The refresh-token family the token belongs to, if it was issued with one.
+    pub grant: Option<Uuid>,
+    /// The person the token acts for (it carries `auth_time`); `None` for a client acting for
+    /// itself.
+    pub person: Option<Uuid>,
+}
+
+/// Why a presented access token is not accepted (RFC 6750 §3.1 `invalid_token`, or inactive
+/// for introspection).
+#[derive(Debug, thiserror::Error)]
+pub enum Rejected {
+    #[error("{why}")]
+    Invalid {
+        why: &'static str,
+        /// The client of a token that is ours (its signature verified) but no longer good.
+        client_id: Option<String>,
+    },
+    /// Redis or PostgreSQL did not answer: not the caller's fault.
+    #[error(transparent)]
+    Unavailable(#[from] anyhow::Error),
+}
+
+impl Rejected {
+    fn invalid(why: &'static str, client_id: Option<&str>) -> Self {
+        Self::Invalid {
+            why,
+            client_id: client_id.map(str::to_owned),
+        }
+    }
+}
+
+/// Denies the access tokens issued in these grants (whose refresh tokens are revoked), for as
+/// long as any of them can live (RFC 7009 §2.1).
+pub async fn deny_grants(state: &AppState, families: &[Uuid]) -> redis::RedisResult<()> {
+    let longest = state.config.access_token_ttl.max(Duration::from_secs(
+        crate::clients::MAX_ACCESS_TTL_SECS.unsigned_abs(),
+    ));
+    for family in families {
+        denylist::deny_grant(&state.redis, *family, longest).await?;
+    }
+    Ok(())
+}
+
+/// Whether `token` is an active access token of ours: see the module comment.
+pub async fn accept(state: &AppState, token: &str) -> Result<AccessClaims, Rejected> {
+    let claims = verify(&state.keys, &state.config.issuer, token)?;
+    let invalid = |why| Rejected::invalid(why, Some(&claims.client_id));
+    if denylist::is_denied(&state.redis, &claims.jti, claims.grant)
+        .await
+        .map_err(anyhow::Error::from)?
+    {
+        return Err(invalid("the access token was revoked"));
+    }
+    let client = state.clients.get(&claims.client_id).await;
+    if client.map_err(anyhow::Error::from)?.is_none() {
+        return Err(invalid("the client is disabled or gone"));
+    }
+    if let Some(person) = claims.person {
+        let enabled = users::profile(&state.db, person)
+            .await
+            .map_err(anyhow::Error::from)?
+            .is_some_and(|p| !p.disabled);
+        if !enabled {
+            return Err(invalid("the user is disabled or gone"));
+        }
+    }
+    Ok(claims)
+}
+
+/// The JWT part of the check: signature by a published key, `typ`, issuer and expiry.
+fn verify(keys: &KeyRing, issuer: &str, token: &str) -> Result<AccessClaims, Rejected> {
+    let (payload, header) = keys
+        .verify(token)
+        .map_err(|_| Rejected::invalid("the access token is not valid", None))?;
+    if header.token_type() != Some("at+jwt") {
+        return Err(Rejected::invalid("not an access token", None));
+    }
+    if payload.issuer() != Some(issuer) {
+        return Err(Rejected::invalid(
+            "the access token is from another issuer",
+            None,
+        ));
+    }
+    let text = |name: &str| {
+        payload
+            .claim(name)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let client_id = text("client_id");
+    let unix = |t: Option<SystemTime>| {
+        t.and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+    };
+    let expires_at = unix(payload.expires_at()).ok_or(Rejected::invalid(
+        "the access token has no expiry",
+        Some(&client_id),
+    ))?;
+    if expires_at <= time::OffsetDateTime::now_utc().unix_timestamp() {
+        return Err(Rejected::invalid(
+            "the access token has expired",
+            Some(&client_id),
+        ));
+    }
+    let subject = payload.subject().unwrap_or_default().to_owned();
+    // Only a person's token carries `auth_time` (RFC 9068 §2.2.1).
+    let person = match payload.claim("auth_time") {
+        Some(_) => Some(subject.parse().map_err(|_| {
+            Rejected::invalid("the access token's subject is not valid", Some(&client_id))
+        })?),
+        None => None,
+    };
+    Ok(AccessClaims {
+        subject,
+        scopes: text("scope")
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect(),
+        jti: payload.jwt_id().unwrap_or_default().to_owned(),
+        expires_at,
+        issued_at: unix(payload.issued_at()).unwrap_or_default(),
+        audience: payload
+            .audience()
+            .unwrap_or_default()
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+        roles: strings(payload.claim("roles")),
+        groups: strings(payload.claim("groups")),
+        grant: text(GRANT_CLAIM).parse().ok(),
+        person,
+        client_id,
+    })
+}
+
+/// A claim that is an array of strings.
+fn strings(claim: Option<&Value>) -> Option<Vec<String>> {
+    claim.and_then(Value::as_array).map(|values| {
+        values
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect()
+    })
+}
