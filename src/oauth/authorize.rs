@@ -101,7 +101,7 @@ impl Prompt {
             let shown: String = value.chars().take(32).collect();
             OAuthError::new(
                 ErrorCode::InvalidRequest,
-                &format!("prompt value `{shown}` is not supported"),
+                format!("prompt value `{shown}` is not supported"),
             )
         })
     }

@@ -125,8 +125,9 @@ async fn openid_client_starting_out_of_step_gets_tokens_within_one_interval() {
         .spawn()
         .expect("node is installed");
     let mut lines = BufReader::new(node.stdout.take().unwrap()).lines();
+    let deadline = tokio::time::Instant::now() + STUCK;
     let mut next = async || -> Value {
-        let line = tokio::time::timeout(STUCK, lines.next_line())
+        let line = tokio::time::timeout_at(deadline, lines.next_line())
             .await
             .expect("openid-client is stuck polling (slow_down on every poll)")
             .unwrap()

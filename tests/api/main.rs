@@ -21,6 +21,7 @@ mod pending_requests;
 mod proxy;
 mod real_browser;
 mod signin;
+mod signin_steps;
 mod token_rules;
 mod webdriver;
 mod well_known;

@@ -12,6 +12,7 @@ use openidconnect::{
 use serde_json::Value;
 
 use crate::helpers::{Server, TestApp, TestClient, TestUser, csrf, location, query_param};
+pub use crate::signin_steps::{hidden_request, password_step_at, sign_in_at};
 
 pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
@@ -106,13 +107,6 @@ pub async fn submit_from(
         .unwrap()
 }
 
-/// The `request` hidden field of a page's form (the pending request it decides on), if any.
-pub fn hidden_request(html: &str) -> Option<String> {
-    let marker = "name=\"request\" value=\"";
-    let start = html.find(marker)? + marker.len();
-    html[start..].split('"').next().map(str::to_owned)
-}
-
 /// The first step only: username and password from the login page.
 pub async fn password_step(
     app: &impl Server,
@@ -120,22 +114,6 @@ pub async fn password_step(
     user: &TestUser,
 ) -> reqwest::Response {
     password_step_at(app, browser, user, "/login").await
-}
-
-/// The first step on the login page at `path` (`/login?request=<id>` when it continues a request).
-pub async fn password_step_at(
-    app: &impl Server,
-    browser: &reqwest::Client,
-    user: &TestUser,
-    path: &str,
-) -> reqwest::Response {
-    submit(
-        app,
-        browser,
-        path,
-        &[("username", &user.username), ("password", &user.password)],
-    )
-    .await
 }
 
 /// Signs `user` in from the login page through the second factor (if enrolled); returns the
@@ -146,22 +124,6 @@ pub async fn sign_in(
     user: &TestUser,
 ) -> reqwest::Response {
     sign_in_at(app, browser, user, "/login").await
-}
-
-/// [`sign_in`] from the login page at `path`, where a redirect sent the browser.
-pub async fn sign_in_at(
-    app: &impl Server,
-    browser: &reqwest::Client,
-    user: &TestUser,
-    path: &str,
-) -> reqwest::Response {
-    let response = password_step_at(app, browser, user, path).await;
-    if user.totp.is_none() {
-        return response;
-    }
-    let mfa = location(&response);
-    assert!(mfa.starts_with("/login/mfa"), "{mfa}");
-    submit(app, browser, &mfa, &[("code", &user.code())]).await
 }
 
 /// The authorization request query for `client` with the test PKCE pair.
