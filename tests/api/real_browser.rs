@@ -132,6 +132,29 @@ async fn a_person_signs_in_with_password_and_totp_in_chromium_and_the_client_get
     browser.click_to("button[type=submit]", &bye).await;
     assert!(browser.source().await.contains("Back at Notes"));
 
+    // A first-party client (no consent page): the sign-in form's redirect chain ends at it.
+    let wiki = portcullis::clients::ClientSpec {
+        name: "Wiki".into(),
+        redirect_uris: vec![redirect.clone()],
+        skip_consent: true,
+        ..Default::default()
+    };
+    let wiki = portcullis::clients::store::create(
+        &app.state.db,
+        &wiki.validate().unwrap(),
+        &portcullis::audit::By::new(portcullis::audit::Actor::Cli, None),
+    )
+    .await
+    .unwrap();
+    let cleo = app.user("cleo", false).await;
+    browser
+        .goto(&authorize.replace(&client.client_id, &wiki.client_id))
+        .await;
+    browser.type_into("#username", "cleo").await;
+    browser.type_into("#password", &cleo.password).await;
+    browser.click_to("button[type=submit]", &redirect).await;
+    assert!(query_param(&browser.url().await, "code").is_some());
+
     browser
         .goto(&format!(
             "{}/authorize?client_id=unknown&response_type=code",
