@@ -7,6 +7,7 @@ mod account;
 mod admin;
 pub mod client_addr;
 pub mod cors;
+pub mod csp;
 pub mod error;
 mod forms;
 pub mod login;
@@ -37,7 +38,6 @@ use crate::state::AppState;
 use error::PageError;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'";
 const HSTS: &str = "max-age=31536000; includeSubDomains";
 /// The longest any request may take before it is answered with 503.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -131,15 +131,14 @@ pub fn router(state: AppState) -> Router {
         )
         .route(paths::INTROSPECT, post(oauth::introspect::introspect));
 
-    // Headers every response carries (unless a handler set them). CSP allows no inline script
-    // and no framing; pages need nothing but the one stylesheet (and `data:` images, for QR
-    // codes). HSTS only under an https issuer. Plain tower layers: no per-request allocation.
+    // Headers every response carries (unless a handler set them): the CSP of [`csp`]; HSTS only
+    // under an https issuer. Plain tower layers: no per-request allocation.
     let header = |name: HeaderName, value: &'static str| {
         SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
     };
     let https = state.config.issuer.starts_with("https://");
     let security_headers = ServiceBuilder::new()
-        .layer(header(header::CONTENT_SECURITY_POLICY, CSP))
+        .layer(header(header::CONTENT_SECURITY_POLICY, csp::CSP))
         .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(header(header::REFERRER_POLICY, "no-referrer"))
         .layer(header(header::X_FRAME_OPTIONS, "DENY"))

@@ -62,6 +62,51 @@ pub enum Rejection {
 
 const MAX_STATE: usize = 2048;
 
+/// The `prompt` values served (OIDC Core §3.1.2.1). Discovery advertises exactly
+/// [`Prompt::SUPPORTED`] (`prompt_values_supported`, OIDC Discovery §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prompt {
+    /// Show no page; fail with `login_required` / `consent_required` instead.
+    None,
+    /// Sign in again, whatever session there is.
+    Login,
+    /// Ask for consent even if it was given before.
+    Consent,
+}
+
+impl Prompt {
+    pub const SUPPORTED: [Prompt; 3] = [Prompt::None, Prompt::Login, Prompt::Consent];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Prompt::None => "none",
+            Prompt::Login => "login",
+            Prompt::Consent => "consent",
+        }
+    }
+
+    /// One value of the space-separated `prompt` list, or the error to send back for it.
+    fn parse(value: &str) -> Result<Prompt, OAuthError> {
+        if let Some(prompt) = Prompt::SUPPORTED.into_iter().find(|p| p.as_str() == value) {
+            return Ok(prompt);
+        }
+        Err(if value == "select_account" {
+            // One account per browser session: there is nothing to choose between, and the
+            // person cannot be asked (OIDC Core §3.1.2.6).
+            OAuthError::new(
+                ErrorCode::AccountSelectionRequired,
+                "prompt=select_account is not supported: one account per browser session",
+            )
+        } else {
+            let shown: String = value.chars().take(32).collect();
+            OAuthError::new(
+                ErrorCode::InvalidRequest,
+                format!("prompt value `{shown}` is not supported"),
+            )
+        })
+    }
+}
+
 /// Checks `params` against `client` (None: no such enabled client) at time `now` (unix seconds).
 pub fn check(
     params: AuthorizeParams,
@@ -81,7 +126,13 @@ pub fn check(
         )),
         (Some(_), Some(client)) => client,
     };
-    // RFC 6749 §3.1.2.3: without redirect_uri, only a single registered URI is unambiguous.
+    // RFC 6749 §3.1.2.3: without redirect_uri, only a single registered URI is unambiguous;
+    // OpenID Connect requires it always (OIDC Core §3.1.2.1), so an `openid` request without one
+    // is shown an error page, never redirected.
+    let openid = params
+        .scope
+        .as_deref()
+        .is_some_and(|s| s.split_whitespace().any(|s| s == "openid"));
     let redirect_uri = match params.redirect_uri {
         Some(uri) if redirect::matches(&client.redirect_uris, &uri, client.is_public()) => uri,
         Some(_) => {
@@ -90,7 +141,7 @@ pub fn check(
                     .into(),
             ));
         }
-        None if client.redirect_uris.len() == 1 => client.redirect_uris[0].clone(),
+        None if client.redirect_uris.len() == 1 && !openid => client.redirect_uris[0].clone(),
         None => {
             return Err(Rejection::Page(
                 "The request does not say where to send you back to (redirect_uri is missing)."
@@ -160,22 +211,19 @@ pub fn check(
             "none of the requested scopes is allowed for this client",
         ));
     }
-    let prompts: Vec<&str> = params
+    let prompts = params
         .prompt
         .as_deref()
         .unwrap_or_default()
         .split_whitespace()
-        .collect();
-    if let Some(unknown) = prompts
-        .iter()
-        .find(|p| !["none", "login", "consent", "select_account"].contains(p))
-    {
-        return Err(fail(
-            ErrorCode::InvalidRequest,
-            &format!("prompt value `{unknown}` is not supported"),
-        ));
-    }
-    let prompt_none = prompts.contains(&"none");
+        .map(Prompt::parse)
+        .collect::<Result<Vec<Prompt>, OAuthError>>()
+        .map_err(|error| Rejection::Redirect {
+            redirect_uri: redirect_uri.clone(),
+            state: state.clone(),
+            error,
+        })?;
+    let prompt_none = prompts.contains(&Prompt::None);
     if prompt_none && prompts.len() > 1 {
         // OIDC Core §3.1.2.1: `none` with any other value is an error.
         return Err(fail(
@@ -192,7 +240,7 @@ pub fn check(
             )
         })?),
     };
-    let auth_not_before = match (prompts.contains(&"login"), max_age) {
+    let auth_not_before = match (prompts.contains(&Prompt::Login), max_age) {
         (true, _) => Some(now),
         (false, Some(age)) => Some(now - i64::from(age)),
         (false, None) => None,
@@ -209,7 +257,7 @@ pub fn check(
         nonce: params.nonce.filter(|n| !n.is_empty()),
         code_challenge,
         prompt_none,
-        prompt_consent: prompts.contains(&"consent"),
+        prompt_consent: prompts.contains(&Prompt::Consent),
         auth_not_before,
         login_hint: params
             .login_hint

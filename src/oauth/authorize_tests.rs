@@ -160,13 +160,45 @@ fn prompt_login_and_max_age_require_a_recent_sign_in() {
 }
 
 #[test]
-fn a_single_registered_redirect_uri_may_be_left_out() {
+fn a_single_registered_redirect_uri_may_be_left_out_of_oauth_requests_only() {
     let p = AuthorizeParams {
         redirect_uri: None,
+        scope: Some("profile".into()),
         ..params()
     };
     assert_eq!(
         check(p, Some(&client()), 0).unwrap().redirect_uri,
         "https://app.example.com/cb"
     );
+    // OIDC Core §3.1.2.1: required with `openid`; an error page, not a redirect.
+    let p = AuthorizeParams {
+        redirect_uri: None,
+        ..params()
+    };
+    assert!(matches!(
+        check(p, Some(&client()), 0),
+        Err(Rejection::Page(_))
+    ));
+}
+
+#[test]
+fn select_account_is_refused_and_only_supported_prompts_are_accepted() {
+    let with_prompt = |prompt: &str| {
+        let p = AuthorizeParams {
+            prompt: Some(prompt.into()),
+            ..params()
+        };
+        check(p, Some(&client()), 0)
+    };
+    assert_eq!(
+        error_code(with_prompt("select_account")),
+        ErrorCode::AccountSelectionRequired
+    );
+    assert_eq!(
+        error_code(with_prompt("login select_account")),
+        ErrorCode::AccountSelectionRequired
+    );
+    for prompt in Prompt::SUPPORTED {
+        assert!(with_prompt(prompt.as_str()).is_ok(), "{prompt:?}");
+    }
 }

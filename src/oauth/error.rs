@@ -25,6 +25,8 @@ pub enum ErrorCode {
     ExpiredToken,
     LoginRequired,
     ConsentRequired,
+    /// OIDC Core §3.1.2.6: `prompt=select_account` cannot be served.
+    AccountSelectionRequired,
     InvalidTarget,
 }
 
@@ -50,6 +52,7 @@ impl ErrorCode {
             ExpiredToken => "expired_token",
             LoginRequired => "login_required",
             ConsentRequired => "consent_required",
+            AccountSelectionRequired => "account_selection_required",
             InvalidTarget => "invalid_target",
         }
     }

@@ -4,6 +4,8 @@
 
 use serde::Serialize;
 
+use crate::oauth::authorize::Prompt;
+
 /// Paths of the endpoints, shared by the router and the metadata so they cannot drift apart.
 pub mod paths {
     pub const OPENID_CONFIGURATION: &str = "/.well-known/openid-configuration";
@@ -93,7 +95,7 @@ impl Metadata {
                 "roles",
                 "groups",
             ],
-            prompt_values_supported: vec!["none", "login", "consent"],
+            prompt_values_supported: Prompt::SUPPORTED.iter().map(|p| p.as_str()).collect(),
             claims_supported: vec![
                 "iss",
                 "sub",

@@ -6,6 +6,7 @@
 //! changes: after the password, after the second factor, at sign-out.
 
 pub mod index;
+pub mod pending;
 pub mod store;
 
 use axum::extract::FromRequestParts;

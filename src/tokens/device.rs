@@ -56,7 +56,8 @@ pub struct DeviceRequest {
     pub scopes: Vec<String>,
     pub user_code: String,
     pub status: Status,
-    /// Seconds the device must wait between polls; grows by 5 on `slow_down` (RFC 8628 §3.5).
+    /// Seconds the device was told to wait between polls (RFC 8628 §3.2 `interval`). It stays as
+    /// announced: see [`poll`].
     pub interval: u64,
     pub last_poll_ms: i64,
     pub expires_at: i64,
@@ -212,13 +213,27 @@ pub enum Poll {
     /// For another client.
     OtherClient,
     Expired,
-    /// Polled sooner than the interval; the interval is now 5 s longer.
+    /// Polled sooner than the interval (the client is to add 5 s, RFC 8628 §3.5).
     SlowDown,
     Pending,
     Denied,
     AlreadyRedeemed,
     /// Approved: issue tokens for this person and these scopes (exactly once).
     Approved(Authentication, DeviceRequest),
+}
+
+/// Whether a poll `since_last_ms` after the previous one comes too soon for `interval_secs`.
+///
+/// RFC 8628 §3.5 has the *client* add 5 s to its interval on every `slow_down`. The server
+/// measures against the interval it announced and never raises it: raising it as well would
+/// leave a client that started out of step (one early poll the client did not count, a timer
+/// that fired a millisecond early) 5 s behind for good, answered `slow_down` on every poll.
+/// Measured this way, a client that follows §3.5 from any starting point is never too early
+/// again after its first `slow_down`, and gets its tokens within one interval of the approval.
+/// A tenth of the interval is allowed for timer and network jitter.
+pub fn too_soon(since_last_ms: i64, interval_secs: u64) -> bool {
+    let interval_ms = i64::try_from(interval_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+    since_last_ms < interval_ms - interval_ms / 10
 }
 
 pub async fn poll(redis: &Redis, device_code: &str, client_id: &str) -> anyhow::Result<Poll> {
@@ -239,13 +254,10 @@ pub async fn poll(redis: &Redis, device_code: &str, client_id: &str) -> anyhow::
     }
     let now_ms = i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
         .unwrap_or(i64::MAX);
-    let too_soon =
-        now_ms - request.last_poll_ms < i64::try_from(request.interval * 1000).unwrap_or(i64::MAX);
+    let early = too_soon(now_ms - request.last_poll_ms, request.interval);
     request.last_poll_ms = now_ms;
     let keep = keep_for(redis, &request_id).await?;
-    if too_soon {
-        // RFC 8628 §3.5: slow_down, and the interval grows by 5 seconds.
-        request.interval += 5;
+    if early {
         save(redis, &request_id, &request, keep).await?;
         return Ok(Poll::SlowDown);
     }
@@ -283,5 +295,18 @@ mod tests {
             "vowels are not in the alphabet"
         );
         assert!(normalize_user_code("BCDF-GHJ").is_none());
+    }
+
+    #[test]
+    fn polls_are_measured_against_the_announced_interval() {
+        assert!(too_soon(100, 5));
+        assert!(!too_soon(5_000, 5));
+        assert!(
+            !too_soon(4_999, 5),
+            "a timer that fires early is not too soon"
+        );
+        assert!(too_soon(4_000, 5));
+        // A client 5 s behind is never refused again: the interval does not grow.
+        assert!(!too_soon(10_000, 5));
     }
 }

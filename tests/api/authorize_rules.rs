@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use crate::helpers::{TestApp, location, query_param};
 use crate::signin::{
-    authorize, authorize_query, browser, follow, json, redeem, sign_in, submit, visit,
+    authorize, authorize_query, browser, follow, json, redeem, sign_in_at, submit, submit_from,
+    visit,
 };
 
 #[tokio::test]
@@ -137,7 +138,10 @@ async fn max_age_and_prompt_login_force_a_new_sign_in_and_consent_is_remembered(
         let mut query = authorize_query(&client, "openid");
         query.push((extra.0, extra.1.into()));
         let response = visit(&app, &b, "/authorize", &query).await;
-        assert_eq!(location(&response), "/login", "{extra:?}");
+        assert!(
+            location(&response).starts_with("/login?request="),
+            "{extra:?}"
+        );
     }
     // A new scope asks for consent again; denying sends access_denied.
     let mut response = visit(
@@ -147,11 +151,13 @@ async fn max_age_and_prompt_login_force_a_new_sign_in_and_consent_is_remembered(
         &authorize_query(&client, "openid email"),
     )
     .await;
-    if location(&response) == "/login" {
-        response = follow(&app, &b, sign_in(&app, &b, &user).await).await;
+    if location(&response).starts_with("/login") {
+        let login = location(&response);
+        response = follow(&app, &b, sign_in_at(&app, &b, &user, &login).await).await;
     }
-    assert_eq!(location(&response), "/consent");
-    let response = submit(&app, &b, "/consent", &[("decision", "deny")]).await;
+    let consent = location(&response);
+    assert!(consent.starts_with("/consent?request="), "{consent}");
+    let response = submit_from(&app, &b, &consent, "/consent", &[("decision", "deny")]).await;
     assert_eq!(
         query_param(&location(&response), "error").as_deref(),
         Some("access_denied")
@@ -168,8 +174,9 @@ async fn prompt_consent_asks_again_even_after_consent_was_given() {
     let mut query = authorize_query(&client, "openid");
     query.push(("prompt", "consent".into()));
     let response = visit(&app, &b, "/authorize", &query).await;
-    assert_eq!(location(&response), "/consent");
-    let response = submit(&app, &b, "/consent", &[("decision", "approve")]).await;
+    let consent = location(&response);
+    assert!(consent.starts_with("/consent?request="), "{consent}");
+    let response = submit_from(&app, &b, &consent, "/consent", &[("decision", "approve")]).await;
     let response = follow(&app, &b, response).await;
     assert!(query_param(&location(&response), "code").is_some());
 }

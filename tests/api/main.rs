@@ -5,19 +5,24 @@
 
 mod account;
 pub mod admin;
+mod authorize_prompts;
 mod authorize_rules;
 mod cli;
 mod cluster;
 mod cors;
 mod device;
+mod device_polling;
 mod helpers;
 mod keys;
 mod login_rules;
+mod logout_hints;
 pub mod machines;
 mod ops;
+mod pending_requests;
 mod proxy;
 mod real_browser;
 mod signin;
+mod signin_steps;
 mod token_access;
 mod token_rules;
 mod webdriver;

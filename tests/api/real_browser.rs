@@ -1,5 +1,7 @@
 //! A person in a real browser (headless Chromium): signs in with password and TOTP, consents, and
 //! lands on the client's redirect URI with a code; then visits the account pages and signs out.
+//! Pages allow form submissions only to this server (CSP `form-action`), and Chromium applies that
+//! to the redirects after a POST too: consent and sign-out must still reach the client.
 //! Every page is saved as a screenshot under `target/artifacts/screenshots/`.
 
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -32,9 +34,11 @@ async fn a_person_signs_in_with_password_and_totp_in_chromium_and_the_client_get
     let user = app.user("alice", true).await;
     let port = client_app().await;
     let redirect = format!("http://127.0.0.1:{port}/callback");
+    let bye = format!("http://127.0.0.1:{port}/bye");
     let spec = portcullis::clients::ClientSpec {
         name: "Notes".into(),
         redirect_uris: vec![redirect.clone()],
+        post_logout_redirect_uris: vec![bye.clone()],
         ..Default::default()
     };
     let client = portcullis::clients::store::create(
@@ -53,7 +57,7 @@ async fn a_person_signs_in_with_password_and_totp_in_chromium_and_the_client_get
 
     let browser = Browser::start().await;
     browser.goto(&authorize).await;
-    assert!(browser.url().await.ends_with("/login"));
+    assert!(browser.url().await.contains("/login?request="));
     browser.screenshot("01-login").await;
 
     browser.type_into("#username", "alice").await;
@@ -117,6 +121,39 @@ async fn a_person_signs_in_with_password_and_totp_in_chromium_and_the_client_get
         .click_to("button[type=submit]", "/account/recovery-codes")
         .await;
     browser.screenshot("11-recovery-codes").await;
+
+    // Sign-out asked for by the client, confirmed: the POST's redirect reaches the client.
+    browser
+        .goto(&format!(
+            "{}/logout?client_id={}&post_logout_redirect_uri={bye}&state=s-9",
+            app.address, client.client_id
+        ))
+        .await;
+    browser.click_to("button[type=submit]", &bye).await;
+    assert!(browser.source().await.contains("Back at Notes"));
+
+    // A first-party client (no consent page): the sign-in form's redirect chain ends at it.
+    let wiki = portcullis::clients::ClientSpec {
+        name: "Wiki".into(),
+        redirect_uris: vec![redirect.clone()],
+        skip_consent: true,
+        ..Default::default()
+    };
+    let wiki = portcullis::clients::store::create(
+        &app.state.db,
+        &wiki.validate().unwrap(),
+        &portcullis::audit::By::new(portcullis::audit::Actor::Cli, None),
+    )
+    .await
+    .unwrap();
+    let cleo = app.user("cleo", false).await;
+    browser
+        .goto(&authorize.replace(&client.client_id, &wiki.client_id))
+        .await;
+    browser.type_into("#username", "cleo").await;
+    browser.type_into("#password", &cleo.password).await;
+    browser.click_to("button[type=submit]", &redirect).await;
+    assert!(query_param(&browser.url().await, "code").is_some());
 
     browser
         .goto(&format!(

@@ -12,6 +12,7 @@ use openidconnect::{
 use serde_json::Value;
 
 use crate::helpers::{Server, TestApp, TestClient, TestUser, csrf, location, query_param};
+pub use crate::signin_steps::{hidden_request, password_step_at, sign_in_at};
 
 pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
@@ -89,8 +90,14 @@ pub async fn submit_from(
 ) -> reqwest::Response {
     let page = browser.get(app.url(from)).send().await.unwrap();
     assert_eq!(page.status(), 200, "GET {from}");
-    let token = csrf(&page.text().await.unwrap());
+    let html = page.text().await.unwrap();
+    let token = csrf(&html);
     let mut form: Vec<(&str, &str)> = vec![("csrf", &token)];
+    // The pending request a consent or device form decides on, as a browser would send it.
+    let request = hidden_request(&html);
+    if let Some(request) = &request {
+        form.push(("request", request));
+    }
     form.extend_from_slice(fields);
     browser
         .post(app.url(action))
@@ -106,13 +113,7 @@ pub async fn password_step(
     browser: &reqwest::Client,
     user: &TestUser,
 ) -> reqwest::Response {
-    submit(
-        app,
-        browser,
-        "/login",
-        &[("username", &user.username), ("password", &user.password)],
-    )
-    .await
+    password_step_at(app, browser, user, "/login").await
 }
 
 /// Signs `user` in from the login page through the second factor (if enrolled); returns the
@@ -122,12 +123,7 @@ pub async fn sign_in(
     browser: &reqwest::Client,
     user: &TestUser,
 ) -> reqwest::Response {
-    let response = password_step(app, browser, user).await;
-    if user.totp.is_none() {
-        return response;
-    }
-    assert_eq!(location(&response), "/login/mfa");
-    submit(app, browser, "/login/mfa", &[("code", &user.code())]).await
+    sign_in_at(app, browser, user, "/login").await
 }
 
 /// The authorization request query for `client` with the test PKCE pair.
@@ -159,8 +155,9 @@ pub async fn authorize(
         .send()
         .await
         .unwrap();
-    let response = if location(&response) == "/login" {
-        sign_in(app, browser, user).await
+    let to = location(&response);
+    let response = if to.starts_with("/login") {
+        sign_in_at(app, browser, user, &to).await
     } else {
         response
     };
@@ -179,8 +176,8 @@ pub async fn onwards(
         if !to.starts_with('/') {
             return to;
         }
-        response = if to == "/consent" {
-            submit(app, browser, "/consent", &[("decision", "approve")]).await
+        response = if to.starts_with("/consent") {
+            submit_from(app, browser, &to, "/consent", &[("decision", "approve")]).await
         } else {
             follow(app, browser, response).await
         };
@@ -275,17 +272,27 @@ async fn a_relying_party_signs_a_person_in_with_password_and_totp_and_refreshes(
     // The browser: authorize → sign in → second factor → consent → back to the client.
     let browser = browser();
     let response = browser.get(url.as_str()).send().await.unwrap();
-    assert_eq!(location(&response), "/login");
-    let response = sign_in(&app, &browser, &user).await;
-    assert_eq!(location(&response), "/authorize/resume");
+    let login = location(&response);
+    assert!(login.starts_with("/login?request="), "{login}");
+    let response = sign_in_at(&app, &browser, &user, &login).await;
+    let request = login.trim_start_matches("/login");
+    assert_eq!(location(&response), format!("/authorize/resume{request}"));
     let response = follow(&app, &browser, response).await;
-    assert_eq!(location(&response), "/consent");
-    let consent_page = page(&app, &browser, "/consent").await;
+    let consent = location(&response);
+    assert_eq!(consent, format!("/consent{request}"));
+    let consent_page = page(&app, &browser, &consent).await;
     assert!(
         consent_page.contains("Notes") && consent_page.contains("See your email address"),
         "{consent_page}"
     );
-    let response = submit(&app, &browser, "/consent", &[("decision", "approve")]).await;
+    let response = submit_from(
+        &app,
+        &browser,
+        &consent,
+        "/consent",
+        &[("decision", "approve")],
+    )
+    .await;
     let response = follow(&app, &browser, response).await;
     let back = location(&response);
     assert!(back.starts_with(&rp.redirect_uri), "{back}");

@@ -1,18 +1,24 @@
 //! Step three, when the client asks for it: the person sees which application asks for what, in
 //! plain words, and allows or denies. Allowing is remembered; denying sends `access_denied` back.
+//! The page and its form carry the id of the one pending request they show, and a decision
+//! applies to that request only: a form for a request that is no longer pending (decided, or
+//! dropped for newer ones) is refused and approves nothing.
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::{PENDING_AUTHORIZATION, require_csrf, see_other};
+use super::{Continue, require_csrf, see_other};
+use crate::http::csp::allow_form_target;
 use crate::http::error::PageError;
+use crate::http::login::request_url;
 use crate::oauth::authorize::AuthorizationRequest;
 use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::oauth::scope;
+use crate::sessions::pending::{Pending, RequestId};
 use crate::sessions::{SignedIn, TypedSession};
 use crate::state::AppState;
 use crate::users::store as users;
@@ -21,49 +27,59 @@ use crate::users::store as users;
 #[template(path = "login/consent.html")]
 struct ConsentPage {
     csrf: String,
+    request: String,
     client_name: String,
     username: String,
     permissions: Vec<String>,
 }
 
-const NOTHING_PENDING: &str =
-    "There is no request waiting for your approval. Go back to the application and start again.";
+const NOTHING_PENDING: &str = "This request is no longer waiting for your approval (it was already answered, or newer sign-ins replaced it). Nothing was allowed. Go back to the application and start again.";
 
 pub async fn show(
     State(state): State<AppState>,
     session: TypedSession,
+    Query(next): Query<Continue>,
 ) -> Result<Response, PageError> {
-    let (request, signed_in) = match pending(&state, &session).await? {
-        Ok(pair) => pair,
+    let (id, request, signed_in) = match pending(&state, &session, next.id()).await? {
+        Ok(found) => found,
         Err(redirect) => return Ok(redirect),
     };
     let profile = users::profile(&state.db, signed_in.user_id).await?;
     let page = ConsentPage {
         csrf: session.csrf_token().await?,
+        request: id.as_str().to_owned(),
         client_name: request.client_name.clone(),
         username: profile.map(|p| p.username).unwrap_or_default(),
         permissions: request.scopes.iter().map(|s| scope::describe(s)).collect(),
     };
-    Ok(page.into_response())
+    // Allow and Deny both end in a 303 to the client.
+    Ok(allow_form_target(
+        page.into_response(),
+        &request.redirect_uri,
+    ))
 }
 
-/// The request waiting for consent and who is signed in, or where to go instead.
+type Found = (RequestId, AuthorizationRequest, SignedIn);
+
+/// The authorization request `id` waiting for consent and who is signed in, or where to go
+/// instead.
 async fn pending(
     state: &AppState,
     session: &TypedSession,
-) -> Result<Result<(AuthorizationRequest, SignedIn), Response>, PageError> {
-    let Some(request) = session
-        .get::<AuthorizationRequest>(PENDING_AUTHORIZATION)
-        .await?
-    else {
+    id: Option<RequestId>,
+) -> Result<Result<Found, Response>, PageError> {
+    let Some(id) = id else {
+        return Err(PageError::BadRequest(NOTHING_PENDING.into()));
+    };
+    let Some(Pending::Authorize(request)) = session.pending(&id).await? else {
         return Err(PageError::BadRequest(NOTHING_PENDING.into()));
     };
     match session
         .signed_in(state.config.session_lifetime, &state.redis)
         .await?
     {
-        Some(signed_in) => Ok(Ok((request, signed_in))),
-        None => Ok(Err(see_other("/login"))),
+        Some(signed_in) => Ok(Ok((id, request, signed_in))),
+        None => Ok(Err(see_other(&request_url("/login", Some(&id))))),
     }
 }
 
@@ -71,6 +87,9 @@ async fn pending(
 pub struct ConsentForm {
     #[serde(default)]
     csrf: String,
+    /// The id of the request the page showed.
+    #[serde(default)]
+    request: String,
     #[serde(default)]
     decision: String,
 }
@@ -81,14 +100,13 @@ pub async fn submit(
     Form(form): Form<ConsentForm>,
 ) -> Result<Response, PageError> {
     require_csrf(&session, &form.csrf).await?;
-    let (request, signed_in) = match pending(&state, &session).await? {
-        Ok(pair) => pair,
+    let shown = RequestId::parse(&form.request);
+    let (id, request, signed_in) = match pending(&state, &session, shown).await? {
+        Ok(found) => found,
         Err(redirect) => return Ok(redirect),
     };
     if form.decision != "approve" {
-        session
-            .take::<AuthorizationRequest>(PENDING_AUTHORIZATION)
-            .await?;
+        session.finish(&id).await?;
         let error = OAuthError::new(ErrorCode::AccessDenied, "the user denied the request");
         return Ok(crate::http::oauth::authorize::redirect_error(
             &state,
@@ -109,6 +127,8 @@ pub async fn submit(
         prompt_consent: false,
         ..request
     };
-    session.put(PENDING_AUTHORIZATION, &request).await?;
-    Ok(see_other("/authorize/resume"))
+    session
+        .update_pending(&id, Pending::Authorize(request))
+        .await?;
+    Ok(see_other(&request_url("/authorize/resume", Some(&id))))
 }

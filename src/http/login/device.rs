@@ -1,7 +1,9 @@
 //! The device flow's pages (RFC 8628 §3.3): the person enters the code shown on the device
 //! (prefilled from `verification_uri_complete`), signs in if needed, sees which application on
 //! which device asks for what, and allows or denies. Wrong codes are throttled per IP address and
-//! per browser session, since the code space is small.
+//! per browser session, since the code space is small. The device being decided on is a pending
+//! request of the session (see [`crate::sessions::pending`]): its id is in the approval page's
+//! URL and form, so a decision applies to the device that page showed.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -11,20 +13,19 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{flash, require_csrf, see_other, take_flash};
+use super::{Continue, flash, request_url, require_csrf, see_other, take_flash};
 use crate::audit::{self, Actor};
 use crate::http::client_addr::ClientAddr;
 use crate::http::error::PageError;
 use crate::oauth::scope;
 use crate::sessions::TypedSession;
+use crate::sessions::pending::{Pending, RequestId};
 use crate::state::AppState;
 use crate::throttle::{self, Kind};
 use crate::tokens::Authentication;
 use crate::tokens::device::{self, DeviceRequest};
 use crate::users::store as users;
 
-/// Session key of the device request the person is deciding on.
-pub const PENDING_DEVICE: &str = "device";
 const THROTTLE_ID: &str = "throttle_id";
 
 #[derive(Template, WebTemplate)]
@@ -103,26 +104,31 @@ pub async fn submit(
         .await?;
         return Ok(see_other("/device"));
     };
-    session.put(PENDING_DEVICE, &request_id).await?;
-    Ok(see_other("/device/approve"))
+    let id = session.begin(Pending::Device(request_id)).await?;
+    Ok(see_other(&request_url("/device/approve", Some(&id))))
 }
 
 #[derive(Template, WebTemplate)]
 #[template(path = "login/device_approve.html")]
 struct ApprovePage {
     csrf: String,
+    request: String,
     client_name: String,
     username: String,
     user_code: String,
     permissions: Vec<String>,
 }
 
-/// The pending device request, if it can still be decided on.
+/// The device request pending under `id`, if it can still be decided on.
 async fn pending(
     state: &AppState,
     session: &TypedSession,
+    id: Option<&RequestId>,
 ) -> Result<Option<(String, DeviceRequest)>, PageError> {
-    let Some(request_id) = session.get::<String>(PENDING_DEVICE).await? else {
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    let Some(Pending::Device(request_id)) = session.pending(id).await? else {
         return Ok(None);
     };
     let request = device::load(&state.redis, &request_id).await?;
@@ -132,25 +138,29 @@ async fn pending(
         .map(|r| (request_id, r)))
 }
 
-const GONE: &str =
-    "This device request has expired or was already answered. Start again on the device.";
+const GONE: &str = "This device request has expired or was already answered, so nothing was approved. Start again on the device.";
 
 pub async fn approve_page(
     State(state): State<AppState>,
     session: TypedSession,
+    Query(next): Query<Continue>,
 ) -> Result<Response, PageError> {
-    let Some((_, request)) = pending(&state, &session).await? else {
+    let Some(id) = next.id() else {
+        return Err(PageError::BadRequest(GONE.into()));
+    };
+    let Some((_, request)) = pending(&state, &session, Some(&id)).await? else {
         return Err(PageError::BadRequest(GONE.into()));
     };
     let Some(signed_in) = session
         .signed_in(state.config.session_lifetime, &state.redis)
         .await?
     else {
-        return Ok(see_other("/login"));
+        return Ok(see_other(&next.at("/login")));
     };
     let profile = users::profile(&state.db, signed_in.user_id).await?;
     let page = ApprovePage {
         csrf: session.csrf_token().await?,
+        request: id.as_str().to_owned(),
         client_name: request.client_name.clone(),
         username: profile.map(|p| p.username).unwrap_or_default(),
         user_code: request.user_code.clone(),
@@ -163,6 +173,9 @@ pub async fn approve_page(
 pub struct DecisionForm {
     #[serde(default)]
     csrf: String,
+    /// The id of the pending request the page showed.
+    #[serde(default)]
+    request: String,
     #[serde(default)]
     decision: String,
 }
@@ -173,14 +186,17 @@ pub async fn decide(
     Form(form): Form<DecisionForm>,
 ) -> Result<Response, PageError> {
     require_csrf(&session, &form.csrf).await?;
-    let Some((request_id, request)) = pending(&state, &session).await? else {
+    let Some(id) = RequestId::parse(&form.request) else {
+        return Err(PageError::BadRequest(GONE.into()));
+    };
+    let Some((request_id, request)) = pending(&state, &session, Some(&id)).await? else {
         return Err(PageError::BadRequest(GONE.into()));
     };
     let Some(signed_in) = session
         .signed_in(state.config.session_lifetime, &state.redis)
         .await?
     else {
-        return Ok(see_other("/login"));
+        return Ok(see_other(&request_url("/login", Some(&id))));
     };
     let approved = form.decision == "approve";
     let auth = Authentication {
@@ -190,7 +206,7 @@ pub async fn decide(
         sid: Some(signed_in.sid.clone()),
     };
     device::decide(&state.redis, &request_id, approved.then_some(&auth)).await?;
-    session.take::<String>(PENDING_DEVICE).await?;
+    session.finish(&id).await?;
     let mut conn = state.db.acquire().await?;
     let event = if approved {
         "device.approved"

@@ -6,12 +6,12 @@ use std::net::SocketAddr;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{after_sign_in, flash, require_csrf, see_other, take_flash};
+use super::{Continue, after_sign_in, flash, require_csrf, see_other, take_flash};
 use crate::audit::{self, Actor};
 use crate::http::client_addr::ClientAddr;
 use crate::http::error::PageError;
@@ -29,24 +29,36 @@ const PASSWORD_STEP_VALID_SECS: i64 = 300;
 #[template(path = "login/mfa.html")]
 struct MfaPage {
     csrf: String,
+    /// `/login/mfa` and `/login`, continuing the pending request.
+    action: String,
+    restart: String,
     error: Option<String>,
 }
 
-pub async fn show(session: TypedSession) -> Result<Response, PageError> {
+pub async fn show(
+    session: TypedSession,
+    Query(next): Query<Continue>,
+) -> Result<Response, PageError> {
     if session.pending_second_factor().await?.is_none() {
-        return Ok(see_other("/login"));
+        return Ok(see_other(&next.at("/login")));
     }
     let page = MfaPage {
         csrf: session.csrf_token().await?,
+        action: next.at("/login/mfa"),
+        restart: next.at("/login"),
         error: take_flash(&session).await?,
     };
-    Ok(page.into_response())
+    Ok(match next.authorization(&session).await? {
+        Some(p) => crate::http::csp::allow_form_target(page.into_response(), &p.redirect_uri),
+        None => page.into_response(),
+    })
 }
 
 pub async fn submit(
     State(state): State<AppState>,
     ClientAddr(peer): ClientAddr,
     session: TypedSession,
+    Query(next): Query<Continue>,
     Form(form): Form<CodeForm>,
 ) -> Result<Response, PageError> {
     require_csrf(&session, &form.csrf).await?;
@@ -57,7 +69,7 @@ pub async fn submit(
         .filter(|p| now - p.at < PASSWORD_STEP_VALID_SECS)
     else {
         flash(&session, "Please sign in again.").await?;
-        return Ok(see_other("/login"));
+        return Ok(see_other(&next.at("/login")));
     };
     let ip = peer.ip().to_string();
     let account = format!("user:{}", pending.user_id);
@@ -73,7 +85,7 @@ pub async fn submit(
         .await?
         .filter(|u| !u.disabled);
     let Some(sealed) = user.and_then(|u| u.totp_secret_sealed) else {
-        return Ok(see_other("/login"));
+        return Ok(see_other(&next.at("/login")));
     };
     let code: String = form.code.chars().filter(|c| !c.is_whitespace()).collect();
     let outcome = if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
@@ -100,7 +112,7 @@ pub async fn submit(
                 peer,
             )
             .await?;
-            after_sign_in(&session).await
+            after_sign_in(&session, &next).await
         }
         Err(message) => {
             throttle::failed(&state.redis, Kind::SecondFactor, &subjects).await?;
@@ -115,7 +127,7 @@ pub async fn submit(
             };
             audit::record(&mut conn, event).await?;
             flash(&session, message).await?;
-            Ok(see_other("/login/mfa"))
+            Ok(see_other(&next.at("/login/mfa")))
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The sign-in pages, one file per step: [`password`], [`mfa`] (second factor), [`consent`].
 //! Every form carries the session's CSRF token; every POST answers 303 (or an error page). What a
-//! person is signing in for stays in the session, never in a user-controlled parameter.
+//! person is signing in for stays in the session, never in a user-controlled parameter: pages carry
+//! only the random id of a pending request ([`Continue`]).
 
 pub mod consent;
 pub mod device;
@@ -8,13 +9,55 @@ pub mod mfa;
 pub mod password;
 
 use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
 
 use super::error::PageError;
+use crate::oauth::authorize::AuthorizationRequest;
 use crate::sessions::TypedSession;
+use crate::sessions::pending::{Pending, RequestId};
 
-/// Session key of the pending authorization request.
-pub const PENDING_AUTHORIZATION: &str = "authorize";
 const FLASH: &str = "flash";
+
+/// `?request=<id>`: the pending request (see [`crate::sessions::pending`]) a page continues.
+/// Sign-in carries it from page to page, so each tab resumes its own request.
+#[derive(Debug, Default, Deserialize)]
+pub struct Continue {
+    #[serde(default)]
+    request: Option<String>,
+}
+
+impl Continue {
+    pub fn id(&self) -> Option<RequestId> {
+        self.request.as_deref().and_then(RequestId::parse)
+    }
+
+    /// `path`, continuing the same request.
+    pub fn at(&self, path: &str) -> String {
+        request_url(path, self.id().as_ref())
+    }
+
+    /// The authorization request this page continues, while it is pending.
+    pub async fn authorization(
+        &self,
+        session: &TypedSession,
+    ) -> Result<Option<AuthorizationRequest>, PageError> {
+        let Some(id) = self.id() else {
+            return Ok(None);
+        };
+        Ok(match session.pending(&id).await? {
+            Some(Pending::Authorize(request)) => Some(request),
+            _ => None,
+        })
+    }
+}
+
+/// `path?request=<id>`; the id is URL-safe as it is.
+pub fn request_url(path: &str, id: Option<&RequestId>) -> String {
+    match id {
+        Some(id) => format!("{path}?request={}", id.as_str()),
+        None => path.to_owned(),
+    }
+}
 
 /// Refuses a form whose CSRF token is not this session's.
 pub async fn require_csrf(session: &TypedSession, presented: &str) -> Result<(), PageError> {
@@ -42,20 +85,25 @@ pub fn see_other(location: &str) -> Response {
     Redirect::to(location).into_response()
 }
 
-/// Where to go once signed in: back to the admin page that asked, the device being connected,
-/// the pending authorization, or the account page.
-pub async fn after_sign_in(session: &TypedSession) -> Result<Response, PageError> {
+/// Where to go once signed in: the request this sign-in continues (an authorization or a device
+/// to approve), back to the admin page that asked, or the account page.
+pub async fn after_sign_in(session: &TypedSession, next: &Continue) -> Result<Response, PageError> {
+    if let Some(id) = next.id() {
+        match session.pending(&id).await? {
+            Some(Pending::Authorize(_)) => {
+                return Ok(see_other(&request_url("/authorize/resume", Some(&id))));
+            }
+            Some(Pending::Device(_)) => {
+                return Ok(see_other(&request_url("/device/approve", Some(&id))));
+            }
+            None => {}
+        }
+    }
     // Back to the admin page that sent the person to sign in (only ever an `/admin` path).
     if let Some(back) = session.take::<String>(super::admin::RETURN_TO).await?
         && back.starts_with("/admin")
     {
         return Ok(see_other(&back));
     }
-    let authorizing: Option<serde_json::Value> = session.get(PENDING_AUTHORIZATION).await?;
-    let device: Option<String> = session.get(device::PENDING_DEVICE).await?;
-    Ok(see_other(match (authorizing, device) {
-        (_, Some(_)) => "/device/approve",
-        (Some(_), None) => "/authorize/resume",
-        (None, None) => "/account",
-    }))
+    Ok(see_other("/account"))
 }

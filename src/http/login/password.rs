@@ -4,16 +4,15 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{PENDING_AUTHORIZATION, after_sign_in, flash, require_csrf, see_other, take_flash};
+use super::{Continue, after_sign_in, flash, require_csrf, see_other, take_flash};
 use crate::audit::{self, Actor};
 use crate::http::client_addr::ClientAddr;
 use crate::http::error::PageError;
-use crate::oauth::authorize::AuthorizationRequest;
 use crate::secret::Secret;
 use crate::sessions::TypedSession;
 use crate::state::AppState;
@@ -24,23 +23,32 @@ use crate::users::store as users;
 #[template(path = "login/password.html")]
 struct PasswordPage {
     csrf: String,
+    /// `/login`, continuing the pending request.
+    action: String,
     username: String,
     client_name: Option<String>,
     error: Option<String>,
 }
 
-pub async fn show(session: TypedSession) -> Result<Response, PageError> {
-    let pending: Option<AuthorizationRequest> = session.get(PENDING_AUTHORIZATION).await?;
+pub async fn show(
+    session: TypedSession,
+    Query(next): Query<Continue>,
+) -> Result<Response, PageError> {
+    let pending = next.authorization(&session).await?;
     // After a failed attempt the name typed stays; otherwise the client's `login_hint`.
     let typed: Option<String> = session.take(LAST_USERNAME).await?;
     let hint = pending.as_ref().and_then(|p| p.login_hint.clone());
     let page = PasswordPage {
         csrf: session.csrf_token().await?,
+        action: next.at("/login"),
         username: typed.or(hint).unwrap_or_default(),
-        client_name: pending.map(|p| p.client_name),
+        client_name: pending.as_ref().map(|p| p.client_name.clone()),
         error: take_flash(&session).await?,
     };
-    Ok(page.into_response())
+    Ok(match pending {
+        Some(p) => crate::http::csp::allow_form_target(page.into_response(), &p.redirect_uri),
+        None => page.into_response(),
+    })
 }
 
 #[derive(Deserialize)]
@@ -60,13 +68,14 @@ pub async fn submit(
     State(state): State<AppState>,
     ClientAddr(peer): ClientAddr,
     session: TypedSession,
+    Query(next): Query<Continue>,
     Form(form): Form<PasswordForm>,
 ) -> Result<Response, PageError> {
     require_csrf(&session, &form.csrf).await?;
     let login = form.username.trim().to_lowercase();
     if login.is_empty() || form.password.is_empty() {
         flash(&session, "Enter your username and password.").await?;
-        return Ok(see_other("/login"));
+        return Ok(see_other(&next.at("/login")));
     }
     let ip = peer.ip().to_string();
     let account = format!("login:{login}");
@@ -100,14 +109,14 @@ pub async fn submit(
             audit::record(&mut conn, event).await?;
             session.put(LAST_USERNAME, &form.username.trim()).await?;
             flash(&session, WRONG).await?;
-            return Ok(see_other("/login"));
+            return Ok(see_other(&next.at("/login")));
         }
     };
     throttle::clear(&state.redis, Kind::Password, &account).await?;
     if user.totp_secret_sealed.is_some() {
         session.password_verified(user.id).await?;
-        return Ok(see_other("/login/mfa"));
+        return Ok(see_other(&next.at("/login/mfa")));
     }
     super::mfa::complete(&state, &session, user.id, vec!["pwd".into()], peer).await?;
-    after_sign_in(&session).await
+    after_sign_in(&session, &next).await
 }

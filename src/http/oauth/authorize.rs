@@ -1,17 +1,19 @@
-//! `GET /authorize` and `GET /authorize/resume`. The request is checked, kept in the session, and
-//! the person is led through whatever is missing (sign-in, a fresher sign-in, consent); then a
-//! code goes back to the client with `state` and `iss` (RFC 9207).
+//! `GET /authorize` and `GET /authorize/resume?request=<id>`. The request is checked, kept in the
+//! session under a random id of its own (see [`crate::sessions::pending`]), and the person is led
+//! through whatever is missing (sign-in, a fresher sign-in, consent), each page carrying that id;
+//! then a code goes back to the client with `state` and `iss` (RFC 9207).
 
 use axum::extract::{Query, State};
 use axum::response::Response;
 
 use crate::clients::store as clients;
 use crate::http::error::PageError;
-use crate::http::login::{PENDING_AUTHORIZATION, see_other};
-use crate::oauth::authorize::{self, AuthorizationRequest, AuthorizeParams, Rejection};
+use crate::http::login::{Continue, request_url, see_other};
+use crate::oauth::authorize::{self, AuthorizeParams, Rejection};
 use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::oauth::redirect;
 use crate::sessions::TypedSession;
+use crate::sessions::pending::{Pending, RequestId};
 use crate::state::AppState;
 use crate::tokens::Authentication;
 use crate::tokens::codes::{self, CodeGrant};
@@ -40,8 +42,8 @@ pub async fn start(
             &error,
         )),
         Ok(request) => {
-            session.put(PENDING_AUTHORIZATION, &request).await?;
-            proceed(&state, &session).await
+            let id = session.begin(Pending::Authorize(request)).await?;
+            proceed(&state, &session, &id).await
         }
     }
 }
@@ -49,19 +51,28 @@ pub async fn start(
 pub async fn resume(
     State(state): State<AppState>,
     session: TypedSession,
+    Query(next): Query<Continue>,
 ) -> Result<Response, PageError> {
-    proceed(&state, &session).await
+    let Some(id) = next.id() else {
+        return Err(no_request());
+    };
+    proceed(&state, &session, &id).await
 }
 
-/// The next step for the pending request: sign in, consent, or the code.
-async fn proceed(state: &AppState, session: &TypedSession) -> Result<Response, PageError> {
-    let Some(request) = session
-        .get::<AuthorizationRequest>(PENDING_AUTHORIZATION)
-        .await?
-    else {
-        return Err(PageError::BadRequest(
-            "There is no sign-in in progress. Go back to the application and start again.".into(),
-        ));
+fn no_request() -> PageError {
+    PageError::BadRequest(
+        "There is no sign-in in progress. Go back to the application and start again.".into(),
+    )
+}
+
+/// The next step for the pending request `id`: sign in, consent, or the code.
+async fn proceed(
+    state: &AppState,
+    session: &TypedSession,
+    id: &RequestId,
+) -> Result<Response, PageError> {
+    let Some(Pending::Authorize(request)) = session.pending(id).await? else {
+        return Err(no_request());
     };
     let signed_in = session
         .signed_in(state.config.session_lifetime, &state.redis)
@@ -84,12 +95,10 @@ async fn proceed(state: &AppState, session: &TypedSession) -> Result<Response, P
     };
     let Some(signed_in) = signed_in else {
         if request.prompt_none {
-            session
-                .take::<AuthorizationRequest>(PENDING_AUTHORIZATION)
-                .await?;
+            session.finish(id).await?;
             return Ok(fail(ErrorCode::LoginRequired, "the user is not signed in"));
         }
-        return Ok(see_other("/login"));
+        return Ok(see_other(&request_url("/login", Some(id))));
     };
     let needs_consent = request.require_consent
         && (request.prompt_consent
@@ -102,19 +111,15 @@ async fn proceed(state: &AppState, session: &TypedSession) -> Result<Response, P
             .await?);
     if needs_consent {
         if request.prompt_none {
-            session
-                .take::<AuthorizationRequest>(PENDING_AUTHORIZATION)
-                .await?;
+            session.finish(id).await?;
             return Ok(fail(
                 ErrorCode::ConsentRequired,
                 "the user has not allowed this application",
             ));
         }
-        return Ok(see_other("/consent"));
+        return Ok(see_other(&request_url("/consent", Some(id))));
     }
-    session
-        .take::<AuthorizationRequest>(PENDING_AUTHORIZATION)
-        .await?;
+    session.finish(id).await?;
     let grant = CodeGrant {
         client_id: request.client_id.clone(),
         redirect_uri: request.redirect_uri.clone(),

@@ -1,7 +1,8 @@
-//! RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0). With a valid `id_token_hint`
-//! (verified with our keys even if expired, §2) the session ends at once and the browser goes back
-//! to `post_logout_redirect_uri` if that client registered it, with `state`. Without a valid hint
-//! the person is asked to confirm, so no site can sign people out by linking here.
+//! RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0). With an `id_token_hint` issued
+//! to this very session (see [`crate::oidc::logout`]; expired is fine, §2) the session ends at once
+//! and the browser goes back to `post_logout_redirect_uri` if that client registered it, with
+//! `state`. With any other hint, or none, the person is asked to confirm (§4), so no site can sign
+//! people out by linking here, not even with a token of its own.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -9,14 +10,15 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::audit::{self, Actor};
 use crate::clients::store as clients;
+use crate::http::csp::allow_form_target;
 use crate::http::error::PageError;
 use crate::http::forms::CsrfForm;
 use crate::http::login::{require_csrf, see_other};
 use crate::oauth::redirect;
+use crate::oidc::logout::IdTokenHint;
 use crate::sessions::TypedSession;
 use crate::state::AppState;
 
@@ -45,29 +47,27 @@ struct AfterLogout {
 
 const PENDING_LOGOUT: &str = "logout";
 
-/// The client named by a valid ID token of ours (expiry ignored), if any.
-fn hinted_client(state: &AppState, hint: &str) -> Option<String> {
-    let (payload, _) = state.keys.verify(hint).ok()?;
-    if payload.issuer() != Some(state.config.issuer.as_str()) {
-        return None;
-    }
-    payload.claim("aud").and_then(|aud| match aud {
-        Value::String(s) => Some(s.clone()),
-        Value::Array(a) => a.first().and_then(Value::as_str).map(str::to_owned),
-        _ => None,
-    })
-}
-
 pub async fn start(
     State(state): State<AppState>,
     session: TypedSession,
     Query(params): Query<LogoutParams>,
 ) -> Result<Response, PageError> {
-    let hinted = params
+    let hint = params
         .id_token_hint
         .as_deref()
-        .and_then(|h| hinted_client(&state, h));
-    let client_id = hinted.clone().or(params.client_id.clone());
+        .and_then(|h| IdTokenHint::verify(&state.keys, &state.config.issuer, h));
+    // §2: with both, the client_id must be the one the ID token was issued to.
+    if let (Some(hint), Some(client_id)) = (&hint, &params.client_id)
+        && hint.client_id != *client_id
+    {
+        return Err(PageError::BadRequest(
+            "The sign-out request names two different applications.".into(),
+        ));
+    }
+    let client_id = hint
+        .as_ref()
+        .map(|h| h.client_id.clone())
+        .or(params.client_id.clone());
     let client = match &client_id {
         Some(id) => clients::find(&state.db, id).await?,
         None => None,
@@ -87,7 +87,16 @@ pub async fn start(
         }
         _ => None,
     };
-    if hinted.is_some() {
+    let signed_in = session
+        .signed_in(state.config.session_lifetime, &state.redis)
+        .await?;
+    let without_asking = match (&hint, &signed_in) {
+        (Some(hint), Some(s)) => hint.names_session(&s.user_id.to_string(), &s.sid),
+        // Nobody is signed in here: there is nothing to end, only the way back to the client.
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    if without_asking {
         end_session(&state, &session).await?;
         return Ok(match after {
             Some(after) => back_to_client(&after),
@@ -104,8 +113,13 @@ pub async fn start(
         csrf: session.csrf_token().await?,
         signed_out: false,
         client_name: client.map(|c| c.name),
-    };
-    Ok(page.into_response())
+    }
+    .into_response();
+    // Signing out ends in a 303 to the client's registered URI.
+    Ok(match &after {
+        Some(after) => allow_form_target(page, &after.uri),
+        None => page,
+    })
 }
 
 pub async fn confirm(

@@ -1,5 +1,5 @@
 //! The device code grant (RFC 8628 §3.4, §3.5): the device polls until the person has approved or
-//! denied on another screen. Too-fast polling gets `slow_down` (and a longer interval); an
+//! denied on another screen. Too-fast polling gets `slow_down` (the client adds 5 s); an
 //! approval yields tokens exactly once.
 
 use super::{TokenRequest, TokenResponse, offline_refresh_token, server_error, tokens_for_person};
@@ -32,7 +32,7 @@ pub async fn exchange(
         Poll::SlowDown => {
             return error(
                 ErrorCode::SlowDown,
-                "polling too fast; the interval is now 5 seconds longer",
+                "polling faster than the interval; add 5 seconds to it (RFC 8628 section 3.5)",
             );
         }
         Poll::Pending => {

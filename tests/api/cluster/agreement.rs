@@ -33,10 +33,12 @@ async fn a_sign_in_goes_from_replica_to_replica_and_its_tokens_obey_every_replic
         .send()
         .await
         .unwrap();
-    assert_eq!(location(&response), "/login");
-    let response = password_step(a, &browser, &user).await;
-    assert_eq!(location(&response), "/login/mfa");
-    let response = submit(b, &browser, "/login/mfa", &[("code", &user.code())]).await;
+    let login = location(&response);
+    assert!(login.starts_with("/login?request="), "{login}");
+    let response = crate::signin::password_step_at(a, &browser, &user, &login).await;
+    let mfa = location(&response);
+    assert!(mfa.starts_with("/login/mfa?request="), "{mfa}");
+    let response = submit(b, &browser, &mfa, &[("code", &user.code())]).await;
     let back = onwards(c, &browser, response).await;
     assert!(back.starts_with(&rp.redirect_uri), "{back}");
     assert_eq!(query_param(&back, "state").as_deref(), Some("st-123"));
