@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod account;
+mod account_confirm;
 pub mod admin;
 mod authorize_rules;
 mod cli;
@@ -11,6 +12,8 @@ mod cluster;
 mod device;
 mod helpers;
 mod keys;
+mod limits;
+mod lockout;
 mod login_rules;
 pub mod machines;
 mod ops;
