@@ -240,8 +240,9 @@ pub struct Reservation {
 
 impl Reservation {
     /// The guess was right: the account's count from this source is forgotten and this attempt
-    /// is taken back from the others, so a success never leaves a counted failure behind.
-    pub async fn succeeded(self, redis: &Redis) -> redis::RedisResult<()> {
+    /// is taken back from the others, so a success never leaves a counted failure behind. If
+    /// Redis fails here the attempt merely stays counted; the success itself stands.
+    pub async fn succeeded(self, redis: &Redis) {
         let script = redis::Script::new(SUCCEEDED);
         let mut invocation = script.prepare_invoke();
         for subject in &self.subjects {
@@ -252,7 +253,9 @@ impl Reservation {
             });
         }
         let mut conn = redis.conn.clone();
-        invocation.invoke_async::<i64>(&mut conn).await.map(|_| ())
+        if let Err(e) = invocation.invoke_async::<i64>(&mut conn).await {
+            tracing::warn!(error = %e, "a successful attempt stays counted");
+        }
     }
 }
 

@@ -29,12 +29,6 @@ impl From<sqlx::Error> for VerifyError {
     }
 }
 
-impl From<redis::RedisError> for VerifyError {
-    fn from(e: redis::RedisError) -> Self {
-        VerifyError::Refused(Refused::Unavailable(e))
-    }
-}
-
 /// Checks `typed` against `stored`, the hash of `account`'s password. `None` (an unknown or
 /// disabled account) costs one hash too and is never right.
 pub async fn password(
@@ -48,7 +42,7 @@ pub async fn password(
     let reservation = throttle::reserve(&state.redis, Kind::Password, subjects).await?;
     let right = state.hasher.verify(typed, stored).await?;
     if right {
-        reservation.succeeded(&state.redis).await?;
+        reservation.succeeded(&state.redis).await;
     }
     Ok(right)
 }
@@ -94,7 +88,7 @@ pub async fn second_factor(
         Err(WrongCode::Incorrect)
     };
     if outcome.is_ok() {
-        reservation.succeeded(&state.redis).await?;
+        reservation.succeeded(&state.redis).await;
     }
     Ok(outcome)
 }

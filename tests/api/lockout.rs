@@ -79,3 +79,38 @@ async fn an_attackers_failures_from_one_address_do_not_lock_the_owner_out_from_a
     // The owner's success does not lift the attacker's wait.
     assert_eq!(password_step(&app, &attacker, &owner).await.status(), 429);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guesses_from_many_addresses_share_the_accounts_limit_whose_wait_stays_short() {
+    let app = Settings::new()
+        .await
+        .set("PORTCULLIS_TRUSTED_PROXIES", "127.0.0.1/32")
+        .spawn()
+        .await;
+    let owner = app.user("vilma", false).await;
+    let mut requests = vec![];
+    for n in 1..=30 {
+        // One guess from each of 30 addresses: no per-address limit is reached.
+        let b = from(&format!("198.51.100.{n}"));
+        let token = crate::helpers::csrf(&crate::signin::page(&app, &b, "/login").await);
+        let form = [
+            ("csrf", token),
+            ("username", owner.username.clone()),
+            ("password", "wrong password".to_owned()),
+        ];
+        requests.push(b.post(app.url("/login")).form(&form));
+    }
+    let statuses = crate::limits::all_at_once(requests).await;
+    let checked = crate::limits::evaluated(&statuses, 303);
+    assert!((1..=10).contains(&checked), "{checked} of 30 evaluated");
+    // The account's own wait is capped low: the owner is held up by a minute at most.
+    let response = password_step(&app, &from("203.0.113.5"), &owner).await;
+    if response.status() == 429 {
+        let wait: u64 = response.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(wait <= 60, "{wait}");
+    }
+}

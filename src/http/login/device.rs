@@ -88,7 +88,7 @@ pub async fn submit(
         .await?;
         return Ok(see_other("/device"));
     };
-    reservation.succeeded(&state.redis).await?;
+    reservation.succeeded(&state.redis).await;
     session.put(PENDING_DEVICE, &request_id).await?;
     Ok(see_other("/device/approve"))
 }
