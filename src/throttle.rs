@@ -178,8 +178,9 @@ fn key(redis: &Redis, kind: Kind, subject: &str) -> String {
 
 /// Checks every subject (KEYS) and, only if none must wait, counts the attempt against all.
 /// After `n` counted attempts a subject waits nothing while `n < free`, then 1 s, 2 s, 4 s ...
-/// after its last attempt, up to its cap. ARGV: per subject `free`, `max_delay_ms`, `window_s`. Times come from the Redis server, so
-/// replicas with skewed clocks agree. Returns 0 (reserved) or the longest remaining wait in ms.
+/// after its last attempt, up to its cap. ARGV: per subject `free`, `max_delay_ms`, `window_s`.
+/// Times come from the Redis server, so replicas with skewed clocks agree. Returns 0 (reserved)
+/// or the longest remaining wait in ms.
 const RESERVE: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)

@@ -2,12 +2,12 @@
 //! turned against the owner: the fast-growing delay falls on the address that failed, while the
 //! account's limit from anywhere stays low.
 
-use crate::helpers::{Settings, TestUser, location};
+use crate::helpers::{Settings, TestApp, TestUser, location};
 use crate::signin::{browser, password_step};
 
 #[tokio::test]
 async fn failures_typed_as_username_and_as_email_count_against_one_account() {
-    let app = crate::helpers::TestApp::spawn().await;
+    let app = TestApp::spawn().await;
     let user = app.user("tilda", false).await;
     let mut evaluated = 0;
     loop {
@@ -34,6 +34,15 @@ async fn failures_typed_as_username_and_as_email_count_against_one_account() {
     assert!(evaluated >= 5, "five free guesses, got {evaluated}");
 }
 
+/// An app that believes `X-Forwarded-For` from loopback, so tests can come from many addresses.
+async fn behind_a_proxy() -> TestApp {
+    Settings::new()
+        .await
+        .set("PORTCULLIS_TRUSTED_PROXIES", "127.0.0.1/32")
+        .spawn()
+        .await
+}
+
 /// A browser whose requests reach the app through a trusted proxy from `address`.
 fn from(address: &str) -> reqwest::Client {
     let mut headers = reqwest::header::HeaderMap::new();
@@ -48,11 +57,7 @@ fn from(address: &str) -> reqwest::Client {
 
 #[tokio::test]
 async fn an_attackers_failures_from_one_address_do_not_lock_the_owner_out_from_another() {
-    let app = Settings::new()
-        .await
-        .set("PORTCULLIS_TRUSTED_PROXIES", "127.0.0.1/32")
-        .spawn()
-        .await;
+    let app = behind_a_proxy().await;
     let owner = app.user("ulla", false).await;
     let guess = TestUser {
         password: "wrong password".into(),
@@ -82,11 +87,7 @@ async fn an_attackers_failures_from_one_address_do_not_lock_the_owner_out_from_a
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn guesses_from_many_addresses_share_the_accounts_limit_whose_wait_stays_short() {
-    let app = Settings::new()
-        .await
-        .set("PORTCULLIS_TRUSTED_PROXIES", "127.0.0.1/32")
-        .spawn()
-        .await;
+    let app = behind_a_proxy().await;
     let owner = app.user("vilma", false).await;
     let mut requests = vec![];
     for n in 1..=30 {
