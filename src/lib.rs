@@ -53,12 +53,14 @@ pub mod state;
 pub mod storage;
 /// Logging.
 pub mod telemetry;
-/// Throttling of password and second-factor guesses.
+/// Throttling of guesses: an attempt is reserved atomically before it is evaluated.
 pub mod throttle;
 /// Access tokens, ID tokens, codes, refresh tokens.
 pub mod tokens;
 /// People who sign in.
 pub mod users;
+/// Checking passwords and second factors, each behind a throttle reservation.
+pub mod verify;
 
 pub use app::App;
 pub use config::Config;

@@ -59,8 +59,9 @@ async fn find(state: &AppState, id: Uuid) -> Result<UserSummary, StoreError> {
         .ok_or_else(|| StoreError::NotFound("there is no such user".into()))
 }
 
-/// Ends every session of the user and revokes their grants (refresh and access tokens).
-async fn cut_off(state: &AppState, id: Uuid) -> Result<(), StoreError> {
+/// Ends every session of the user and revokes their grants (refresh and access tokens);
+/// RFC 9700 §4.14.2: when the password changes, whether an administrator or the person changed it.
+pub async fn cut_off(state: &AppState, id: Uuid) -> Result<(), StoreError> {
     crate::sessions::sign_out_everywhere(&state.redis, id, state.config.session_lifetime)
         .await
         .map_err(anyhow::Error::from)?;
@@ -111,21 +112,11 @@ pub async fn reset_mfa(state: &AppState, id: Uuid, by: &By) -> Result<(), StoreE
     store::reset_mfa(&state.db, id, by).await
 }
 
-/// Clears the failure counts of the user's account (by username and email) for passwords and
+/// Clears the attempt counts of the user's account (from every address) for passwords and
 /// second factors. Per-address counts are left alone: they protect against whoever is guessing.
 pub async fn clear_throttling(state: &AppState, id: Uuid, by: &By) -> Result<(), StoreError> {
-    let user = find(state, id).await?;
-    let mut subjects = vec![format!("login:{}", user.username.to_lowercase())];
-    if let Some(email) = &user.email {
-        subjects.push(format!("login:{}", email.to_lowercase()));
-    }
-    for subject in &subjects {
-        throttle::clear(&state.redis, throttle::Kind::Password, subject)
-            .await
-            .map_err(anyhow::Error::from)?;
-    }
-    let second = format!("user:{id}");
-    throttle::clear(&state.redis, throttle::Kind::SecondFactor, &second)
+    find(state, id).await?;
+    throttle::clear_account(&state.redis, id)
         .await
         .map_err(anyhow::Error::from)?;
     let mut conn = state.db.acquire().await?;

@@ -70,6 +70,32 @@ impl From<redis::RedisError> for PageError {
     }
 }
 
+impl From<crate::throttle::Refused> for PageError {
+    fn from(e: crate::throttle::Refused) -> Self {
+        use crate::throttle::Refused;
+        match e {
+            Refused::Wait(wait) => PageError::TooManyAttempts(
+                wait.as_millis()
+                    .div_ceil(1000)
+                    .max(1)
+                    .try_into()
+                    .unwrap_or(u64::MAX),
+            ),
+            Refused::Unavailable(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::verify::VerifyError> for PageError {
+    fn from(e: crate::verify::VerifyError) -> Self {
+        use crate::verify::VerifyError;
+        match e {
+            VerifyError::Refused(refused) => refused.into(),
+            VerifyError::Unexpected(e) => PageError::Internal(e),
+        }
+    }
+}
+
 impl From<crate::error::StoreError> for PageError {
     fn from(e: crate::error::StoreError) -> Self {
         use crate::error::StoreError;

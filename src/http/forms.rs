@@ -19,11 +19,14 @@ pub struct CodeForm {
     pub code: String,
 }
 
-/// The current password, to confirm a sensitive change.
+/// The current password and a current second factor, asked for again at the moment of a
+/// sensitive change (ASVS 5.0 V7.5.1).
 #[derive(Deserialize)]
-pub struct PasswordForm {
+pub struct ConfirmForm {
     #[serde(default)]
     pub csrf: String,
     #[serde(default)]
     pub password: String,
+    #[serde(default)]
+    pub code: String,
 }

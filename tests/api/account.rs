@@ -7,12 +7,12 @@ use crate::signin::{
     token, visit,
 };
 
-fn secret_on_page(html: &str) -> String {
+pub fn secret_on_page(html: &str) -> String {
     let start = html.find("<code class=\"secret\">").unwrap() + "<code class=\"secret\">".len();
     html[start..].split('<').next().unwrap().replace(' ', "")
 }
 
-fn codes_on_page(html: &str) -> Vec<String> {
+pub fn codes_on_page(html: &str) -> Vec<String> {
     html.split("<li><code>")
         .skip(1)
         .map(|part| part.split('<').next().unwrap().to_owned())
@@ -88,18 +88,20 @@ async fn turning_on_two_step_verification_shows_recovery_codes_once_and_they_wor
 }
 
 #[tokio::test]
-async fn turning_two_step_verification_off_needs_the_password() {
+async fn turning_two_step_verification_off_needs_the_password_and_a_code() {
     let app = TestApp::spawn().await;
     let user = app.user("pia", true).await;
     let b = browser();
     sign_in(&app, &b, &user).await;
+    // The code used to sign in is spent; the next step's is accepted (one step of skew).
+    let next = crate::limits::code_at(user.totp.as_deref().unwrap(), 30);
     assert!(page(&app, &b, "/account").await.contains("Turn off"));
     submit_from(
         &app,
         &b,
         "/account",
         "/account/totp/remove",
-        &[("password", "not-it")],
+        &[("password", "not-it"), ("code", &next)],
     )
     .await;
     assert!(page(&app, &b, "/account").await.contains("still on"));
@@ -108,7 +110,7 @@ async fn turning_two_step_verification_off_needs_the_password() {
         &b,
         "/account",
         "/account/totp/remove",
-        &[("password", &user.password)],
+        &[("password", &user.password), ("code", &next)],
     )
     .await;
     assert_eq!(location(&response), "/account");

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod account;
+mod account_confirm;
 pub mod admin;
 mod authorize_prompts;
 mod authorize_rules;
@@ -14,6 +15,8 @@ mod device;
 mod device_polling;
 mod helpers;
 mod keys;
+mod limits;
+mod lockout;
 mod login_rules;
 mod logout_hints;
 pub mod machines;

@@ -5,6 +5,8 @@
 pub mod password;
 pub mod totp;
 
+use std::net::SocketAddr;
+
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
@@ -12,13 +14,15 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use crate::http::client_addr::ClientAddr;
 use crate::http::error::PageError;
-use crate::http::forms::CsrfForm;
-use crate::http::login::{require_csrf, see_other, take_flash};
+use crate::http::forms::{ConfirmForm, CsrfForm};
+use crate::http::login::{flash, require_csrf, see_other, take_flash};
 use crate::mfa::recovery;
 use crate::sessions::{SignedIn, TypedSession};
 use crate::state::AppState;
 use crate::users::store::{self as users, Credentials};
+use crate::verify;
 
 const NOTICE: &str = "notice";
 const NEW_CODES: &str = "recovery_codes";
@@ -168,15 +172,41 @@ pub async fn revoke_application(
     }
 }
 
-/// Replaces the recovery codes and shows the new ones once.
+/// Asks again, at this moment, for the password and a current second factor before a change to
+/// the second factor (ASVS 5.0 V7.5.1); both are checked behind the sign-in throttle. `Err` is
+/// the message to show when either is missing or wrong (or there is no second factor).
+pub async fn confirm(
+    state: &AppState,
+    user: &Credentials,
+    form: ConfirmForm,
+    peer: SocketAddr,
+) -> Result<Result<(), &'static str>, PageError> {
+    let Some(sealed) = &user.totp_secret_sealed else {
+        return Ok(Err("Two-step verification is not on."));
+    };
+    if form.password.is_empty() || form.code.trim().is_empty() {
+        return Ok(Err(
+            "Enter your password and a code from your authenticator app to confirm.",
+        ));
+    }
+    if !password::current_password_ok(state, user, form.password, peer).await? {
+        return Ok(Err("The password is not correct; nothing was changed."));
+    }
+    let code = verify::second_factor(state, user.id, sealed, &form.code, peer.ip()).await?;
+    Ok(code.map_err(|_| "The code is not correct; nothing was changed."))
+}
+
+/// Replaces the recovery codes and shows the new ones once, after [`confirm`].
 pub async fn new_recovery_codes(
     State(state): State<AppState>,
+    ClientAddr(peer): ClientAddr,
     session: TypedSession,
-    Form(form): Form<CsrfForm>,
+    Form(form): Form<ConfirmForm>,
 ) -> Result<Response, PageError> {
     require_csrf(&session, &form.csrf).await?;
     let (signed_in, user) = signed_in_or_redirect!(&state, &session);
-    if user.totp_secret_sealed.is_none() {
+    if let Err(message) = confirm(&state, &user, form, peer).await? {
+        flash(&session, message).await?;
         return Ok(see_other("/account"));
     }
     show_codes_once(&state, &session, signed_in.user_id).await

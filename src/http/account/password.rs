@@ -1,5 +1,5 @@
 //! Changing the password: the current one is required (and guesses are throttled like sign-in);
-//! the new one must be at least 8 characters. Other sessions end.
+//! the new one must be at least 8 characters. Other sessions and all refresh tokens end.
 
 use std::net::SocketAddr;
 
@@ -18,8 +18,9 @@ use crate::http::login::{flash, require_csrf, see_other, take_flash};
 use crate::secret::Secret;
 use crate::sessions::TypedSession;
 use crate::state::AppState;
-use crate::throttle::{self, Kind};
+use crate::throttle::Account;
 use crate::users::store::{self as users, Credentials};
+use crate::verify;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "account/password.html")]
@@ -40,30 +41,16 @@ pub async fn show(
     Ok(page.into_response())
 }
 
-/// Checks the signed-in user's current password, counting failures like sign-in does.
+/// Checks the signed-in user's current password behind the same throttle as sign-in.
 pub async fn current_password_ok(
     state: &AppState,
     user: &Credentials,
     password: String,
     peer: SocketAddr,
 ) -> Result<bool, PageError> {
-    let ip = peer.ip().to_string();
-    let account = format!("login:{}", user.username.to_lowercase());
-    let subjects = [
-        (account.as_str(), throttle::ACCOUNT),
-        (ip.as_str(), throttle::ADDRESS),
-    ];
-    if let Some(wait) = throttle::wait(&state.redis, Kind::Password, &subjects).await? {
-        return Err(PageError::TooManyAttempts(wait.as_secs().max(1)));
-    }
-    let ok = state
-        .hasher
-        .verify(Secret::new(password), Some(user.password_hash.clone()))
-        .await?;
-    if !ok {
-        throttle::failed(&state.redis, Kind::Password, &subjects).await?;
-    }
-    Ok(ok)
+    let account = Account::User(user.id);
+    let stored = Some(user.password_hash.clone());
+    Ok(verify::password(state, account, stored, Secret::new(password), peer.ip()).await?)
 }
 
 #[derive(Deserialize)]
@@ -108,19 +95,15 @@ pub async fn change(
         &crate::audit::By::new(Actor::User(signed_in.user_id), Some(peer.ip())),
     )
     .await?;
-    // Other sessions end; this one continues under a new id.
-    crate::sessions::sign_out_everywhere(
-        &state.redis,
-        signed_in.user_id,
-        state.config.session_lifetime,
-    )
-    .await?;
+    // Other sessions and every refresh token end (RFC 9700 §4.14.2), as after an administrator's
+    // reset; this session continues under a new id.
+    crate::admin::users::cut_off(&state, signed_in.user_id).await?;
     session
         .sign_in(signed_in.user_id, signed_in.amr.clone())
         .await?;
     notice(
         &session,
-        "Your password was changed. Other sessions were signed out.",
+        "Your password was changed. Other sessions were signed out and applications must ask again.",
     )
     .await
 }

@@ -1,5 +1,6 @@
 //! Turning two-step verification on (scan a QR code rendered on the server, confirm with a
-//! code; recovery codes are then shown once) and off (with the current password).
+//! code; recovery codes are then shown once) and off (with the current password and a current
+//! second factor; other sessions end).
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -10,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use super::{notice, show_codes_once, signed_in_or_redirect};
 use crate::http::client_addr::ClientAddr;
 use crate::http::error::PageError;
-use crate::http::forms::{CodeForm, PasswordForm};
+use crate::http::forms::{CodeForm, ConfirmForm};
 use crate::http::login::{flash, require_csrf, see_other, take_flash};
 use crate::mfa::totp;
 use crate::sessions::TypedSession;
@@ -92,22 +93,37 @@ pub async fn confirm(
     show_codes_once(&state, &session, signed_in.user_id).await
 }
 
+/// Turns the second factor off after [`super::confirm`]; every other session ends.
 pub async fn remove(
     State(state): State<AppState>,
     ClientAddr(peer): ClientAddr,
     session: TypedSession,
-    Form(form): Form<PasswordForm>,
+    Form(form): Form<ConfirmForm>,
 ) -> Result<Response, PageError> {
     require_csrf(&session, &form.csrf).await?;
     let (signed_in, user) = signed_in_or_redirect!(&state, &session);
-    if !super::password::current_password_ok(&state, &user, form.password, peer).await? {
+    if let Err(message) = super::confirm(&state, &user, form, peer).await? {
         flash(
             &session,
-            "The password is not correct; two-step verification is still on.",
+            &format!("{message} Two-step verification is still on."),
         )
         .await?;
         return Ok(see_other("/account"));
     }
     users::set_totp(&state.db, signed_in.user_id, None, None).await?;
-    notice(&session, "Two-step verification is off.").await
+    // Sessions that were signed in with the second factor end; this one continues under a new id.
+    crate::sessions::sign_out_everywhere(
+        &state.redis,
+        signed_in.user_id,
+        state.config.session_lifetime,
+    )
+    .await?;
+    session
+        .sign_in(signed_in.user_id, signed_in.amr.clone())
+        .await?;
+    notice(
+        &session,
+        "Two-step verification is off. Other sessions were signed out.",
+    )
+    .await
 }

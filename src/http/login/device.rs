@@ -1,7 +1,8 @@
 //! The device flow's pages (RFC 8628 §3.3): the person enters the code shown on the device
 //! (prefilled from `verification_uri_complete`), signs in if needed, sees which application on
-//! which device asks for what, and allows or denies. Wrong codes are throttled per IP address and
-//! per browser session, since the code space is small. The device being decided on is a pending
+//! which device asks for what, and allows or denies. The code space is small, so every code typed
+//! first reserves an attempt per browser session and per IP address (the cookie alone is dropped
+//! by an attacker), and is looked up only once reserved. The device being decided on is a pending
 //! request of the session (see [`crate::sessions::pending`]): its id is in the approval page's
 //! URL and form, so a decision applies to the device that page showed.
 
@@ -26,7 +27,6 @@ use crate::tokens::Authentication;
 use crate::tokens::device::{self, DeviceRequest};
 use crate::users::store as users;
 
-const THROTTLE_ID: &str = "throttle_id";
 
 #[derive(Template, WebTemplate)]
 #[template(path = "login/device.html")]
@@ -73,30 +73,15 @@ pub async fn submit(
     Form(form): Form<CodeForm>,
 ) -> Result<Response, PageError> {
     require_csrf(&session, &form.csrf).await?;
-    // A per-session subject for throttling, made on first use.
-    let browser = match session.get::<String>(THROTTLE_ID).await? {
-        Some(id) => id,
-        None => {
-            let id = uuid::Uuid::new_v4().simple().to_string();
-            session.put(THROTTLE_ID, &id).await?;
-            id
-        }
-    };
-    let ip = peer.ip().to_string();
-    let browser = format!("session:{browser}");
-    let subjects = [
-        (browser.as_str(), throttle::ACCOUNT),
-        (ip.as_str(), throttle::ADDRESS),
-    ];
-    if let Some(wait) = throttle::wait(&state.redis, Kind::DeviceCode, &subjects).await? {
-        return Err(PageError::TooManyAttempts(wait.as_secs().max(1)));
-    }
+    // The session is identified by its CSRF token, which every valid post carries: simultaneous
+    // posts from one session count against one subject without racing to create one.
+    let subjects = throttle::code_from(&form.csrf, peer.ip());
+    let reservation = throttle::reserve(&state.redis, Kind::DeviceCode, subjects).await?;
     let found = match device::normalize_user_code(&form.user_code) {
         Some(code) => device::by_user_code(&state.redis, &code).await?,
         None => None,
     };
     let Some((request_id, _)) = found else {
-        throttle::failed(&state.redis, Kind::DeviceCode, &subjects).await?;
         flash(
             &session,
             "That code is not valid or has expired. Check the code on your device.",
@@ -104,6 +89,7 @@ pub async fn submit(
         .await?;
         return Ok(see_other("/device"));
     };
+    reservation.succeeded(&state.redis).await;
     let id = session.begin(Pending::Device(request_id)).await?;
     Ok(see_other(&request_url("/device/approve", Some(&id))))
 }

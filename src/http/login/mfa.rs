@@ -1,5 +1,6 @@
 //! Step two: a TOTP code (RFC 6238; one step of skew; each code accepted once) or a single-use
-//! recovery code. Failures are throttled separately from passwords.
+//! recovery code, checked behind a throttle reservation ([`crate::verify`]) counted separately
+//! from passwords.
 
 use std::net::SocketAddr;
 
@@ -11,16 +12,15 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Continue, after_sign_in, flash, require_csrf, see_other, take_flash};
+use super::{Continue, after_sign_in, flash, not_checked, require_csrf, see_other, take_flash};
 use crate::audit::{self, Actor};
 use crate::http::client_addr::ClientAddr;
 use crate::http::error::PageError;
 use crate::http::forms::CodeForm;
-use crate::mfa::{recovery, totp};
 use crate::sessions::TypedSession;
 use crate::state::AppState;
-use crate::throttle::{self, Kind};
 use crate::users::store as users;
+use crate::verify;
 
 /// How long the password step stays good for the second step.
 const PASSWORD_STEP_VALID_SECS: i64 = 300;
@@ -71,51 +71,28 @@ pub async fn submit(
         flash(&session, "Please sign in again.").await?;
         return Ok(see_other(&next.at("/login")));
     };
-    let ip = peer.ip().to_string();
-    let account = format!("user:{}", pending.user_id);
-    let subjects = [
-        (account.as_str(), throttle::ACCOUNT),
-        (ip.as_str(), throttle::ADDRESS),
-    ];
-    if let Some(wait) = throttle::wait(&state.redis, Kind::SecondFactor, &subjects).await? {
-        state.metrics.login("throttled");
-        return Err(PageError::TooManyAttempts(wait.as_secs().max(1)));
-    }
     let user = users::credentials_by_id(&state.db, pending.user_id)
         .await?
         .filter(|u| !u.disabled);
     let Some(sealed) = user.and_then(|u| u.totp_secret_sealed) else {
         return Ok(see_other(&next.at("/login")));
     };
-    let code: String = form.code.chars().filter(|c| !c.is_whitespace()).collect();
-    let outcome = if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
-        match totp::check(&sealed, &code, state.keys.kek())? {
-            Some(step) if users::accept_totp_step(&state.db, pending.user_id, step).await? => {
-                Ok("otp")
-            }
-            Some(_) => Err("That code was already used. Wait for the next code and enter it."),
-            None => Err("That code is not correct."),
-        }
-    } else if recovery::redeem(&state.db, pending.user_id, &code).await? {
-        Ok("otp")
-    } else {
-        Err("That code is not correct.")
-    };
+    let outcome = verify::second_factor(&state, pending.user_id, &sealed, &form.code, peer.ip())
+        .await
+        .map_err(|e| not_checked(&state, e))?;
     match outcome {
-        Ok(method) => {
-            throttle::clear(&state.redis, Kind::SecondFactor, &account).await?;
+        Ok(()) => {
             complete(
                 &state,
                 &session,
                 pending.user_id,
-                vec!["pwd".into(), method.into()],
+                vec!["pwd".into(), "otp".into()],
                 peer,
             )
             .await?;
             after_sign_in(&session, &next).await
         }
-        Err(message) => {
-            throttle::failed(&state.redis, Kind::SecondFactor, &subjects).await?;
+        Err(wrong) => {
             state.metrics.login("bad_second_factor");
             let mut conn = state.db.acquire().await?;
             let event = audit::Event {
@@ -126,7 +103,7 @@ pub async fn submit(
                 details: json!({ "step": "mfa" }),
             };
             audit::record(&mut conn, event).await?;
-            flash(&session, message).await?;
+            flash(&session, wrong.message()).await?;
             Ok(see_other(&next.at("/login/mfa")))
         }
     }

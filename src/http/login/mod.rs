@@ -81,6 +81,15 @@ pub async fn take_flash(session: &TypedSession) -> Result<Option<String>, PageEr
 }
 
 /// 303 See Other: after a POST, the browser GETs the next page (RFC 9110 §15.4.4).
+/// A sign-in check that could not run, as a page; a refusal by the throttle is counted.
+pub fn not_checked(state: &crate::state::AppState, e: crate::verify::VerifyError) -> PageError {
+    use crate::throttle::Refused;
+    if matches!(e, crate::verify::VerifyError::Refused(Refused::Wait(_))) {
+        state.metrics.login("throttled");
+    }
+    e.into()
+}
+
 pub fn see_other(location: &str) -> Response {
     Redirect::to(location).into_response()
 }

@@ -1,5 +1,6 @@
 //! Step one: username (or email) and password. An unknown user costs one argon2 hash like a wrong
-//! password and gets the same message. Failures are throttled per account and per IP address.
+//! password and gets the same message. Every attempt is reserved with the throttle before the
+//! password is checked ([`crate::verify`]).
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -9,15 +10,18 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Continue, after_sign_in, flash, require_csrf, see_other, take_flash};
+use super::{
+    Continue, after_sign_in, flash, not_checked, require_csrf, see_other, take_flash,
+};
 use crate::audit::{self, Actor};
 use crate::http::client_addr::ClientAddr;
 use crate::http::error::PageError;
 use crate::secret::Secret;
 use crate::sessions::TypedSession;
 use crate::state::AppState;
-use crate::throttle::{self, Kind};
+use crate::throttle::Account;
 use crate::users::store as users;
+use crate::verify;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "login/password.html")]
@@ -77,26 +81,24 @@ pub async fn submit(
         flash(&session, "Enter your username and password.").await?;
         return Ok(see_other(&next.at("/login")));
     }
-    let ip = peer.ip().to_string();
-    let account = format!("login:{login}");
-    let subjects = [
-        (account.as_str(), throttle::ACCOUNT),
-        (ip.as_str(), throttle::ADDRESS),
-    ];
-    if let Some(wait) = throttle::wait(&state.redis, Kind::Password, &subjects).await? {
-        state.metrics.login("throttled");
-        return Err(PageError::TooManyAttempts(wait.as_secs().max(1)));
-    }
+    // Counted by account (whatever name or email was typed), from this address and from
+    // anywhere; a name that matches nobody is counted the same way under that name.
     let user = users::credentials(&state.db, &login).await?;
+    let account = match &user {
+        Some(user) => Account::User(user.id),
+        None => Account::Unknown(&login),
+    };
+    let stored = user
+        .as_ref()
+        .filter(|u| !u.disabled)
+        .map(|u| u.password_hash.clone());
     let password = Secret::new(form.password);
-    let matches = state
-        .hasher
-        .verify(password, user.as_ref().map(|u| u.password_hash.clone()))
-        .await?;
+    let right = verify::password(&state, account, stored, password, peer.ip())
+        .await
+        .map_err(|e| not_checked(&state, e))?;
     let user = match user {
-        Some(user) if matches && !user.disabled => user,
+        Some(user) if right => user,
         _ => {
-            throttle::failed(&state.redis, Kind::Password, &subjects).await?;
             state.metrics.login("bad_credentials");
             let mut conn = state.db.acquire().await?;
             let event = audit::Event {
@@ -112,7 +114,6 @@ pub async fn submit(
             return Ok(see_other(&next.at("/login")));
         }
     };
-    throttle::clear(&state.redis, Kind::Password, &account).await?;
     if user.totp_secret_sealed.is_some() {
         session.password_verified(user.id).await?;
         return Ok(see_other(&next.at("/login/mfa")));
