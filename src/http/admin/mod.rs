@@ -141,6 +141,21 @@ pub enum Section {
     Audit,
 }
 
+impl Section {
+    /// The section's page, for the navigation and its search forms.
+    pub fn href(self) -> Href {
+        use crate::urls::admin;
+        match self {
+            Section::Dashboard => admin::dashboard(),
+            Section::Clients => admin::clients(),
+            Section::Users => admin::users(),
+            Section::Roles => admin::roles(),
+            Section::Keys => admin::keys(),
+            Section::Audit => admin::audit(),
+        }
+    }
+}
+
 /// What every admin page shows around its content.
 pub struct Frame {
     pub section: Section,

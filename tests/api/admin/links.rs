@@ -28,7 +28,11 @@ async fn the_crafted_revoke_link_is_a_404_and_makes_no_one_an_administrator() {
     let (admin, _) = admin_browser(&app).await;
     let mallory = app.user("mallory", false).await;
 
-    let response = admin.get(app.url(&crafted(mallory.id))).send().await.unwrap();
+    let response = admin
+        .get(app.url(&crafted(mallory.id)))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 404, "no key has that id");
     let html = response.text().await.unwrap();
     assert!(!html.contains("Revoke key") && !html.contains("grant-admin"));
@@ -61,7 +65,10 @@ async fn in_chromium_the_crafted_link_shows_no_form_and_changes_nothing() {
     browser.goto(&app.url(&crafted(mallory.id))).await;
     let html = browser.source().await;
     browser.screenshot("admin-crafted-revoke-link").await;
-    assert!(!html.contains("Revoke key") && !html.contains("<form method=\"post\" action=\"/admin/keys"));
+    assert!(
+        !html.contains("Revoke key")
+            && !html.contains("<form method=\"post\" action=\"/admin/keys")
+    );
     browser.quit().await;
     assert!(!is_admin(&app, mallory.id).await);
 }
@@ -80,7 +87,10 @@ async fn a_role_named_with_a_slash_is_linked_encoded_shown_and_deleted() {
     .await;
     let roles = page(&app, &admin, &redirected_to(&defined)).await;
     assert!(roles.contains("The role was defined"), "{roles}");
-    assert!(roles.contains("href=\"/admin/roles/roles/ops%2Feu/delete\""), "{roles}");
+    assert!(
+        roles.contains("href=\"/admin/roles/roles/ops%2Feu/delete\""),
+        "{roles}"
+    );
     assert!(roles.contains("href=\"/admin/roles/roles/ops%2Feu\""));
 
     let shown = page(&app, &admin, "/admin/roles/roles/ops%2Feu").await;
@@ -149,6 +159,11 @@ async fn unknown_actions_and_confirmations_for_missing_objects_are_404() {
         assert_eq!(response.status(), 404, "POST {path}");
     }
     // What exists still asks, with the action written by the builder.
-    let confirm = page(&app, &admin, &format!("/admin/clients/{}/delete", client.id)).await;
+    let confirm = page(
+        &app,
+        &admin,
+        &format!("/admin/clients/{}/delete", client.id),
+    )
+    .await;
     assert!(confirm.contains(&format!("action=\"/admin/clients/{}/delete\"", client.id)));
 }

@@ -51,9 +51,15 @@ async fn admins_and_the_api_see_session_handles_never_the_cookie_and_a_handle_en
     let sessions = format!("/users/{}/sessions", bob.id);
     let (status, listed) = call(&app, &token, reqwest::Method::GET, &sessions, None).await;
     assert_eq!(status, 200);
-    assert!(!listed.to_string().contains(&cookie), "the API shows bob's cookie: {listed}");
+    assert!(
+        !listed.to_string().contains(&cookie),
+        "the API shows bob's cookie: {listed}"
+    );
     let handle = listed[0]["handle"].as_str().unwrap().to_owned();
-    assert!(user_page.contains(&handle), "the page and the API name it alike");
+    assert!(
+        user_page.contains(&handle),
+        "the page and the API name it alike"
+    );
 
     // Replaying the handle as a cookie opens nothing.
     let thief = reqwest::Client::builder()
@@ -146,7 +152,10 @@ async fn every_html_page_is_no_store() {
     ];
     for (browser, path) in pages {
         let (status, content_type, cache) = cache_control(&app, browser, path).await;
-        assert!(content_type.starts_with("text/html"), "{path}: {status} {content_type}");
+        assert!(
+            content_type.starts_with("text/html"),
+            "{path}: {status} {content_type}"
+        );
         assert_eq!(cache, "no-store", "{path} ({status})");
     }
     // Not HTML: the stylesheet and the JWKS keep their own caching.

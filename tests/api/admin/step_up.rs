@@ -32,7 +32,11 @@ fn next_code(user: &TestUser) -> String {
 }
 
 /// POSTs the user page's "Make administrator" form for `user`.
-async fn grant_admin(app: &TestApp, admin: &reqwest::Client, user: uuid::Uuid) -> reqwest::Response {
+async fn grant_admin(
+    app: &TestApp,
+    admin: &reqwest::Client,
+    user: uuid::Uuid,
+) -> reqwest::Response {
     let here = format!("/admin/users/{user}");
     let token = csrf(&page(app, admin, &here).await);
     admin
@@ -64,10 +68,17 @@ async fn an_admin_whose_second_factor_is_old_enters_it_again_before_a_change() {
     tokio::time::sleep(Duration::from_secs(WINDOW_SECS) + Duration::from_millis(500)).await;
     // Looking needs no new code; changing does, and changes nothing meanwhile.
     let user_page = format!("/admin/users/{}", bob.id);
-    assert!(page(&app, &admin, &user_page).await.contains("Make administrator"));
+    assert!(
+        page(&app, &admin, &user_page)
+            .await
+            .contains("Make administrator")
+    );
     let asked = grant_admin(&app, &admin, bob.id).await;
     assert_eq!(redirected_to(&asked), "/login/mfa");
-    assert!(!is_admin(&app, bob.id).await, "nothing changed before the code");
+    assert!(
+        !is_admin(&app, bob.id).await,
+        "nothing changed before the code"
+    );
     // A confirmation page leads to a change: it asks too, and is where the admin comes back to.
     let confirm = format!("/admin/users/{}/disable", bob.id);
     let asked = admin.get(app.url(&confirm)).send().await.unwrap();
@@ -84,7 +95,10 @@ async fn an_admin_whose_second_factor_is_old_enters_it_again_before_a_change() {
 
     let done = grant_admin(&app, &admin, bob.id).await;
     assert_eq!(redirected_to(&done), user_page);
-    assert!(is_admin(&app, bob.id).await, "the change happens after the code");
+    assert!(
+        is_admin(&app, bob.id).await,
+        "the change happens after the code"
+    );
     // Still the same administrator's session: the dashboard opens without signing in again.
     let dashboard = admin.get(app.url("/admin")).send().await.unwrap();
     assert_eq!(dashboard.status(), 200);
