@@ -57,6 +57,8 @@ pub mod telemetry;
 pub mod throttle;
 /// Access tokens, ID tokens, codes, refresh tokens.
 pub mod tokens;
+/// The one builder of the URLs the server writes.
+pub mod urls;
 /// People who sign in.
 pub mod users;
 /// Checking passwords and second factors, each behind a throttle reservation.

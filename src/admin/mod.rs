@@ -3,6 +3,7 @@
 //! takes [`By`](crate::audit::By) (who, from where) for its audit event, and tells every replica
 //! about changes to what replicas cache (clients, keys) over Redis pub/sub.
 
+pub mod actions;
 pub mod audit_log;
 pub mod clients;
 pub mod dashboard;

@@ -137,7 +137,8 @@ pub async fn sessions(state: &AppState, id: Uuid) -> Result<Vec<LiveSession>, St
         .map_err(anyhow::Error::from)?)
 }
 
-/// Ends one session; `NotFound` if it is not one of the user's live sessions.
+/// Ends the session with this handle ([`index::handle`]); `NotFound` if it is not one of the
+/// user's live sessions.
 pub async fn end_session(
     state: &AppState,
     id: Uuid,

@@ -112,6 +112,11 @@ pub const SETTINGS: &[Setting] = &[
         "A browser session ends this long after sign-in, active or not",
     ),
     s(
+        "admin_step_up",
+        "10m",
+        "Admin changes need a second factor entered this recently; older, it is asked again",
+    ),
+    s(
         "argon2_memory_kib",
         "19456",
         "argon2id memory cost in KiB (at least 19456)",
@@ -183,6 +188,9 @@ pub struct Config {
     pub refresh_token_grace: Duration,
     pub session_idle_timeout: Duration,
     pub session_lifetime: Duration,
+    /// How recently an administrator must have entered a second factor to change anything
+    /// (ASVS 5.0 V6.4 step-up).
+    pub admin_step_up: Duration,
     pub argon2: Argon2Params,
     pub startup_timeout: Duration,
     pub log_format: LogFormat,
@@ -251,6 +259,7 @@ impl Config {
             refresh_token_grace: get_duration("refresh_token_grace", Duration::ZERO, 60 * SEC)?,
             session_idle_timeout: get_duration("session_idle_timeout", SEC, DAY)?,
             session_lifetime: get_duration("session_lifetime", SEC, 30 * DAY)?,
+            admin_step_up: get_duration("admin_step_up", SEC, DAY)?,
             argon2: Argon2Params {
                 // The OWASP minimum for argon2id: m=19 MiB, t=2, p=1.
                 memory_kib: get_u32("argon2_memory_kib", 19_456, 4 * 1024 * 1024)?,

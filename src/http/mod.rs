@@ -155,6 +155,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.metrics.clone(), track_metrics))
         .layer(security_headers)
+        .layer(middleware::map_response(no_store_html))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
@@ -199,6 +200,23 @@ async fn track_metrics(
         status: response.status().as_u16(),
     };
     metrics.http_requests.get_or_create(&labels).inc();
+    response
+}
+
+/// Every HTML page may show something private (a TOTP secret, recovery codes, a client secret,
+/// who is signed in): no cache, shared or private, keeps a copy (RFC 9111 §5.2.2.5). By content
+/// type, so no page, error pages included, can be forgotten; JSON endpoints set their own.
+async fn no_store_html(mut response: Response) -> Response {
+    let html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.trim_start().to_ascii_lowercase().starts_with("text/html"));
+    if html {
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     response
 }
 

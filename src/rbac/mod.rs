@@ -20,6 +20,21 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// The path segment naming the kind: `roles` or `groups`.
+    pub fn plural(self) -> &'static str {
+        match self {
+            Kind::Role => "roles",
+            Kind::Group => "groups",
+        }
+    }
+
+    /// The kind a path segment names; `None` for anything else.
+    pub fn from_plural(raw: &str) -> Option<Self> {
+        [Kind::Role, Kind::Group]
+            .into_iter()
+            .find(|k| k.plural() == raw)
+    }
+
     pub fn noun(self) -> &'static str {
         match self {
             Kind::Role => "role",

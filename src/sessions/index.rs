@@ -3,6 +3,10 @@
 //! person `<prefix>user-sessions:<user id>` (session id → OIDC `sid`) so an administrator can see
 //! and end someone's sessions. Redis expires the sessions themselves; entries whose session is
 //! gone are dropped when read.
+//!
+//! The session id is the cookie value, so it never leaves this module: administrators and the
+//! admin API see and end a session by its [`handle`], a one-way hash of the id that cannot be
+//! turned back into a cookie.
 
 use redis::AsyncCommands as _;
 use tower_sessions::session::Record;
@@ -22,6 +26,14 @@ fn user_key(redis: &Redis, user_id: Uuid) -> String {
 /// The Redis key of a session record (shared with the store).
 pub fn session_key(redis: &Redis, id: &str) -> String {
     redis.key("session", id)
+}
+
+/// The handle a session is shown and ended by: SHA-256 of its id (128 random bits, so the hash
+/// cannot be reversed by guessing), domain-separated, base64url. Never the cookie value.
+pub fn handle(id: &str) -> String {
+    use base64::Engine as _;
+    let digest = crate::crypto::sha256(format!("portcullis session handle\0{id}").as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
 }
 
 /// The signed-in person a session record holds, if any.
@@ -73,9 +85,8 @@ pub async fn active(redis: &Redis) -> redis::RedisResult<u64> {
 /// One of a person's live sessions.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct LiveSession {
-    /// The session's handle for ending it (not the cookie value an attacker could use: a
-    /// session is looked up by it only here, for administrators).
-    pub id: String,
+    /// The session's handle for ending it ([`handle`]); never the session id (the cookie).
+    pub handle: String,
     pub sid: String,
     pub signed_in_at: i64,
     pub amr: Vec<String>,
@@ -93,7 +104,7 @@ pub async fn of_user(redis: &Redis, user_id: Uuid) -> redis::RedisResult<Vec<Liv
         let record = raw.and_then(|bytes| serde_json::from_slice::<Record>(&bytes).ok());
         match record.as_ref().and_then(|r| signed_in(r).map(|s| (r, s))) {
             Some((record, s)) if s.user_id == user_id => live.push(LiveSession {
-                id,
+                handle: handle(&id),
                 sid: s.sid,
                 signed_in_at: s.auth_time,
                 amr: s.amr,
@@ -108,18 +119,18 @@ pub async fn of_user(redis: &Redis, user_id: Uuid) -> redis::RedisResult<Vec<Liv
     Ok(live)
 }
 
-/// Ends one session of `user_id` (false if it was not theirs or is gone).
-pub async fn end(redis: &Redis, user_id: Uuid, id: &str) -> redis::RedisResult<bool> {
+/// Ends the session of `user_id` with handle `wanted` (false if it was not theirs or is gone).
+pub async fn end(redis: &Redis, user_id: Uuid, wanted: &str) -> redis::RedisResult<bool> {
     let mut conn = redis.conn.clone();
     let user = user_key(redis, user_id);
-    let theirs: bool = conn.hexists(&user, id).await?;
-    if !theirs {
+    let ids: Vec<String> = conn.hkeys(&user).await?;
+    let Some(id) = ids.into_iter().find(|id| handle(id) == wanted) else {
         return Ok(false);
-    }
+    };
     let (deleted, _, _): (u64, u64, u64) = redis::pipe()
-        .del(session_key(redis, id))
-        .zrem(all_key(redis), id)
-        .hdel(&user, id)
+        .del(session_key(redis, &id))
+        .zrem(all_key(redis), &id)
+        .hdel(&user, &id)
         .query_async(&mut conn)
         .await?;
     Ok(deleted > 0)

@@ -69,6 +69,10 @@ pub struct SignedIn {
 pub struct PasswordVerified {
     pub user_id: Uuid,
     pub at: i64,
+    /// Not a sign-in: a signed-in person re-entering a second factor before a change
+    /// ([`TypedSession::ask_step_up`]).
+    #[serde(default)]
+    pub step_up: bool,
 }
 
 /// Errors from the session store (Redis).
@@ -81,6 +85,8 @@ impl TypedSession {
     pub(crate) const SIGNED_IN: &'static str = "signed_in";
     const PASSWORD_VERIFIED: &'static str = "password_verified";
     const CSRF: &'static str = "csrf";
+    /// When a second factor was last entered here after sign-in (step-up), unix seconds.
+    const SECOND_FACTOR_AT: &'static str = "second_factor_at";
 
     /// The signed-in person, unless the session outlived `lifetime` since sign-in or the person
     /// signed out everywhere after signing in here.
@@ -116,8 +122,56 @@ impl TypedSession {
         self.0.remove_value(Self::SIGNED_IN).await?;
         let at = OffsetDateTime::now_utc().unix_timestamp();
         self.0
-            .insert(Self::PASSWORD_VERIFIED, PasswordVerified { user_id, at })
+            .insert(
+                Self::PASSWORD_VERIFIED,
+                PasswordVerified {
+                    user_id,
+                    at,
+                    step_up: false,
+                },
+            )
             .await
+    }
+
+    /// When `signed_in` (this session's person) last entered a second factor: at sign-in, or
+    /// later at a step-up; `None` if this session never used one.
+    pub async fn second_factor_at(
+        &self,
+        signed_in: &SignedIn,
+    ) -> Result<Option<i64>, SessionError> {
+        let at_sign_in = signed_in
+            .amr
+            .iter()
+            .any(|m| m == "otp")
+            .then_some(signed_in.auth_time);
+        let stepped_up = self.0.get::<i64>(Self::SECOND_FACTOR_AT).await?;
+        Ok(at_sign_in.max(stepped_up))
+    }
+
+    /// Asks the signed-in `user_id` for a second factor again (the second-factor step shows the
+    /// form); they stay signed in meanwhile.
+    pub async fn ask_step_up(&self, user_id: Uuid) -> Result<(), SessionError> {
+        let at = OffsetDateTime::now_utc().unix_timestamp();
+        let pending = PasswordVerified {
+            user_id,
+            at,
+            step_up: true,
+        };
+        self.0.insert(Self::PASSWORD_VERIFIED, pending).await
+    }
+
+    /// Records a second factor entered at a step-up; a new session id, since privilege changed.
+    /// False (and nothing recorded) if the session is no longer signed in as `user_id`.
+    pub async fn stepped_up(&self, user_id: Uuid) -> Result<bool, SessionError> {
+        self.0.remove_value(Self::PASSWORD_VERIFIED).await?;
+        let signed_in = self.0.get::<SignedIn>(Self::SIGNED_IN).await?;
+        if signed_in.is_none_or(|s| s.user_id != user_id) {
+            return Ok(false);
+        }
+        self.0.cycle_id().await?;
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        self.0.insert(Self::SECOND_FACTOR_AT, now).await?;
+        Ok(true)
     }
 
     pub async fn pending_second_factor(&self) -> Result<Option<PasswordVerified>, SessionError> {
@@ -128,6 +182,7 @@ impl TypedSession {
     pub async fn sign_in(&self, user_id: Uuid, amr: Vec<String>) -> Result<SignedIn, SessionError> {
         self.0.cycle_id().await?;
         self.0.remove_value(Self::PASSWORD_VERIFIED).await?;
+        self.0.remove_value(Self::SECOND_FACTOR_AT).await?;
         let signed_in = SignedIn {
             user_id,
             auth_time: OffsetDateTime::now_utc().unix_timestamp(),

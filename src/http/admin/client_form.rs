@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use super::{FormData, Frame, Section};
 use crate::clients::store::Client;
 use crate::clients::{ClientSpec, GrantType};
+use crate::urls;
 
 /// A grant type checkbox.
 struct Grant {
@@ -38,6 +39,22 @@ pub struct FormPage {
     id_token_alg: String,
     access_ttl: String,
     refresh_ttl: String,
+}
+
+impl FormPage {
+    /// Where the form posts: the client's edit page, or the new-client page.
+    fn action(&self) -> urls::Href {
+        self.client_id
+            .as_ref()
+            .map_or_else(urls::admin::new_client, urls::admin::edit_client)
+    }
+
+    /// Where "Cancel" goes: the client's page, or the list.
+    fn cancel(&self) -> urls::Href {
+        self.client_id
+            .as_ref()
+            .map_or_else(urls::admin::clients, urls::admin::client)
+    }
 }
 
 fn grant_label(grant: GrantType) -> &'static str {

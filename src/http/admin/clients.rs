@@ -11,13 +11,16 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::client_form::{FormPage, spec};
-use super::{Admin, ConfirmPage, FormData, Frame, Paging, Question, Section, caller_message};
+use super::{
+    Admin, ConfirmPage, FormData, Frame, FreshAdmin, Paging, Question, Section, caller_message,
+};
+use crate::admin::actions::ClientAction;
 use crate::admin::clients as ops;
 use crate::clients::store::{self, Client};
 use crate::http::error::PageError;
-use crate::http::login::see_other;
 use crate::rbac::Kind;
 use crate::state::AppState;
+use crate::urls;
 
 /// Session key: a new secret to show once, with the client it belongs to.
 const NEW_SECRET: &str = "admin_new_secret";
@@ -64,7 +67,7 @@ pub async fn list(
     Ok(page.into_response())
 }
 
-pub async fn new_form(admin: Admin) -> Result<Response, PageError> {
+pub async fn new_form(admin: FreshAdmin) -> Result<Response, PageError> {
     let frame = Frame::new(&admin, Section::Clients).await?;
     Ok(FormPage::blank(frame).into_response())
 }
@@ -89,7 +92,7 @@ pub async fn create(
                 };
                 admin.session.put(NEW_SECRET, &once).await?;
             }
-            let location = format!("/admin/clients/{}", created.client_id);
+            let location = urls::admin::client(&created.client_id);
             admin.done("The client was created.", &location).await
         }
         Err(e) => {
@@ -114,6 +117,13 @@ struct ShowPage {
     roles: Vec<super::users::Choice>,
 }
 
+impl ShowPage {
+    /// Where the form or link for `action` on this client goes.
+    fn to(&self, action: ClientAction) -> urls::Href {
+        urls::admin::client_action(&self.client.client_id, action)
+    }
+}
+
 pub async fn show(
     admin: Admin,
     State(state): State<AppState>,
@@ -136,7 +146,7 @@ pub async fn show(
 }
 
 pub async fn edit_form(
-    admin: Admin,
+    admin: FreshAdmin,
     State(state): State<AppState>,
     Path(client_id): Path<String>,
 ) -> Result<Response, PageError> {
@@ -159,7 +169,7 @@ pub async fn update(
     };
     match updated {
         Ok(()) => {
-            let location = format!("/admin/clients/{client_id}");
+            let location = urls::admin::client(&client_id);
             admin.done("The client was saved.", &location).await
         }
         Err(crate::error::StoreError::NotFound(_)) => Err(PageError::NotFound),
@@ -176,20 +186,20 @@ pub async fn update(
 }
 
 /// The actions on one client that the confirmation page asks about.
-fn confirmation(action: &str, client: &Client) -> Option<Question> {
+fn confirmation(action: ClientAction, client: &Client) -> Option<Question> {
     let name = &client.name;
     match action {
-        "rotate-secret" if !client.is_public() => Some((
+        ClientAction::RotateSecret if !client.is_public() => Some((
             format!("Rotate the secret of {name}?"),
             "A new secret is shown once. The current secret stops working at once, so the application fails until it is given the new one.".into(),
             "Rotate secret",
         )),
-        "disable" => Some((
+        ClientAction::Disable => Some((
             format!("Disable {name}?"),
             "The client gets invalid_client at once, on every replica, until it is enabled again. Its tokens stay valid until they expire.".into(),
             "Disable client",
         )),
-        "delete" => Some((
+        ClientAction::Delete => Some((
             format!("Delete {name}?"),
             "The client, its refresh tokens and the consents given to it are deleted. This cannot be undone.".into(),
             "Delete client",
@@ -198,30 +208,37 @@ fn confirmation(action: &str, client: &Client) -> Option<Question> {
     }
 }
 
+fn action(raw: &str) -> Result<ClientAction, PageError> {
+    ClientAction::parse(raw).ok_or(PageError::NotFound)
+}
+
 pub async fn confirm(
-    admin: Admin,
+    admin: FreshAdmin,
     State(state): State<AppState>,
-    Path((client_id, action)): Path<(String, String)>,
+    Path((client_id, raw)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
+    let action = action(&raw)?;
     let client = find(&state, &client_id).await?;
-    let here = format!("/admin/clients/{client_id}");
-    let question = confirmation(&action, &client);
-    ConfirmPage::ask(&admin, Section::Clients, question, &here, &action).await
+    let question = confirmation(action, &client);
+    let href = urls::admin::client_action(&client.client_id, action);
+    let cancel = urls::admin::client(&client.client_id);
+    ConfirmPage::ask(&admin, Section::Clients, question, href, cancel).await
 }
 
 /// Runs one action on a client (after its confirmation page, where it has one).
 pub async fn act(
     admin: Admin,
     State(state): State<AppState>,
-    Path((client_id, action)): Path<(String, String)>,
+    Path((client_id, raw)): Path<(String, String)>,
     body: Bytes,
 ) -> Result<Response, PageError> {
+    let action = action(&raw)?;
     let form = FormData::parse(&body);
     admin.check_csrf(form.get("csrf")).await?;
-    let here = format!("/admin/clients/{client_id}");
+    let here = urls::admin::client(&client_id);
     let by = &admin.by;
-    match action.as_str() {
-        "rotate-secret" => {
+    match action {
+        ClientAction::RotateSecret => {
             let secret = ops::rotate_secret(&state, &client_id, by).await?;
             let once = NewSecret {
                 client_id: client_id.clone(),
@@ -230,24 +247,23 @@ pub async fn act(
             admin.session.put(NEW_SECRET, &once).await?;
             admin.done("The secret was rotated.", &here).await
         }
-        "disable" => {
+        ClientAction::Disable => {
             ops::set_enabled(&state, &client_id, false, by).await?;
             admin.done("The client was disabled.", &here).await
         }
-        "enable" => {
+        ClientAction::Enable => {
             ops::set_enabled(&state, &client_id, true, by).await?;
             admin.done("The client was enabled.", &here).await
         }
-        "delete" => {
+        ClientAction::Delete => {
             ops::delete(&state, &client_id, by).await?;
             admin
-                .done("The client was deleted.", "/admin/clients")
+                .done("The client was deleted.", &urls::admin::clients())
                 .await
         }
-        "roles" => {
+        ClientAction::Roles => {
             ops::set_roles(&state, &client_id, &form.all("role"), by).await?;
             admin.done("The client's roles were saved.", &here).await
         }
-        _ => Ok(see_other(&here)),
     }
 }

@@ -7,10 +7,13 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 
-use super::{Admin, ConfirmPage, FormData, Frame, Section};
+use super::{Admin, ConfirmPage, FormData, Frame, FreshAdmin, Section};
+use crate::admin::actions::KeyAction;
 use crate::admin::keys::{self as ops, KeyView};
 use crate::http::error::PageError;
+use crate::keys::Alg;
 use crate::state::AppState;
+use crate::urls;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "admin/keys.html")]
@@ -20,6 +23,14 @@ struct KeysPage {
 }
 
 impl KeysPage {
+    fn rotate(&self, alg: Alg) -> urls::Href {
+        urls::admin::key_action(&KeyAction::Rotate(alg))
+    }
+
+    fn revoke(&self, kid: &str) -> urls::Href {
+        urls::admin::key_action(&KeyAction::Revoke(kid.to_owned()))
+    }
+
     /// A time as a UTC date and minute.
     fn minute(&self, t: &time::OffsetDateTime) -> String {
         super::users::when(&t.unix_timestamp())
@@ -34,45 +45,69 @@ pub async fn show(admin: Admin, State(state): State<AppState>) -> Result<Respons
     Ok(page.into_response())
 }
 
-/// `rotate-RS256`, `rotate-ES256` or `revoke-<kid>`: asks first.
-pub async fn confirm(admin: Admin, Path(action): Path<String>) -> Result<Response, PageError> {
-    let question = if let Some(alg) = action.strip_prefix("rotate-") {
-        Some((
-            format!("Rotate the {alg} key now?"),
+/// The action a path names, for a key that can still be revoked; 404 for anything else.
+async fn action_of(state: &AppState, raw: &str) -> Result<KeyAction, PageError> {
+    let action = KeyAction::parse(raw).ok_or(PageError::NotFound)?;
+    if let KeyAction::Revoke(kid) = &action {
+        let live = ops::list(state)
+            .await?
+            .into_iter()
+            .any(|k| &k.kid == kid && k.state != "revoked" && k.state != "expired");
+        if !live {
+            return Err(PageError::NotFound);
+        }
+    }
+    Ok(action)
+}
+
+/// `rotate-RS256`, `rotate-ES256` or `revoke-<kid>` of a live key: asks first.
+pub async fn confirm(
+    admin: FreshAdmin,
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+) -> Result<Response, PageError> {
+    let action = action_of(&state, &raw).await?;
+    let question = match &action {
+        KeyAction::Rotate(alg) => (
+            format!("Rotate the {} key now?", alg.as_str()),
             "A new key is published at once and starts signing after the pre-publish period, so verifiers that cache the JWKS have it in time. The current key keeps verifying until its tokens expire.".to_owned(),
             "Rotate now",
-        ))
-    } else {
-        action.strip_prefix("revoke-").map(|kid| {
-            (
-                format!("Revoke key {kid}?"),
-                "The key leaves the JWKS at once: every token it signed stops verifying everywhere. Do this when the key may be compromised. If it was signing, another key takes over.".to_owned(),
-                "Revoke key",
-            )
-        })
+        ),
+        KeyAction::Revoke(kid) => (
+            format!("Revoke key {kid}?"),
+            "The key leaves the JWKS at once: every token it signed stops verifying everywhere. Do this when the key may be compromised. If it was signing, another key takes over.".to_owned(),
+            "Revoke key",
+        ),
     };
-    ConfirmPage::ask(&admin, Section::Keys, question, "/admin/keys", &action).await
+    let href = urls::admin::key_action(&action);
+    ConfirmPage::ask(
+        &admin,
+        Section::Keys,
+        Some(question),
+        href,
+        urls::admin::keys(),
+    )
+    .await
 }
 
 pub async fn act(
     admin: Admin,
     State(state): State<AppState>,
-    Path(action): Path<String>,
+    Path(raw): Path<String>,
     body: Bytes,
 ) -> Result<Response, PageError> {
     let form = FormData::parse(&body);
     admin.check_csrf(form.get("csrf")).await?;
-    if let Some(alg) = action.strip_prefix("rotate-") {
-        ops::rotate(&state, alg, &admin.by).await?;
-        admin
-            .done(&format!("A new {alg} key was published."), "/admin/keys")
-            .await
-    } else if let Some(kid) = action.strip_prefix("revoke-") {
-        ops::revoke(&state, kid, &admin.by).await?;
-        admin
-            .done(&format!("Key {kid} was revoked."), "/admin/keys")
-            .await
-    } else {
-        Err(PageError::NotFound)
-    }
+    let action = action_of(&state, &raw).await?;
+    let message = match action {
+        KeyAction::Rotate(alg) => {
+            ops::rotate(&state, alg.as_str(), &admin.by).await?;
+            format!("A new {} key was published.", alg.as_str())
+        }
+        KeyAction::Revoke(kid) => {
+            ops::revoke(&state, &kid, &admin.by).await?;
+            format!("Key {kid} was revoked.")
+        }
+    };
+    admin.done(&message, &urls::admin::keys()).await
 }

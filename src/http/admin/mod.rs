@@ -1,14 +1,16 @@
-//! `/admin`: the administration pages. [`Admin`] is the gate every page passes: a signed-in user
-//! with the admin role who signed in with a second factor. Anyone else is sent to sign in
-//! (anonymous), to set up TOTP (an admin without it) or refused with 403 (everyone else). Every
-//! change is a POST with the session's CSRF token; destructive ones go through a confirmation
-//! page first; the operations themselves are in [`crate::admin`], shared with the JSON API.
+//! `/admin`: the administration pages. [`Admin`] ([`gate`]) is the gate every page passes; a
+//! change also needs a recent second factor. Every change is a POST with the session's CSRF
+//! token to an action parsed into its enum ([`crate::admin::actions`]; anything else is a 404);
+//! destructive ones go through a confirmation page first, shown only for an object that exists.
+//! Every URL these pages write comes from [`crate::urls`]. The operations themselves are in
+//! [`crate::admin`], shared with the JSON API.
 
 pub mod api;
 pub mod audit;
 mod client_form;
 pub mod clients;
 pub mod dashboard;
+mod gate;
 pub mod keys;
 pub mod roles;
 pub mod users;
@@ -16,19 +18,15 @@ pub mod users;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
-use crate::audit::{Actor, By};
 use crate::error::StoreError;
-use crate::http::client_addr::ClientAddr;
 use crate::http::error::PageError;
-use crate::http::login::{flash, require_csrf, see_other};
-use crate::sessions::TypedSession;
+use crate::http::login::see_other;
 use crate::state::AppState;
-use crate::users::store as user_store;
+use crate::urls::Href;
+pub use gate::{Admin, FreshAdmin};
 
 /// Session key: where to go once signed in (an `/admin` path).
 pub const RETURN_TO: &str = "return_to";
@@ -62,6 +60,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/admin/roles", get(roles::show))
         .route("/admin/roles/{which}", post(roles::define))
+        .route("/admin/roles/{which}/{name}", get(roles::show_one))
         .route(
             "/admin/roles/{which}/{name}/delete",
             get(roles::confirm_delete).post(roles::delete),
@@ -71,118 +70,23 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/audit", get(audit::show))
 }
 
-/// A signed-in administrator, checked for this request.
-pub struct Admin {
-    pub username: String,
-    pub session: TypedSession,
-    pub csrf: String,
-    /// For audit events: this admin, from this address.
-    pub by: By,
-}
-
 impl Admin {
-    /// Refuses a form without this session's CSRF token.
-    pub async fn check_csrf(&self, presented: &str) -> Result<(), PageError> {
-        require_csrf(&self.session, presented).await
-    }
-
     /// Shows `message` on the next admin page and goes to `location`.
-    pub async fn done(&self, message: &str, location: &str) -> Result<Response, PageError> {
+    pub async fn done(&self, message: &str, location: &Href) -> Result<Response, PageError> {
         self.session.put(NOTICE, &message).await?;
-        Ok(see_other(location))
+        Ok(see_other(location.as_str()))
     }
 
     /// Says what went wrong on the next admin page (nothing changed) and goes to `location`.
-    pub async fn failed(&self, message: &str, location: &str) -> Result<Response, PageError> {
+    pub async fn failed(&self, message: &str, location: &Href) -> Result<Response, PageError> {
         self.session.put(PROBLEM, &message).await?;
-        Ok(see_other(location))
+        Ok(see_other(location.as_str()))
     }
 
     /// The notice left by the last action, once.
     pub async fn notice(&self) -> Result<Option<String>, PageError> {
         Ok(self.session.take(NOTICE).await?)
     }
-}
-
-impl FromRequestParts<AppState> for Admin {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let session = TypedSession::from_request_parts(parts, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        let ip = Some(ClientAddr::of(parts, &state.config.trusted_proxies).0.ip());
-        // Only GETs are worth coming back to; a POST comes back to the dashboard.
-        let back = if parts.method == axum::http::Method::GET {
-            parts
-                .uri
-                .path_and_query()
-                .map_or("/admin", |p| p.as_str())
-                .to_owned()
-        } else {
-            "/admin".to_owned()
-        };
-        match gate(state, session, ip, &back).await {
-            Ok(Ok(admin)) => Ok(admin),
-            Ok(Err(response)) => Err(response),
-            Err(error) => Err(error.into_response()),
-        }
-    }
-}
-
-/// Sends the browser to sign in, coming back to `back` afterwards.
-async fn sign_in_first(session: &TypedSession, back: &str) -> Result<Response, PageError> {
-    session.put(RETURN_TO, &back).await?;
-    Ok(see_other("/login"))
-}
-
-async fn gate(
-    state: &AppState,
-    session: TypedSession,
-    ip: Option<std::net::IpAddr>,
-    back: &str,
-) -> Result<Result<Admin, Response>, PageError> {
-    let lifetime = state.config.session_lifetime;
-    let Some(signed_in) = session.signed_in(lifetime, &state.redis).await? else {
-        return Ok(Err(sign_in_first(&session, back).await?));
-    };
-    let Some(user) = user_store::credentials_by_id(&state.db, signed_in.user_id)
-        .await?
-        .filter(|u| !u.disabled)
-    else {
-        session.sign_out().await?;
-        return Ok(Err(sign_in_first(&session, back).await?));
-    };
-    if !user.is_admin {
-        return Err(PageError::NotAllowed(
-            "These pages are for administrators. Ask an administrator if you need access.".into(),
-        ));
-    }
-    if user.totp_secret_sealed.is_none() {
-        flash(
-            &session,
-            "Administrators need two-step verification. Set it up here to open the admin pages.",
-        )
-        .await?;
-        return Ok(Err(see_other("/account/totp")));
-    }
-    if !signed_in.amr.iter().any(|m| m == "otp") {
-        // Enrolled after signing in with a password alone: sign in again with the code.
-        session.sign_out().await?;
-        flash(
-            &session,
-            "Sign in again with your authenticator code to open the admin pages.",
-        )
-        .await?;
-        return Ok(Err(sign_in_first(&session, back).await?));
-    }
-    let csrf = session.csrf_token().await?;
-    Ok(Ok(Admin {
-        username: user.username,
-        session,
-        csrf,
-        by: By::new(Actor::User(user.id), ip),
-    }))
 }
 
 /// "Are you sure?" before a destructive action: a form that posts to `action`, or a way back.
@@ -192,23 +96,24 @@ pub struct ConfirmPage {
     pub frame: Frame,
     pub title: String,
     pub message: String,
-    pub action: String,
+    pub action: Href,
     pub button: &'static str,
-    pub cancel: String,
+    pub cancel: Href,
 }
 
 /// What a confirmation page asks: title, explanation, and the button's label.
 pub type Question = (String, String, &'static str);
 
 impl ConfirmPage {
-    /// The page asking `question` before posting to `{here}/{action}`; 404 when the action needs
-    /// no confirmation (`None`).
+    /// The page asking `question` before posting to `action`, or going back to `cancel`; 404
+    /// when the action needs no confirmation (`None`). Callers look the object up first, so a
+    /// confirmation is never shown for something that does not exist.
     pub async fn ask(
         admin: &Admin,
         section: Section,
         question: Option<Question>,
-        here: &str,
-        action: &str,
+        action: Href,
+        cancel: Href,
     ) -> Result<Response, PageError> {
         let Some((title, message, button)) = question else {
             return Err(PageError::NotFound);
@@ -217,9 +122,9 @@ impl ConfirmPage {
             frame: Frame::new(admin, section).await?,
             title,
             message,
-            action: format!("{here}/{action}"),
+            action,
             button,
-            cancel: here.to_owned(),
+            cancel,
         };
         Ok(page.into_response())
     }
@@ -234,6 +139,21 @@ pub enum Section {
     Roles,
     Keys,
     Audit,
+}
+
+impl Section {
+    /// The section's page, for the navigation and its search forms.
+    pub fn href(self) -> Href {
+        use crate::urls::admin;
+        match self {
+            Section::Dashboard => admin::dashboard(),
+            Section::Clients => admin::clients(),
+            Section::Users => admin::users(),
+            Section::Roles => admin::roles(),
+            Section::Keys => admin::keys(),
+            Section::Audit => admin::audit(),
+        }
+    }
 }
 
 /// What every admin page shows around its content.

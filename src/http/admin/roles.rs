@@ -7,22 +7,49 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 
-use super::{Admin, ConfirmPage, FormData, Frame, Section, caller_message};
+use super::{Admin, ConfirmPage, FormData, Frame, FreshAdmin, Section, caller_message};
 use crate::error::StoreError;
 use crate::http::error::PageError;
 use crate::rbac::store::{self, Definition};
 use crate::rbac::{Kind, Name};
 use crate::state::AppState;
+use crate::urls::{self, Href};
 
 /// One half of the page: roles or groups.
 struct Part {
     title: &'static str,
-    /// The path segment: `roles` or `groups`.
+    kind: Kind,
+    /// `roles` or `groups`, for element ids.
     which: &'static str,
     noun: &'static str,
     /// Roles can also be held by clients.
     roles: bool,
     items: Vec<Definition>,
+}
+
+impl Part {
+    async fn of(state: &AppState, kind: Kind, title: &'static str) -> Result<Self, PageError> {
+        Ok(Self {
+            title,
+            kind,
+            which: kind.plural(),
+            noun: kind.noun(),
+            roles: kind == Kind::Role,
+            items: store::list(&state.db, kind).await?,
+        })
+    }
+
+    fn define(&self) -> Href {
+        urls::admin::define(self.kind)
+    }
+
+    fn view(&self, name: &str) -> Href {
+        urls::admin::role(self.kind, name)
+    }
+
+    fn delete(&self, name: &str) -> Href {
+        urls::admin::delete_role(self.kind, name)
+    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -36,31 +63,27 @@ pub async fn show(admin: Admin, State(state): State<AppState>) -> Result<Respons
     let page = RolesPage {
         frame: Frame::new(&admin, Section::Roles).await?,
         parts: vec![
-            Part {
-                title: "Roles",
-                which: "roles",
-                noun: "role",
-                roles: true,
-                items: store::list(&state.db, Kind::Role).await?,
-            },
-            Part {
-                title: "Groups",
-                which: "groups",
-                noun: "group",
-                roles: false,
-                items: store::list(&state.db, Kind::Group).await?,
-            },
+            Part::of(&state, Kind::Role, "Roles").await?,
+            Part::of(&state, Kind::Group, "Groups").await?,
         ],
     };
     Ok(page.into_response())
 }
 
 fn kind(raw: &str) -> Result<Kind, PageError> {
-    match raw {
-        "roles" => Ok(Kind::Role),
-        "groups" => Ok(Kind::Group),
-        _ => Err(PageError::NotFound),
-    }
+    Kind::from_plural(raw).ok_or(PageError::NotFound)
+}
+
+/// The defined role or group a path names; 404 if it is not a valid name or not defined.
+async fn find(state: &AppState, which: &str, name: &str) -> Result<(Kind, Definition), PageError> {
+    let kind = kind(which)?;
+    let name = Name::parse(kind, name).map_err(|_| PageError::NotFound)?;
+    let found = store::list(&state.db, kind)
+        .await?
+        .into_iter()
+        .find(|d| d.name == name.as_str())
+        .ok_or(PageError::NotFound)?;
+    Ok((kind, found))
 }
 
 /// Defines a role or a group (`/admin/roles/roles` or `/admin/roles/groups`).
@@ -77,34 +100,59 @@ pub async fn define(
         Ok(name) => store::define(&state.db, kind, &name, form.get("description"), &admin.by).await,
         Err(message) => Err(StoreError::Invalid(message)),
     };
+    let back = urls::admin::roles();
     match defined {
         Ok(()) => {
             let message = format!("The {} was defined.", kind.noun());
-            admin.done(&message, "/admin/roles").await
+            admin.done(&message, &back).await
         }
-        Err(e) => admin.failed(&caller_message(e)?, "/admin/roles").await,
+        Err(e) => admin.failed(&caller_message(e)?, &back).await,
     }
 }
 
-pub async fn confirm_delete(
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/role.html")]
+struct RolePage {
+    frame: Frame,
+    kind: Kind,
+    definition: Definition,
+}
+
+impl RolePage {
+    fn delete(&self) -> Href {
+        urls::admin::delete_role(self.kind, &self.definition.name)
+    }
+}
+
+/// One role or group: what it is and who holds it, with the way to delete it.
+pub async fn show_one(
     admin: Admin,
+    State(state): State<AppState>,
     Path((which, name)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    let kind = kind(&which)?;
+    let (kind, definition) = find(&state, &which, &name).await?;
+    let page = RolePage {
+        frame: Frame::new(&admin, Section::Roles).await?,
+        kind,
+        definition,
+    };
+    Ok(page.into_response())
+}
+
+pub async fn confirm_delete(
+    admin: FreshAdmin,
+    State(state): State<AppState>,
+    Path((which, name)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let (kind, definition) = find(&state, &which, &name).await?;
     let question = (
-        format!("Delete the {} {name}?", kind.noun()),
+        format!("Delete the {} {}?", kind.noun(), definition.name),
         "Everyone who has it loses it. Tokens issued from now on no longer carry it; tokens already issued keep it until they expire.".into(),
         "Delete",
     );
-    let action = format!("{which}/{name}/delete");
-    ConfirmPage::ask(
-        &admin,
-        Section::Roles,
-        Some(question),
-        "/admin/roles",
-        &action,
-    )
-    .await
+    let action = urls::admin::delete_role(kind, &definition.name);
+    let cancel = urls::admin::role(kind, &definition.name);
+    ConfirmPage::ask(&admin, Section::Roles, Some(question), action, cancel).await
 }
 
 pub async fn delete(
@@ -113,12 +161,12 @@ pub async fn delete(
     Path((which, name)): Path<(String, String)>,
     body: Bytes,
 ) -> Result<Response, PageError> {
-    let kind = kind(&which)?;
     let form = FormData::parse(&body);
     admin.check_csrf(form.get("csrf")).await?;
-    for client_id in store::remove(&state.db, kind, &name, &admin.by).await? {
+    let (kind, definition) = find(&state, &which, &name).await?;
+    for client_id in store::remove(&state.db, kind, &definition.name, &admin.by).await? {
         crate::admin::client_changed(&state, &client_id).await;
     }
-    let message = format!("The {} {name} was deleted.", kind.noun());
-    admin.done(&message, "/admin/roles").await
+    let message = format!("The {} {} was deleted.", kind.noun(), definition.name);
+    admin.done(&message, &urls::admin::roles()).await
 }

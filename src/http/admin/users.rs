@@ -11,14 +11,17 @@ use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
 
 use super::{
-    Admin, ConfirmPage, FormData, Frame, Paging, Question, Section, caller_message, paginate,
+    Admin, ConfirmPage, FormData, Frame, FreshAdmin, Paging, Question, Section, caller_message,
+    paginate,
 };
+use crate::admin::actions::UserAction;
 use crate::admin::users::{self as ops, NewUserSpec};
 use crate::error::StoreError;
 use crate::http::error::PageError;
 use crate::rbac::{self, Kind};
 use crate::sessions::index::LiveSession;
 use crate::state::AppState;
+use crate::urls;
 use crate::users::store::{self, UserSummary};
 
 #[derive(Template, WebTemplate)]
@@ -61,7 +64,7 @@ struct FormPage {
     is_admin: bool,
 }
 
-pub async fn new_form(admin: Admin) -> Result<Response, PageError> {
+pub async fn new_form(admin: FreshAdmin) -> Result<Response, PageError> {
     let page = FormPage {
         frame: Frame::new(&admin, Section::Users).await?,
         error: None,
@@ -90,7 +93,7 @@ pub async fn create(
     match ops::create(&state, spec, &admin.by).await {
         Ok(id) => {
             admin
-                .done("The user was created.", &format!("/admin/users/{id}"))
+                .done("The user was created.", &urls::admin::user(id))
                 .await
         }
         Err(e) => {
@@ -143,6 +146,11 @@ impl ShowPage {
     fn when(&self, unix: &i64) -> String {
         when(unix)
     }
+
+    /// Where the form or link for `action` on this user goes.
+    fn to(&self, action: UserAction) -> urls::Href {
+        urls::admin::user_action(self.user.id, action)
+    }
 }
 
 /// Unix seconds as a UTC date and time.
@@ -179,25 +187,25 @@ pub async fn show(
 }
 
 /// The actions on a user that ask first: title, explanation, button.
-fn confirmation(action: &str, user: &UserSummary) -> Option<Question> {
+fn confirmation(action: UserAction, user: &UserSummary) -> Option<Question> {
     let name = &user.username;
     match action {
-        "disable" => Some((
+        UserAction::Disable => Some((
             format!("Disable {name}?"),
             "They cannot sign in, every session they have ends, and every refresh token they were given stops working.".into(),
             "Disable user",
         )),
-        "reset-mfa" => Some((
+        UserAction::ResetMfa => Some((
             format!("Reset two-step verification for {name}?"),
             "Their authenticator and recovery codes stop working; they sign in with their password alone until they set it up again. Make sure you know who asked.".into(),
             "Reset two-step verification",
         )),
-        "remove-admin" => Some((
+        UserAction::RemoveAdmin => Some((
             format!("Remove the admin role from {name}?"),
             "They can no longer open these pages.".into(),
             "Remove admin role",
         )),
-        "end-sessions" => Some((
+        UserAction::EndSessions => Some((
             format!("End every session of {name}?"),
             "They are signed out in every browser. Applications they allowed keep working.".into(),
             "End sessions",
@@ -206,15 +214,27 @@ fn confirmation(action: &str, user: &UserSummary) -> Option<Question> {
     }
 }
 
+fn action(raw: &str) -> Result<UserAction, PageError> {
+    UserAction::parse(raw).ok_or(PageError::NotFound)
+}
+
 pub async fn confirm(
-    admin: Admin,
+    admin: FreshAdmin,
     State(state): State<AppState>,
-    Path((id, action)): Path<(Uuid, String)>,
+    Path((id, raw)): Path<(Uuid, String)>,
 ) -> Result<Response, PageError> {
+    let action = action(&raw)?;
     let user = find(&state, id).await?;
-    let here = format!("/admin/users/{id}");
-    let question = confirmation(&action, &user);
-    ConfirmPage::ask(&admin, Section::Users, question, &here, &action).await
+    let question = confirmation(action, &user);
+    let href = urls::admin::user_action(id, action);
+    ConfirmPage::ask(
+        &admin,
+        Section::Users,
+        question,
+        href,
+        urls::admin::user(id),
+    )
+    .await
 }
 
 /// Runs one action on a user. A caller's mistake (a short password, the last administrator)
@@ -222,49 +242,51 @@ pub async fn confirm(
 pub async fn act(
     admin: Admin,
     State(state): State<AppState>,
-    Path((id, action)): Path<(Uuid, String)>,
+    Path((id, raw)): Path<(Uuid, String)>,
     body: Bytes,
 ) -> Result<Response, PageError> {
+    let action = action(&raw)?;
     let form = FormData::parse(&body);
     admin.check_csrf(form.get("csrf")).await?;
     let by = &admin.by;
-    let outcome: Result<&str, StoreError> = match action.as_str() {
-        "disable" => ops::set_disabled(&state, id, true, by)
+    let outcome: Result<&str, StoreError> = match action {
+        UserAction::Disable => ops::set_disabled(&state, id, true, by)
             .await
             .map(|()| "The user was disabled; their sessions and refresh tokens ended."),
-        "enable" => ops::set_disabled(&state, id, false, by)
+        UserAction::Enable => ops::set_disabled(&state, id, false, by)
             .await
             .map(|()| "The user was enabled."),
-        "grant-admin" => ops::set_admin(&state, id, true, by)
+        UserAction::GrantAdmin => ops::set_admin(&state, id, true, by)
             .await
             .map(|()| "The user is now an administrator."),
-        "remove-admin" => ops::set_admin(&state, id, false, by)
+        UserAction::RemoveAdmin => ops::set_admin(&state, id, false, by)
             .await
             .map(|()| "The admin role was removed."),
-        "reset-mfa" => ops::reset_mfa(&state, id, by)
+        UserAction::ResetMfa => ops::reset_mfa(&state, id, by)
             .await
             .map(|()| "Two-step verification was reset."),
-        "clear-throttling" => ops::clear_throttling(&state, id, by)
+        UserAction::ClearThrottling => ops::clear_throttling(&state, id, by)
             .await
             .map(|()| "Failed sign-in counts were cleared."),
-        "password" => ops::reset_password(&state, id, form.get("password").to_owned(), by)
-            .await
-            .map(|()| "The password was set; their sessions and refresh tokens ended."),
-        "end-sessions" => ops::end_sessions(&state, id, by)
+        UserAction::Password => {
+            ops::reset_password(&state, id, form.get("password").to_owned(), by)
+                .await
+                .map(|()| "The password was set; their sessions and refresh tokens ended.")
+        }
+        UserAction::EndSessions => ops::end_sessions(&state, id, by)
             .await
             .map(|()| "Every session ended."),
-        "end-session" => ops::end_session(&state, id, form.get("session"), by)
+        UserAction::EndSession => ops::end_session(&state, id, form.get("session"), by)
             .await
             .map(|()| "The session ended."),
-        "roles" => ops::set_names(&state, id, Kind::Role, &form.all("role"), by)
+        UserAction::Roles => ops::set_names(&state, id, Kind::Role, &form.all("role"), by)
             .await
             .map(|()| "Roles saved. Tokens issued from now on carry them."),
-        "groups" => ops::set_names(&state, id, Kind::Group, &form.all("group"), by)
+        UserAction::Groups => ops::set_names(&state, id, Kind::Group, &form.all("group"), by)
             .await
             .map(|()| "Groups saved. Tokens issued from now on carry them."),
-        _ => return Err(PageError::NotFound),
     };
-    let here = format!("/admin/users/{id}");
+    let here = urls::admin::user(id);
     match outcome {
         Ok(message) => admin.done(message, &here).await,
         Err(StoreError::NotFound(_)) => Err(PageError::NotFound),

@@ -5,8 +5,11 @@ mod access;
 pub mod api;
 mod browser;
 mod clients;
+mod links;
 mod pages;
 mod rbac;
+mod secrets;
+mod step_up;
 mod users;
 
 use crate::helpers::{TestApp, TestUser, location};

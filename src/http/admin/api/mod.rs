@@ -74,6 +74,10 @@ pub fn routes() -> Router<AppState> {
             "/admin/api/v1/users/{id}/sessions",
             get(users::sessions).delete(users::end_sessions),
         )
+        .route(
+            "/admin/api/v1/users/{id}/sessions/{handle}",
+            axum::routing::delete(users::end_session),
+        )
         .route("/admin/api/v1/users/{id}/roles", put(users::set_roles))
         .route("/admin/api/v1/users/{id}/groups", put(users::set_groups))
         .route(
@@ -108,7 +112,7 @@ pub fn routes() -> Router<AppState> {
         clients::rotate_secret, clients::set_enabled, clients::set_roles,
         users::list, users::create, users::get, users::set_disabled, users::set_admin,
         users::reset_password, users::reset_mfa, users::clear_throttling, users::sessions,
-        users::end_sessions, users::set_roles, users::set_groups,
+        users::end_sessions, users::end_session, users::set_roles, users::set_groups,
         roles::list_roles, roles::create_role, roles::delete_role,
         roles::list_groups, roles::create_group, roles::delete_group,
         keys::list, keys::rotate, keys::revoke,

@@ -179,6 +179,19 @@ pub async fn end_sessions(
     Ok(done())
 }
 
+#[utoipa::path(delete, path = "/admin/api/v1/users/{id}/sessions/{handle}", tag = "users",
+    params(("handle" = String, Path, description = "A session's `handle` from the sessions list")),
+    responses((status = 204, description = "The session ended"),
+        (status = 404, body = super::ApiErrorBody)))]
+pub async fn end_session(
+    caller: ApiCaller,
+    State(state): State<AppState>,
+    Path((id, handle)): Path<(Uuid, String)>,
+) -> Result<Response, ApiError> {
+    ops::end_session(&state, id, &handle, &caller.by).await?;
+    Ok(done())
+}
+
 #[utoipa::path(put, path = "/admin/api/v1/users/{id}/roles", tag = "users", request_body = Names,
     responses((status = 204, description = "Replaced; tokens issued from now on carry them"),
         (status = 400, body = super::ApiErrorBody), (status = 404, body = super::ApiErrorBody)))]
