@@ -14,6 +14,7 @@ mod keys;
 mod login_rules;
 pub mod machines;
 mod ops;
+mod oversized;
 mod proxy;
 mod real_browser;
 mod signin;
