@@ -212,7 +212,8 @@ mod tests {
         // Percent-encoding does not hide length: the decoded value counts.
         let encoded = format!("nonce={}", "%41".repeat(1025));
         assert!(check_form(encoded.as_bytes()).is_err());
-        let json = serde_json::json!({ "username": "alice", "names": ["admin", long] });
+        let longer = "x".repeat(LIST + 1);
+        let json = serde_json::json!({ "username": "alice", "names": ["admin", longer] });
         assert!(matches!(check_json(&json), Err(TooLong::Field { name, .. }) if name == "names"));
         assert!(check_json(&serde_json::json!({ "enabled": true, "names": ["a"] })).is_ok());
     }

@@ -9,6 +9,7 @@ mod authorize_rules;
 mod cli;
 mod cluster;
 mod device;
+mod edges;
 mod helpers;
 mod keys;
 mod login_rules;
