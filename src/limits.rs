@@ -18,7 +18,7 @@ pub const AUTHORIZATION_HEADER: usize = TOKEN + 16;
 /// Any field not named below.
 pub const DEFAULT: usize = 1024;
 
-/// `client_id` (the admin console creates ids of at most 128 bytes).
+/// `client_id` (ours are UUIDs, 36 characters; room for ids imported from elsewhere).
 pub const CLIENT_ID: usize = 128;
 /// `client_secret` (the server generates 43 characters).
 pub const CLIENT_SECRET: usize = 256;
@@ -38,8 +38,10 @@ pub const CODE: usize = 128;
 pub const USER_CODE: usize = 32;
 /// Access tokens (JWTs), refresh tokens, ID token hints, request objects.
 pub const TOKEN: usize = 8192;
-/// A `scope` parameter: space-separated scopes of at most 128 bytes each.
+/// A `scope` parameter: space-separated scopes of at most [`SCOPE_TOKEN`] bytes each.
 pub const SCOPE: usize = 2048;
+/// One scope, as a client may register it.
+pub const SCOPE_TOKEN: usize = 128;
 /// `state` (RFC 6749 §4.1.1: opaque; echoed to the client, so kept small).
 pub const STATE: usize = 2048;
 /// `nonce` (OIDC Core §3.1.2.1).

@@ -10,6 +10,7 @@ use super::error::{ErrorCode, OAuthError};
 use super::{pkce, redirect, scope};
 use crate::clients::GrantType;
 use crate::clients::store::Client;
+use crate::limits;
 
 /// The query parameters, as received. Unknown parameters are ignored (RFC 6749 §3.1).
 #[derive(Debug, Default, Deserialize)]
@@ -60,8 +61,6 @@ pub enum Rejection {
     },
 }
 
-const MAX_STATE: usize = 2048;
-
 /// Checks `params` against `client` (None: no such enabled client) at time `now` (unix seconds).
 pub fn check(
     params: AuthorizeParams,
@@ -104,7 +103,7 @@ pub fn check(
         state: state.clone(),
         error: OAuthError::new(code, description),
     };
-    if state.as_ref().is_some_and(|s| s.len() > MAX_STATE) {
+    if state.as_ref().is_some_and(|s| s.len() > limits::STATE) {
         return Err(fail(ErrorCode::InvalidRequest, "state is too long"));
     }
     match params.response_type.as_deref() {
@@ -197,7 +196,11 @@ pub fn check(
         (false, Some(age)) => Some(now - i64::from(age)),
         (false, None) => None,
     };
-    if params.nonce.as_ref().is_some_and(|n| n.len() > 1024) {
+    if params
+        .nonce
+        .as_ref()
+        .is_some_and(|n| n.len() > limits::NONCE)
+    {
         return Err(fail(ErrorCode::InvalidRequest, "nonce is too long"));
     }
     Ok(AuthorizationRequest {
@@ -213,7 +216,7 @@ pub fn check(
         auth_not_before,
         login_hint: params
             .login_hint
-            .filter(|h| !h.is_empty() && h.len() <= 254),
+            .filter(|h| !h.is_empty() && h.len() <= limits::USERNAME),
         require_consent: client.require_consent,
     })
 }
