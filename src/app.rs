@@ -29,6 +29,8 @@ const CLIENT_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(10)
 pub struct App {
     listener: TcpListener,
     address: SocketAddr,
+    /// `PORTCULLIS_METRICS_LISTEN`, bound: `/metrics` alone.
+    metrics: Option<(TcpListener, SocketAddr)>,
     state: AppState,
     stop: CancellationToken,
 }
@@ -49,6 +51,16 @@ impl App {
     ) -> anyhow::Result<App> {
         listener.set_nonblocking(true)?;
         let listener = TcpListener::from_std(listener)?;
+        let metrics = match config.metrics_listen {
+            Some(at) => {
+                let bound = TcpListener::bind(at).await.with_context(|| {
+                    format!("cannot listen on {at} (PORTCULLIS_METRICS_LISTEN)")
+                })?;
+                let address = bound.local_addr()?;
+                Some((bound, address))
+            }
+            None => None,
+        };
         let db = storage::connect_postgres(&config).await?;
         let redis = Redis::connect(&config).await?;
         let keys = KeyRing::start(db.clone(), &config)
@@ -74,6 +86,7 @@ impl App {
         Ok(App {
             listener,
             address,
+            metrics,
             state,
             stop: CancellationToken::new(),
         })
@@ -82,6 +95,11 @@ impl App {
     /// The bound address (with the real port when the configuration asked for port 0).
     pub fn address(&self) -> SocketAddr {
         self.address
+    }
+
+    /// Where `/metrics` is served on its own, when configured (with the real port).
+    pub fn metrics_address(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|(_, address)| *address)
     }
 
     pub fn port(&self) -> u16 {
@@ -112,7 +130,19 @@ impl App {
             background.clone(),
         );
         crate::admin::dashboard::spawn_tally(self.state.clone(), background.clone());
-        crate::health::spawn_monitor(self.state.clone(), background);
+        crate::health::spawn_monitor(self.state.clone(), background.clone());
+        if let Some((listener, address)) = self.metrics {
+            tracing::info!(%address, "serving /metrics");
+            let router = crate::http::metrics_router(self.state.clone());
+            tokio::spawn(async move {
+                let served = axum::serve(listener, router)
+                    .with_graceful_shutdown(background.cancelled_owned())
+                    .await;
+                if let Err(error) = served {
+                    tracing::error!(%error, "the metrics listener failed");
+                }
+            });
+        }
         let router = crate::http::router(self.state.clone());
         tracing::info!(address = %self.address, issuer = %self.state.config.issuer, "listening");
         let drained = drain(self.state.clone(), self.stop.clone());

@@ -2,9 +2,15 @@
 //! Security-relevant changes (keys, users, clients, sign-ins) are recorded in the same
 //! transaction as the change, so an event exists exactly when the change does. Details never hold
 //! a secret.
+//!
+//! The log is permanent, so what goes in is bounded here, in the one writer, whatever a caller
+//! passes: the target and the actor are cut to [`limits::AUDIT_TARGET`] bytes, and every string
+//! in the details to [`limits::DEFAULT`]. (Input is bounded at the edge already; this is the floor.)
 
 use serde_json::Value;
 use sqlx::PgConnection;
+
+use crate::limits;
 
 /// Who caused an event.
 #[derive(Debug, Clone)]
@@ -40,15 +46,38 @@ pub struct Event<'a> {
 }
 
 pub async fn record(conn: &mut PgConnection, event: Event<'_>) -> sqlx::Result<()> {
+    let actor = event.actor.label();
     sqlx::query("insert into audit_events (actor, event, target, ip, details) values ($1, $2, $3, $4::inet, $5)")
-        .bind(event.actor.label())
-        .bind(event.event)
-        .bind(event.target)
+        .bind(limits::truncate(&actor, limits::AUDIT_TARGET))
+        .bind(limits::truncate(event.event, limits::AUDIT_TARGET))
+        .bind(event.target.map(|t| limits::truncate(t, limits::AUDIT_TARGET)))
         .bind(event.ip.map(|ip| ip.to_string()))
-        .bind(event.details)
+        .bind(bounded(event.details))
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// `details` with every string cut to [`limits::DEFAULT`] bytes.
+fn bounded(details: Value) -> Value {
+    match details {
+        Value::String(s) if s.len() > limits::DEFAULT => {
+            Value::String(limits::truncate(&s, limits::DEFAULT).to_owned())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(bounded).collect()),
+        Value::Object(members) => Value::Object(
+            members
+                .into_iter()
+                .map(|(k, v)| {
+                    (
+                        limits::truncate(&k, limits::FIELD_NAME).to_owned(),
+                        bounded(v),
+                    )
+                })
+                .collect(),
+        ),
+        other => other,
+    }
 }
 
 /// Shorthand for the common case: no IP address, no details beyond `details`.
@@ -96,5 +125,25 @@ impl By {
             },
         )
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn details_are_bounded() {
+        let long = "x".repeat(5000);
+        let details = bounded(serde_json::json!({ "username": long, "n": 3, "list": [long] }));
+        assert_eq!(
+            details["username"].as_str().map(str::len),
+            Some(limits::DEFAULT)
+        );
+        assert_eq!(
+            details["list"][0].as_str().map(str::len),
+            Some(limits::DEFAULT)
+        );
+        assert_eq!(details["n"], 3);
     }
 }

@@ -33,6 +33,8 @@ pub mod http;
 pub mod invalidation;
 /// The rotating signing-key ring.
 pub mod keys;
+/// The longest value accepted for each input from outside.
+pub mod limits;
 /// Prometheus metrics.
 pub mod metrics;
 /// Second factors (TOTP).
@@ -41,6 +43,8 @@ pub mod mfa;
 pub mod oauth;
 /// OpenID Connect protocol logic.
 pub mod oidc;
+/// Rate limits on requests that create state (device codes, sessions).
+pub mod ratelimit;
 /// Roles and groups, carried in tokens for RBAC at resource servers.
 pub mod rbac;
 /// Redacting wrapper for secrets.

@@ -7,6 +7,7 @@ use std::borrow::Cow;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
@@ -48,14 +49,23 @@ pub fn route_label(matched: Option<&str>) -> Cow<'static, str> {
     }
 }
 
+/// The label of a request method: the standard methods (RFC 9110 §9, and PATCH) by name, any
+/// other name a client makes up as `other`, so a client cannot add series at will.
 pub fn method_label(method: &axum::http::Method) -> Cow<'static, str> {
     use axum::http::Method;
-    match *method {
-        Method::GET => Cow::Borrowed("GET"),
-        Method::POST => Cow::Borrowed("POST"),
-        Method::HEAD => Cow::Borrowed("HEAD"),
-        _ => Cow::Owned(method.to_string()),
-    }
+    let name = match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::HEAD => "HEAD",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "other",
+    };
+    Cow::Borrowed(name)
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -81,6 +91,8 @@ pub struct Metrics {
     pub http_duration: HistogramFamily,
     pub tokens_issued: Family<GrantLabels, Counter>,
     pub logins: Family<OutcomeLabels, Counter>,
+    /// Clients held in this replica's in-process cache (set when the metrics are read).
+    pub client_cache_entries: Gauge,
     /// Tokens issued since the last tally to Redis (see `admin::dashboard`).
     pub tokens_untallied: std::sync::atomic::AtomicU64,
 }
@@ -108,12 +120,19 @@ impl Metrics {
             tokens_issued.clone(),
         );
         registry.register("logins", "Sign-in attempts by outcome", logins.clone());
+        let client_cache_entries = Gauge::default();
+        registry.register(
+            "client_cache_entries",
+            "Clients held in the in-process cache",
+            client_cache_entries.clone(),
+        );
         Metrics {
             registry,
             http_requests,
             http_duration,
             tokens_issued,
             logins,
+            client_cache_entries,
             tokens_untallied: std::sync::atomic::AtomicU64::new(0),
         }
     }
@@ -147,5 +166,18 @@ impl Metrics {
 impl Default for Metrics {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn made_up_methods_share_one_label() {
+        let method = |name: &str| axum::http::Method::from_bytes(name.as_bytes());
+        assert_eq!(method_label(&axum::http::Method::DELETE), "DELETE");
+        assert!(method("FOOBAR").is_ok_and(|m| method_label(&m) == "other"));
+        assert!(method("BAZ").is_ok_and(|m| method_label(&m) == "other"));
     }
 }

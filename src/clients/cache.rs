@@ -1,6 +1,8 @@
 //! An in-process cache of clients, so the token endpoint's common case touches neither Postgres
-//! nor Redis. Entries (including "no such client") live for a short TTL; a change on any replica
-//! is announced on Redis pub/sub ([`crate::invalidation`]) and drops the entry everywhere at once.
+//! nor Redis. Entries live for a short TTL; a change on any replica is announced on Redis pub/sub
+//! ([`crate::invalidation`]) and drops the entry everywhere at once. Only clients that exist are
+//! cached: an id that names no client is never kept, so a flood of made-up ids costs an indexed
+//! lookup each and no memory, and an id longer than [`limits::CLIENT_ID`] is not even looked up.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -9,9 +11,10 @@ use std::time::{Duration, Instant};
 use sqlx::PgPool;
 
 use super::store::{self, Client};
+use crate::limits;
 
-/// A cached lookup: the client (or that there is none) and when it was read.
-type Entry = (Option<Arc<Client>>, Instant);
+/// A cached client and when it was read.
+type Entry = (Arc<Client>, Instant);
 
 pub struct ClientCache {
     db: PgPool,
@@ -34,17 +37,28 @@ impl ClientCache {
             && let Some((client, at)) = entries.get(client_id)
             && at.elapsed() < self.ttl
         {
-            return Ok(client.clone());
+            return Ok(Some(client.clone()));
+        }
+        if client_id.len() > limits::CLIENT_ID {
+            return Ok(None);
         }
         let loaded = store::find(&self.db, client_id).await?.map(Arc::new);
-        if let Ok(mut entries) = self.entries.write() {
-            // Ids that are not clients are cached too, but bounded: a flood of random ids must
-            // not grow memory without limit.
-            if loaded.is_some() || entries.len() < 10_000 {
-                entries.insert(client_id.to_owned(), (loaded.clone(), Instant::now()));
-            }
+        // Never a negative entry: it would be keyed by whatever a caller sent.
+        if let Some(client) = &loaded
+            && let Ok(mut entries) = self.entries.write()
+        {
+            entries.insert(client_id.to_owned(), (client.clone(), Instant::now()));
         }
         Ok(loaded)
+    }
+
+    /// How many clients are cached (exposed as a metric).
+    pub fn len(&self) -> usize {
+        self.entries.read().map_or(0, |entries| entries.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     pub fn forget(&self, client_id: &str) {

@@ -81,6 +81,12 @@ pub struct RedirectUri(String);
 
 impl RedirectUri {
     pub fn parse(raw: &str) -> Result<Self, String> {
+        if raw.len() > crate::limits::URI {
+            return Err(format!(
+                "a redirect URI may be at most {} bytes long",
+                crate::limits::URI
+            ));
+        }
         let url = url::Url::parse(raw).map_err(|_| format!("`{raw}` is not an absolute URI"))?;
         if raw.contains('*') {
             return Err(format!(
@@ -119,7 +125,7 @@ impl RedirectUri {
 /// A scope token (RFC 6749 §3.3: printable ASCII except space, `"` and `\`).
 pub fn check_scope(raw: &str) -> Result<(), String> {
     let ok = !raw.is_empty()
-        && raw.len() <= 128
+        && raw.len() <= crate::limits::SCOPE_TOKEN
         && raw
             .bytes()
             .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b));

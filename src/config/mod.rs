@@ -38,6 +38,11 @@ pub const SETTINGS: &[Setting] = &[
     ),
     s("listen", "127.0.0.1:8080", "Address and port to listen on"),
     s(
+        "metrics_listen",
+        "",
+        "Address and port for /metrics alone; when set, /metrics is not on the public listener",
+    ),
+    s(
         "database_url",
         "postgres://postgres@127.0.0.1:5432/portcullis",
         "PostgreSQL URL; the database is created if missing",
@@ -170,6 +175,8 @@ pub struct Config {
     /// Without a trailing slash, exactly as it appears in `iss`.
     pub issuer: String,
     pub listen: SocketAddr,
+    /// Where `/metrics` is served, apart from everything else; `None`: on `listen`, as before.
+    pub metrics_listen: Option<SocketAddr>,
     pub database_url: Secret<String>,
     pub database_max_connections: u32,
     pub redis_url: Secret<String>,
@@ -232,14 +239,11 @@ impl Config {
 
         let config = Config {
             issuer: layers.get("issuer", |raw| parse_issuer(raw, demo))?,
-            listen: layers.get("listen", |raw| {
-                raw.parse::<SocketAddr>().map_err(|_| {
-                    format!("`{raw}` is not an address; write ip:port, like 127.0.0.1:8080 or 0.0.0.0:8080")
-                })
-            })?,
+            listen: layers.get("listen", parse_address)?,
+            metrics_listen: layers.get_opt("metrics_listen", parse_address)?,
             database_url: layers.get("database_url", |raw| {
-                    url_with_scheme(raw, &["postgres", "postgresql"]).map(Secret::new)
-                })?,
+                url_with_scheme(raw, &["postgres", "postgresql"]).map(Secret::new)
+            })?,
             database_max_connections: get_u32("database_max_connections", 1, 1000)?,
             redis_url: layers.get("redis_url", |raw| {
                 url_with_scheme(raw, &["redis", "rediss"]).map(Secret::new)
@@ -407,6 +411,12 @@ fn parse_networks(raw: &str) -> Result<Vec<ipnet::IpNet>, String> {
                 })
         })
         .collect()
+}
+
+fn parse_address(raw: &str) -> Result<SocketAddr, String> {
+    raw.parse::<SocketAddr>().map_err(|_| {
+        format!("`{raw}` is not an address; write ip:port, like 127.0.0.1:8080 or 0.0.0.0:8080")
+    })
 }
 
 fn parse_prefix(raw: &str) -> Result<String, String> {

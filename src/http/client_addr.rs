@@ -3,6 +3,10 @@
 //! in `PORTCULLIS_TRUSTED_PROXIES`, the peer is a proxy, and the client is the right-most
 //! `X-Forwarded-For` entry that is not itself a trusted proxy: every proxy appends the address it
 //! saw, so entries left of that one are whatever the client chose to send, and are not believed.
+//!
+//! Every address is taken in its canonical form first: on a dual-stack listener (`[::]`) an IPv4
+//! peer arrives as `::ffff:a.b.c.d` (RFC 4291 §2.5.5.2), which would match no IPv4 network in the
+//! trusted list and count apart from the same client over IPv4.
 
 use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -24,6 +28,7 @@ impl ClientAddr {
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map_or(SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), 0), |c| c.0);
+        let peer = SocketAddr::new(peer.ip().to_canonical(), peer.port());
         let client = forwarded_for(peer.ip(), &parts.headers, trusted);
         ClientAddr(if client == peer.ip() {
             peer
@@ -43,6 +48,7 @@ impl FromRequestParts<AppState> for ClientAddr {
 
 /// The client behind `peer`, walking `X-Forwarded-For` from the right while the hops are trusted.
 fn forwarded_for(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
+    let peer = peer.to_canonical();
     let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
     if !is_trusted(&peer) {
         return peer;
@@ -55,7 +61,7 @@ fn forwarded_for(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr
         .collect();
     let mut client = peer;
     for entry in entries.iter().rev() {
-        match entry.trim().parse::<IpAddr>() {
+        match entry.trim().parse::<IpAddr>().map(|ip| ip.to_canonical()) {
             Ok(ip) if is_trusted(&ip) => client = ip,
             Ok(ip) => return ip,
             // Not an address: nothing left of it can be believed either.
@@ -105,5 +111,26 @@ mod tests {
         assert_eq!(client("10.1.2.3", &["junk, 10.4.4.4"], &lb), "10.4.4.4");
         assert_eq!(client("10.1.2.3", &[], &lb), "10.1.2.3");
         assert_eq!(client("10.1.2.3", &["2001:db8::7"], &lb), "2001:db8::7");
+    }
+
+    #[test]
+    fn ipv4_mapped_addresses_are_ipv4() {
+        let lb = ["10.0.0.0/8"];
+        // A dual-stack listener sees an IPv4 proxy as ::ffff:10.1.2.3: still the trusted proxy.
+        assert_eq!(
+            client("::ffff:10.1.2.3", &["203.0.113.9"], &lb),
+            "203.0.113.9"
+        );
+        // Mapped entries in the header are IPv4 too, trusted hops included.
+        assert_eq!(
+            client(
+                "::ffff:10.1.2.3",
+                &["::ffff:203.0.113.9, ::ffff:10.9.9.9"],
+                &lb
+            ),
+            "203.0.113.9"
+        );
+        // An untrusted mapped peer is the client, as plain IPv4.
+        assert_eq!(client("::ffff:192.0.2.1", &["1.2.3.4"], &lb), "192.0.2.1");
     }
 }

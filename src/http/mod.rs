@@ -1,10 +1,12 @@
 //! The HTTP surface, and the only code that knows axum. [`router`] merges the area routers and
 //! wraps them in the layers every response gets: a request id (`x-request-id`, echoed back), a
 //! tracing span that records the method, the path (never the query, which can carry codes) and
-//! the request id, metrics by route, a timeout, and strict security headers.
+//! the request id, metrics by route, a timeout, strict security headers, and bounded input
+//! ([`bounded`]: every parameter's length and the body's size checked before any handler).
 
 mod account;
 mod admin;
+mod bounded;
 pub mod client_addr;
 pub mod cors;
 pub mod csp;
@@ -103,6 +105,10 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::routes())
         .layer(crate::sessions::layer(&state.config, store))
         .layer(middleware::from_fn(error::session_store_outage))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            limit_new_sessions,
+        ))
         // Sign-in can queue behind password hashing; nothing a person waits for may hang.
         // (The API routes wait only on bounded things: the pool's 5 s, Redis's 2 s.)
         .layer(TimeoutLayer::with_status_code(
@@ -144,15 +150,22 @@ pub fn router(state: AppState) -> Router {
         .layer(header(header::X_FRAME_OPTIONS, "DENY"))
         .option_layer(https.then(|| header(header::STRICT_TRANSPORT_SECURITY, HSTS)));
 
+    // With a metrics listener of its own, `/metrics` is not on the public port at all.
+    let metrics = match state.config.metrics_listen {
+        None => Router::new().route("/metrics", get(ops::metrics)),
+        Some(_) => Router::new(),
+    };
+
     Router::new()
         .merge(public)
         .merge(browser)
         .merge(api)
+        .merge(metrics)
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(ops::metrics))
         .route("/static/portcullis.css", get(stylesheet))
         .fallback(not_found)
+        .layer(middleware::from_fn(bounded::bounded_input))
         .layer(middleware::from_fn_with_state(state.metrics.clone(), track_metrics))
         .layer(security_headers)
         .layer(middleware::map_response(no_store_html))
@@ -170,6 +183,31 @@ pub fn router(state: AppState) -> Router {
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
         )
         .with_state(state)
+}
+
+/// The router of the metrics listener (`PORTCULLIS_METRICS_LISTEN`): `/metrics` and nothing else.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(ops::metrics))
+        .with_state(state)
+}
+
+/// Serves a browser request under [`crate::sessions::admission`]: a new session it would create
+/// counts against the client's address, and past the limit the answer is 429 (and no session).
+async fn limit_new_sessions(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let from = client_addr::ClientAddr::of(&parts, &state.config.trusted_proxies)
+        .0
+        .ip();
+    let serve = next.run(Request::from_parts(parts, body));
+    match crate::sessions::admission::admit(from, serve).await {
+        (_, Some(wait)) => PageError::TooManyAttempts(wait.as_secs()).into_response(),
+        (response, None) => response,
+    }
 }
 
 /// Counts each request by route pattern, method and status, and records its latency.

@@ -39,6 +39,8 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 pub async fn metrics(State(state): State<AppState>) -> Response {
+    let cached = i64::try_from(state.clients.len()).unwrap_or(i64::MAX);
+    state.metrics.client_cache_entries.set(cached);
     match state.metrics.encode() {
         Ok(text) => (
             [(

@@ -10,6 +10,7 @@ use super::error::{ErrorCode, OAuthError};
 use super::{pkce, redirect, scope};
 use crate::clients::GrantType;
 use crate::clients::store::Client;
+use crate::limits;
 
 /// The query parameters, as received. Unknown parameters are ignored (RFC 6749 §3.1).
 #[derive(Debug, Default, Deserialize)]
@@ -59,8 +60,6 @@ pub enum Rejection {
         error: OAuthError,
     },
 }
-
-const MAX_STATE: usize = 2048;
 
 /// The `prompt` values served (OIDC Core §3.1.2.1). Discovery advertises exactly
 /// [`Prompt::SUPPORTED`] (`prompt_values_supported`, OIDC Discovery §3).
@@ -155,7 +154,7 @@ pub fn check(
         state: state.clone(),
         error: OAuthError::new(code, description),
     };
-    if state.as_ref().is_some_and(|s| s.len() > MAX_STATE) {
+    if state.as_ref().is_some_and(|s| s.len() > limits::STATE) {
         return Err(fail(ErrorCode::InvalidRequest, "state is too long"));
     }
     match params.response_type.as_deref() {
@@ -245,7 +244,11 @@ pub fn check(
         (false, Some(age)) => Some(now - i64::from(age)),
         (false, None) => None,
     };
-    if params.nonce.as_ref().is_some_and(|n| n.len() > 1024) {
+    if params
+        .nonce
+        .as_ref()
+        .is_some_and(|n| n.len() > limits::NONCE)
+    {
         return Err(fail(ErrorCode::InvalidRequest, "nonce is too long"));
     }
     Ok(AuthorizationRequest {
@@ -261,7 +264,7 @@ pub fn check(
         auth_not_before,
         login_hint: params
             .login_hint
-            .filter(|h| !h.is_empty() && h.len() <= 254),
+            .filter(|h| !h.is_empty() && h.len() <= limits::USERNAME),
         require_consent: client.require_consent,
     })
 }

@@ -6,10 +6,11 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use subtle::ConstantTimeEq as _;
 
 use crate::crypto::sha256;
+use crate::limits;
 
 /// RFC 7636 §4.1: 43 to 128 characters of `[A-Z] / [a-z] / [0-9] / "-" / "." / "_" / "~"`.
 fn is_verifier_syntax(v: &str) -> bool {
-    (43..=128).contains(&v.len())
+    (limits::CODE_VERIFIER_MIN..=limits::CODE_VERIFIER).contains(&v.len())
         && v.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
 }

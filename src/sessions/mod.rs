@@ -5,6 +5,7 @@
 //! `PORTCULLIS_SESSION_LIFETIME` after sign-in (checked here). The id changes whenever privilege
 //! changes: after the password, after the second factor, at sign-out.
 
+pub mod admission;
 pub mod index;
 pub mod pending;
 pub mod store;

@@ -1,7 +1,8 @@
 //! A tower-sessions store over the app's Redis connection: one key per session,
 //! `<prefix>session:<id>`, holding the serialized record and expiring with it (`EXAT`), so Redis
 //! forgets sessions on its own. Creating uses `SET NX` so a colliding id is never overwritten.
-//! Signed-in sessions are also indexed ([`super::index`]) once written.
+//! Signed-in sessions are also indexed ([`super::index`]) once written. Every new session first
+//! passes the per-address limit of [`super::admission`].
 
 use redis::AsyncCommands as _;
 use tower_sessions::session::{Id, Record};
@@ -60,6 +61,9 @@ fn backend(e: redis::RedisError) -> session_store::Error {
 #[async_trait::async_trait]
 impl SessionStore for RedisSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        super::admission::new_session(&self.redis)
+            .await
+            .map_err(session_store::Error::Backend)?;
         // 128-bit random ids practically never collide, but a collision must not take over
         // someone's session.
         while !self.set(record, "NX").await? {

@@ -46,7 +46,7 @@ pub struct Email(String);
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, String> {
         let raw = raw.trim();
-        let ok = raw.len() <= 254
+        let ok = raw.len() <= crate::limits::EMAIL
             && !raw.chars().any(|c| c.is_whitespace() || c.is_control())
             && matches!(raw.split_once('@'), Some((local, domain))
                 if !local.is_empty() && !domain.is_empty() && !domain.contains('@') && domain.contains('.'));
@@ -85,8 +85,11 @@ pub fn check_new_password(password: &Secret<String>) -> Result<(), String> {
     if p.chars().count() < 8 {
         return Err("the password must be at least 8 characters long".into());
     }
-    if p.len() > 1024 {
-        return Err("the password must be at most 1024 bytes long".into());
+    if p.len() > crate::limits::PASSWORD {
+        return Err(format!(
+            "the password must be at most {} bytes long",
+            crate::limits::PASSWORD
+        ));
     }
     Ok(())
 }

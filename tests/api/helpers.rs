@@ -87,6 +87,8 @@ pub struct TestApp {
     pub db: TestDb,
     pub state: AppState,
     pub http: reqwest::Client,
+    /// `http://<address>` of the metrics listener, when `PORTCULLIS_METRICS_LISTEN` is set.
+    pub metrics: Option<String>,
     stop: CancellationToken,
     handle: Option<JoinHandle<anyhow::Result<()>>>,
 }
@@ -178,6 +180,7 @@ impl Settings {
         let port = listener.local_addr()?.port();
         let config = Config::from_sources(None, self.env(port), false)?;
         let app = App::build_with_listener(config, listener).await?;
+        let metrics = app.metrics_address().map(|a| format!("http://{a}"));
         let state = app.state().clone();
         let stop = app.stop_token();
         let handle = tokio::spawn(app.run_until_stopped());
@@ -191,6 +194,7 @@ impl Settings {
             db: self.db,
             state,
             http,
+            metrics,
             stop,
             handle: Some(handle),
         })

@@ -27,7 +27,6 @@ use crate::tokens::Authentication;
 use crate::tokens::device::{self, DeviceRequest};
 use crate::users::store as users;
 
-
 #[derive(Template, WebTemplate)]
 #[template(path = "login/device.html")]
 struct EnterPage {

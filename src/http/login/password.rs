@@ -10,9 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{
-    Continue, after_sign_in, flash, not_checked, require_csrf, see_other, take_flash,
-};
+use super::{Continue, after_sign_in, flash, not_checked, require_csrf, see_other, take_flash};
 use crate::audit::{self, Actor};
 use crate::http::client_addr::ClientAddr;
 use crate::http::error::PageError;
