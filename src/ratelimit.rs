@@ -30,13 +30,16 @@ pub const DEVICE_PER_ADDRESS: Limit = Limit {
     max: 10,
     window: Duration::from_secs(60),
 };
-/// New browser sessions per client address: a person needs one; more than this in a minute from
-/// one address (even a shared one) is a script filling Redis.
-pub const SESSIONS_PER_ADDRESS: Limit = Limit {
-    name: "session-ip",
-    max: 120,
-    window: Duration::from_secs(60),
-};
+/// New browser sessions per client address and minute (`PORTCULLIS_NEW_SESSIONS_PER_MINUTE`,
+/// default 120): a person needs one; more than that from one address, even a shared one, is a
+/// script filling Redis.
+pub fn sessions_per_address(per_minute: u32) -> Limit {
+    Limit {
+        name: "session-ip",
+        max: per_minute,
+        window: Duration::from_secs(60),
+    }
+}
 
 /// Checks every limit; only if all have room, counts one against each. `Ok(None)`: counted;
 /// `Ok(Some(wait))`: refused, try again after `wait`.

@@ -122,6 +122,11 @@ pub const SETTINGS: &[Setting] = &[
         "Admin changes need a second factor entered this recently; older, it is asked again",
     ),
     s(
+        "new_sessions_per_minute",
+        "120",
+        "New browser sessions one client address may start in a minute (raise it for many people behind one NAT address)",
+    ),
+    s(
         "argon2_memory_kib",
         "19456",
         "argon2id memory cost in KiB (at least 19456)",
@@ -198,6 +203,8 @@ pub struct Config {
     /// How recently an administrator must have entered a second factor to change anything
     /// (ASVS 5.0 V6.4 step-up).
     pub admin_step_up: Duration,
+    /// New browser sessions per client address and minute ([`crate::sessions::admission`]).
+    pub new_sessions_per_minute: u32,
     pub argon2: Argon2Params,
     pub startup_timeout: Duration,
     pub log_format: LogFormat,
@@ -264,6 +271,7 @@ impl Config {
             session_idle_timeout: get_duration("session_idle_timeout", SEC, DAY)?,
             session_lifetime: get_duration("session_lifetime", SEC, 30 * DAY)?,
             admin_step_up: get_duration("admin_step_up", SEC, DAY)?,
+            new_sessions_per_minute: get_u32("new_sessions_per_minute", 1, 1_000_000)?,
             argon2: Argon2Params {
                 // The OWASP minimum for argon2id: m=19 MiB, t=2, p=1.
                 memory_kib: get_u32("argon2_memory_kib", 19_456, 4 * 1024 * 1024)?,

@@ -53,7 +53,10 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(allow_any_origin));
 
     // Pages a person sees: they get the session (and only they, so API calls touch no session).
-    let store = crate::sessions::store::RedisSessionStore::new(state.redis.clone());
+    let store = crate::sessions::store::RedisSessionStore::new(
+        state.redis.clone(),
+        state.config.new_sessions_per_minute,
+    );
     let browser = Router::new()
         .route(paths::AUTHORIZE, get(oauth::authorize::start))
         .route("/authorize/resume", get(oauth::authorize::resume))

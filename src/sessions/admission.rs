@@ -1,4 +1,4 @@
-//! A limit on new browser sessions per client address ([`ratelimit::SESSIONS_PER_ADDRESS`]), so
+//! A limit on new browser sessions per client address ([`ratelimit::sessions_per_address`]), so
 //! that anonymous requests cannot fill Redis with sessions. Only a session that is really created
 //! counts: the store's `create` takes one from the limit (atomically, in Redis) at the moment a
 //! new record would be written. A request that keeps no session, or uses one it has, costs
@@ -39,12 +39,12 @@ pub async fn admit<F: Future>(from: IpAddr, serve: F) -> (F::Output, Option<Dura
 
 /// Called by the store before it creates a session: `Ok(())` to go ahead, `Err` if this
 /// address has made too many sessions lately. Outside [`admit`] (the command line), no limit.
-pub(super) async fn new_session(redis: &Redis) -> Result<(), String> {
+pub(super) async fn new_session(redis: &Redis, per_minute: u32) -> Result<(), String> {
     let Ok(from) = REQUEST.try_with(|r| r.from) else {
         return Ok(());
     };
     let from = from.to_string();
-    let limit = [(ratelimit::SESSIONS_PER_ADDRESS, from.as_str())];
+    let limit = [(ratelimit::sessions_per_address(per_minute), from.as_str())];
     match ratelimit::take(redis, &limit).await {
         Ok(None) => Ok(()),
         Ok(Some(wait)) => {

@@ -13,6 +13,8 @@ use crate::storage::Redis;
 #[derive(Clone)]
 pub struct RedisSessionStore {
     redis: Redis,
+    /// New sessions per client address and minute.
+    new_per_minute: u32,
 }
 
 impl std::fmt::Debug for RedisSessionStore {
@@ -22,8 +24,11 @@ impl std::fmt::Debug for RedisSessionStore {
 }
 
 impl RedisSessionStore {
-    pub fn new(redis: Redis) -> Self {
-        Self { redis }
+    pub fn new(redis: Redis, new_per_minute: u32) -> Self {
+        Self {
+            redis,
+            new_per_minute,
+        }
     }
 
     fn key(&self, id: &Id) -> String {
@@ -61,7 +66,7 @@ fn backend(e: redis::RedisError) -> session_store::Error {
 #[async_trait::async_trait]
 impl SessionStore for RedisSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        super::admission::new_session(&self.redis)
+        super::admission::new_session(&self.redis, self.new_per_minute)
             .await
             .map_err(session_store::Error::Backend)?;
         // 128-bit random ids practically never collide, but a collision must not take over

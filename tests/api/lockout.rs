@@ -43,16 +43,8 @@ async fn behind_a_proxy() -> TestApp {
         .await
 }
 
-/// A browser whose requests reach the app through a trusted proxy from `address`.
 fn from(address: &str) -> reqwest::Client {
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert("x-forwarded-for", address.parse().unwrap());
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .default_headers(headers)
-        .build()
-        .unwrap()
+    crate::helpers::browser_from(address)
 }
 
 #[tokio::test]

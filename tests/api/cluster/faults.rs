@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::load::{CachingVerifier, Counters};
 use super::stores::{PrivatePostgres, PrivateRedis};
 use super::{Cluster, Options, Scratch};
-use crate::helpers::{Server, TestClient, eventually, location};
+use crate::helpers::{Server, TestClient, browser_from, eventually, location};
 use crate::machines::client_credentials;
 use crate::signin::{browser, password_step};
 
@@ -156,19 +156,22 @@ async fn a_replica_killed_under_load_loses_no_session_and_no_token() {
 async fn a_replica_stopped_with_sigterm_drains_without_a_single_error() {
     let mut cluster = Cluster::start(Options::default()).await;
     let traffic = Traffic::start(&cluster, 4).await;
-    let user = cluster.control.user("late", false).await;
+    let mut late = Vec::new();
+    for n in 0..40 {
+        late.push(cluster.control.user(&format!("late{n}"), false).await);
+    }
     tokio::time::sleep(Duration::from_secs(1)).await;
 
-    // Sign-ins sent straight to B, in flight when it is told to stop.
+    // Sign-ins of 40 people from 40 addresses (every guess reserves an attempt per account and
+    // per address first, so one person's 40 simultaneous sign-ins would mostly be throttled),
+    // sent straight to B, in flight when it is told to stop.
     let b = cluster.replica("b");
     let mut in_flight = Vec::new();
-    for _ in 0..40 {
-        let (b_base, user) = (
-            super::Endpoint::new(b.base().to_owned(), super::client()),
-            user.clone(),
-        );
+    for (n, user) in late.into_iter().enumerate() {
+        let b_base = super::Endpoint::new(b.base().to_owned(), super::client());
         in_flight.push(tokio::spawn(async move {
-            let response = password_step(&b_base, &browser(), &user).await;
+            let from = browser_from(&format!("10.9.0.{n}"));
+            let response = password_step(&b_base, &from, &user).await;
             location(&response)
         }));
     }

@@ -250,7 +250,9 @@ impl Cluster {
                 // A replica drains for a second: longer than the balancer needs to notice.
                 .set("PORTCULLIS_DRAIN_DELAY", "1s")
                 .set("PORTCULLIS_SHUTDOWN_TIMEOUT", "10s")
-                .set("PORTCULLIS_TRUSTED_PROXIES", "127.0.0.1");
+                .set("PORTCULLIS_TRUSTED_PROXIES", "127.0.0.1")
+                // Every simulated person comes from 127.0.0.1.
+                .set("PORTCULLIS_NEW_SESSIONS_PER_MINUTE", "100000");
             if let Some(url) = &options.redis_url {
                 settings.redis_url = url.clone();
             }
