@@ -4,7 +4,7 @@
 //! the request id, metrics by route, a timeout, and strict security headers.
 
 mod account;
-mod admin;
+pub mod admin;
 pub mod client_addr;
 pub mod error;
 mod forms;

@@ -42,10 +42,15 @@ pub fn presented(
     form_client_id: Option<&str>,
     form_secret: Option<&str>,
 ) -> Result<Presented, OAuthError> {
-    let basic = match authorization {
-        Some(value) if value.len() > 6 && value[..6].eq_ignore_ascii_case("basic ") => {
+    // Split at a character boundary: `value[..6]` panicked on a multi-byte character there, as
+    // the fuzz target found at once (fuzz/corpus/client_auth/crash-multibyte-at-6). HTTP header
+    // values reach this only as visible ASCII, but the parser must not depend on that.
+    let basic = match authorization.and_then(|value| value.split_at_checked(6)) {
+        Some((scheme, credentials))
+            if scheme.eq_ignore_ascii_case("basic ") && !credentials.is_empty() =>
+        {
             let decoded = base64::engine::general_purpose::STANDARD
-                .decode(value[6..].trim())
+                .decode(credentials.trim())
                 .ok()
                 .and_then(|b| String::from_utf8(b).ok())
                 .ok_or_else(|| invalid_client("the Basic credentials are not valid base64"))?;

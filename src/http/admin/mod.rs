@@ -6,7 +6,7 @@
 
 pub mod api;
 pub mod audit;
-mod client_form;
+pub mod client_form;
 pub mod clients;
 pub mod dashboard;
 pub mod keys;
