@@ -38,7 +38,7 @@ pub fn check(password: &str, owner: Owner<'_>) -> Result<(), String> {
     let appears = |name: &str, min: usize| {
         let name = name.trim().to_lowercase();
         !name.is_empty()
-            && (lower == name || (name.chars().count() >= min && lower.contains(&name)))
+            && (lower.trim() == name || (name.chars().count() >= min && lower.contains(&name)))
     };
     if appears(owner.username, MIN_CONTAINED) {
         return Err("the password must not contain the username".into());
