@@ -14,7 +14,7 @@ use crate::state::AppState;
 use crate::users::{self, Username};
 
 pub const DEMO_USERNAME: &str = "demo";
-pub const DEMO_PASSWORD: &str = "portcullis-demo";
+pub const DEMO_PASSWORD: &str = "open-the-portcullis";
 pub const DEMO_CONFIDENTIAL: &str = "Demo confidential client";
 pub const DEMO_PUBLIC: &str = "Demo public client";
 /// Where the demo clients send people back to (any local app listening there).

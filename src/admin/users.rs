@@ -11,8 +11,9 @@ use crate::secret::Secret;
 use crate::sessions::index::{self, LiveSession};
 use crate::state::AppState;
 use crate::throttle;
+use crate::users::password_policy::check_new_password;
 use crate::users::store::{self, Flag, NewUser, UserSummary};
-use crate::users::{DisplayName, Email, Username, check_new_password};
+use crate::users::{DisplayName, Email, Username};
 
 /// What an administrator asks for when creating a user.
 #[derive(Debug, Clone, Default)]
@@ -40,7 +41,13 @@ pub async fn create(state: &AppState, spec: NewUserSpec, by: &By) -> Result<Uuid
     let email = optional(&spec.email, Email::parse)?;
     let name = optional(&spec.name, DisplayName::parse)?;
     let password = Secret::new(spec.password);
-    check_new_password(&password).map_err(invalid)?;
+    check_new_password(
+        &password,
+        username.as_str(),
+        email.as_ref().map(Email::as_str),
+    )
+    .await
+    .map_err(invalid)?;
     let hash = state.hasher.hash(password).await?;
     let new = NewUser {
         username: &username,
@@ -98,9 +105,11 @@ pub async fn reset_password(
     password: String,
     by: &By,
 ) -> Result<(), StoreError> {
-    find(state, id).await?;
+    let user = find(state, id).await?;
     let password = Secret::new(password);
-    check_new_password(&password).map_err(invalid)?;
+    check_new_password(&password, &user.username, user.email.as_deref())
+        .await
+        .map_err(invalid)?;
     let hash = state.hasher.hash(password).await?;
     store::set_password(&state.db, id, &hash, by).await?;
     cut_off(state, id).await

@@ -62,7 +62,13 @@ pub async fn run(command: UserCommand, config: Config, out: Output) -> Result<()
                 .transpose()
                 .map_err(usage)?;
             let password = read_password()?;
-            users::check_new_password(&password).map_err(usage)?;
+            users::password_policy::check_new_password(
+                &password,
+                username.as_str(),
+                email.as_ref().map(Email::as_str),
+            )
+            .await
+            .map_err(usage)?;
             let enrollment = if totp {
                 Some(crate::mfa::totp::enroll(username.as_str(), &config.kek())?)
             } else {

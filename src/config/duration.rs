@@ -83,6 +83,22 @@ mod tests {
         assert!(parse_duration("10").unwrap_err().contains("no unit"));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn what_parses_prints_back_the_same(n in 0u64..=u64::MAX / 86_400_000, unit in "(ms|s|m|h|d)") {
+            let duration = parse_duration(&format!("{n}{unit}")).unwrap();
+            let printed = Human(duration).to_string();
+            proptest::prop_assert_eq!(parse_duration(&printed), Ok(duration));
+        }
+
+        #[test]
+        fn any_text_parses_or_says_why(raw in "\\PC{0,24}") {
+            if let Err(message) = parse_duration(&raw) {
+                proptest::prop_assert!(!message.is_empty());
+            }
+        }
+    }
+
     #[test]
     fn prints_the_largest_exact_unit() {
         assert_eq!(Human(Duration::from_secs(90)).to_string(), "90s");

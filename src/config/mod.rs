@@ -3,8 +3,8 @@
 //! anything else happens. A bad value is a [`ConfigError`] that names the setting and says what is
 //! allowed; the binary exits with status 2 on it. The config is passed down, never global.
 
-mod duration;
-mod layers;
+pub mod duration;
+pub mod layers;
 #[cfg(test)]
 mod tests;
 
@@ -408,7 +408,7 @@ fn url_with_scheme(raw: &str, schemes: &[&str]) -> Result<String, String> {
 }
 
 /// `10.0.0.0/8, 192.168.1.7, fd00::/8`: networks, or single addresses.
-fn parse_networks(raw: &str) -> Result<Vec<ipnet::IpNet>, String> {
+pub fn parse_networks(raw: &str) -> Result<Vec<ipnet::IpNet>, String> {
     raw.split([',', ' '])
         .filter(|part| !part.is_empty())
         .map(|part| {

@@ -5,7 +5,7 @@
 //! ([`bounded`]: every parameter's length and the body's size checked before any handler).
 
 mod account;
-mod admin;
+pub mod admin;
 mod bounded;
 pub mod client_addr;
 pub mod cors;

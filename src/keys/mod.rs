@@ -7,6 +7,7 @@
 //! without talking to each other. A background tick (every [`KeyRing::reload_interval`]) runs the
 //! rotation in Postgres and reloads the snapshot.
 
+mod ephemeral;
 pub mod lifecycle;
 pub mod material;
 mod rotation;

@@ -42,10 +42,15 @@ pub fn presented(
     form_client_id: Option<&str>,
     form_secret: Option<&str>,
 ) -> Result<Presented, OAuthError> {
-    let basic = match authorization {
-        Some(value) if value.len() > 6 && value[..6].eq_ignore_ascii_case("basic ") => {
+    // Split at a character boundary: `value[..6]` panicked on a multi-byte character there, as
+    // the fuzz target found at once (fuzz/corpus/client_auth/crash-multibyte-at-6). HTTP header
+    // values reach this only as visible ASCII, but the parser must not depend on that.
+    let basic = match authorization.and_then(|value| value.split_at_checked(6)) {
+        Some((scheme, credentials))
+            if scheme.eq_ignore_ascii_case("basic ") && !credentials.is_empty() =>
+        {
             let decoded = base64::engine::general_purpose::STANDARD
-                .decode(value[6..].trim())
+                .decode(credentials.trim())
                 .ok()
                 .and_then(|b| String::from_utf8(b).ok())
                 .ok_or_else(|| invalid_client("the Basic credentials are not valid base64"))?;
@@ -135,5 +140,21 @@ mod tests {
         );
         let post = presented(None, Some("app"), Some("pw")).unwrap();
         assert_eq!(post.client_id.as_deref(), Some("app"));
+        // A multi-byte character across the sixth byte is no Basic scheme, and no panic.
+        assert!(presented(Some("Basic\u{e9}x"), None, None).is_ok());
+    }
+
+    proptest::proptest! {
+        /// RFC 6749 §2.3.1: whatever id and secret a client form-encodes come back unchanged.
+        #[test]
+        fn basic_credentials_round_trip(id in "\\PC{1,40}", secret in "\\PC{0,40}") {
+            let encode = |raw: &str| url::form_urlencoded::byte_serialize(raw.as_bytes()).collect::<String>();
+            let pair = format!("{}:{}", encode(&id), encode(&secret));
+            let header = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair));
+            let got = presented(Some(&header), None, None).unwrap();
+            proptest::prop_assert_eq!(got.client_id, Some(id));
+            let got_secret = got.secret.map(|s| s.expose().clone());
+            proptest::prop_assert_eq!(got_secret, Some(secret));
+        }
     }
 }

@@ -2,11 +2,10 @@
 //! database; uniqueness is case-insensitive (enforced by unique indexes whose violations become
 //! clear messages). Passwords are argon2id hashes; TOTP secrets are sealed.
 
+pub mod password_policy;
 pub mod store;
 
 use std::fmt;
-
-use crate::secret::Secret;
 
 /// A validated username: 1 to 64 letters, digits and `. _ @ -`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,21 +78,6 @@ impl DisplayName {
     }
 }
 
-/// A new password: at least 8 characters (NIST SP 800-63B §5.1.1.2), at most 1024 bytes.
-pub fn check_new_password(password: &Secret<String>) -> Result<(), String> {
-    let p = password.expose();
-    if p.chars().count() < 8 {
-        return Err("the password must be at least 8 characters long".into());
-    }
-    if p.len() > crate::limits::PASSWORD {
-        return Err(format!(
-            "the password must be at most {} bytes long",
-            crate::limits::PASSWORD
-        ));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,12 +104,5 @@ mod tests {
         ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn passwords() {
-        assert!(check_new_password(&Secret::new("short".into())).is_err());
-        assert!(check_new_password(&Secret::new("long enough".into())).is_ok());
-        assert!(check_new_password(&Secret::new("x".repeat(1025))).is_err());
     }
 }

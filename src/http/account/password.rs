@@ -1,5 +1,6 @@
 //! Changing the password: the current one is required (and guesses are throttled like sign-in);
-//! the new one must be at least 8 characters. Other sessions and all refresh tokens end.
+//! the new one must pass the password policy (`users::password_policy`). Other sessions and all
+//! refresh tokens end.
 
 use std::net::SocketAddr;
 
@@ -19,6 +20,7 @@ use crate::secret::Secret;
 use crate::sessions::TypedSession;
 use crate::state::AppState;
 use crate::throttle::Account;
+use crate::users::password_policy::check_new_password;
 use crate::users::store::{self as users, Credentials};
 use crate::verify;
 
@@ -77,7 +79,13 @@ pub async fn change(
     let problem = if form.confirm != *new.expose() {
         Some("The new passwords do not match.".to_owned())
     } else {
-        crate::users::check_new_password(&new).err()
+        let email = users::summary(&state.db, signed_in.user_id)
+            .await?
+            .and_then(|u| u.email);
+        check_new_password(&new, &user.username, email.as_deref())
+            .await
+            .err()
+            .map(|why| as_sentence(&why))
     };
     if let Some(problem) = problem {
         flash(&session, &problem).await?;
@@ -106,4 +114,11 @@ pub async fn change(
         "Your password was changed. Other sessions were signed out and applications must ask again.",
     )
     .await
+}
+
+/// A policy message as a sentence on the page: capitalised, with a full stop.
+fn as_sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    let first = chars.next().map(|c| c.to_uppercase().collect::<String>());
+    format!("{}{}.", first.unwrap_or_default(), chars.as_str())
 }

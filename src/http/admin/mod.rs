@@ -7,7 +7,7 @@
 
 pub mod api;
 pub mod audit;
-mod client_form;
+pub mod client_form;
 pub mod clients;
 pub mod dashboard;
 mod gate;

@@ -39,7 +39,7 @@ async fn users_are_created_given_roles_and_disabled_from_the_pages() {
     let html = response.text().await.unwrap();
     assert!(html.contains("at least 8 characters") && html.contains("value=\"frank\""));
 
-    let fields = [("username", "frank"), ("password", "frank-password-1")];
+    let fields = [("username", "frank"), ("password", "Larch-Tuesday-Orbit-5")];
     let response = submit_from(
         &app,
         &admin,
@@ -77,7 +77,7 @@ async fn users_are_created_given_roles_and_disabled_from_the_pages() {
     let frank = crate::helpers::TestUser {
         id: user_page.rsplit('/').next().unwrap().parse().unwrap(),
         username: "frank".into(),
-        password: "frank-password-1".into(),
+        password: "Larch-Tuesday-Orbit-5".into(),
         totp: None,
     };
     let theirs = browser();
@@ -237,7 +237,7 @@ async fn every_other_user_action_works_from_the_user_page() {
         &admin,
         &here,
         &to("password"),
-        &[("password", "gina-new-password")],
+        &[("password", "Quiet-Harbor-Lantern-8")],
     )
     .await;
     assert!(shown.contains("The password was set"));
@@ -259,7 +259,7 @@ async fn every_other_user_action_works_from_the_user_page() {
     // She signs in with the new password and no second factor (an administrator now, she is
     // sent to set one up before the admin pages open).
     let mut renewed = gina.clone();
-    renewed.password = "gina-new-password".into();
+    renewed.password = "Quiet-Harbor-Lantern-8".into();
     renewed.totp = None;
     let theirs = browser();
     let response = sign_in(&app, &theirs, &renewed).await;

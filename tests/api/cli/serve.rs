@@ -17,7 +17,7 @@ async fn serve_demo_seeds_once_answers_discovery_and_stops_on_sigterm() {
         .port();
     let (mut child, report) = start_demo(&cli, port).await;
     assert!(
-        report.contains("demo / portcullis-demo (created now)"),
+        report.contains("demo / open-the-portcullis (created now)"),
         "{report}"
     );
     assert!(

@@ -131,7 +131,7 @@ async fn refused_user_commands_say_why_and_change_nothing() {
             "a@example.com",
             "--password-stdin",
         ],
-        Some("password one"),
+        Some("amber falcon one"),
     )
     .await
     .json_ok();
@@ -139,7 +139,7 @@ async fn refused_user_commands_say_why_and_change_nothing() {
     let cases: &[(&[&str], Option<&str>, i32, &str)] = &[
         (
             &["user", "create", "--username", "ALICE", "--password-stdin"],
-            Some("password two"),
+            Some("amber falcon two"),
             1,
             "already exists",
         ),
@@ -153,7 +153,7 @@ async fn refused_user_commands_say_why_and_change_nothing() {
                 "A@example.com",
                 "--password-stdin",
             ],
-            Some("password two"),
+            Some("amber falcon two"),
             1,
             "email",
         ),
@@ -165,7 +165,7 @@ async fn refused_user_commands_say_why_and_change_nothing() {
                 "has space",
                 "--password-stdin",
             ],
-            Some("password two"),
+            Some("amber falcon two"),
             1,
             "not a valid username",
         ),
@@ -179,7 +179,7 @@ async fn refused_user_commands_say_why_and_change_nothing() {
                 "nope",
                 "--password-stdin",
             ],
-            Some("password two"),
+            Some("amber falcon two"),
             1,
             "not a valid email",
         ),
@@ -197,7 +197,7 @@ async fn refused_user_commands_say_why_and_change_nothing() {
         ),
         (
             &["user", "create", "--username", "gina"],
-            Some("password two"),
+            Some("amber falcon two"),
             2,
             "--password-stdin",
         ),

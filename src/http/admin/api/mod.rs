@@ -6,10 +6,10 @@
 //! are the same. The OpenAPI 3 document at `/admin/api/openapi.json` is generated from these
 //! handlers and types (utoipa), not written by hand.
 
-mod clients;
-mod keys;
-mod roles;
-mod users;
+pub mod clients;
+pub mod keys;
+pub mod roles;
+pub mod users;
 
 use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts, Request};

@@ -24,7 +24,7 @@ pub struct UserInput {
     email: String,
     #[serde(default)]
     name: String,
-    /// At least 8 characters.
+    /// At least 8 characters, hard to guess, without the username or email (see the password policy).
     password: String,
     #[serde(default)]
     is_admin: bool,
