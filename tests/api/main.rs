@@ -26,6 +26,7 @@ mod oversized;
 mod pending_requests;
 mod proxy;
 mod real_browser;
+mod redirect_values;
 mod signin;
 mod signin_steps;
 mod token_access;

@@ -101,7 +101,7 @@ fn page_to_return_to(method: &Method, uri: &Uri) -> String {
 /// Sends the browser to sign in, coming back to `back` afterwards.
 async fn sign_in_first(session: &TypedSession, back: &str) -> Result<Response, PageError> {
     session.put(RETURN_TO, &back).await?;
-    Ok(see_other(urls::login::password().as_str()))
+    Ok(see_other(&urls::login::password()))
 }
 
 async fn gate(
@@ -133,7 +133,7 @@ async fn gate(
             "Administrators need two-step verification. Set it up here to open the admin pages.",
         )
         .await?;
-        return Ok(Err(see_other(urls::login::account_totp().as_str())));
+        return Ok(Err(see_other(&urls::account::totp())));
     }
     let Some(second_factor_at) = session.second_factor_at(&signed_in).await? else {
         // Enrolled after signing in with a password alone: sign in again with the code.
@@ -157,7 +157,7 @@ async fn gate(
             "Enter a code from your authenticator app to confirm it is you before changing anything.",
         )
         .await?;
-        return Ok(Err(see_other(urls::login::second_factor().as_str())));
+        return Ok(Err(see_other(&urls::login::second_factor())));
     }
     let csrf = session.csrf_token().await?;
     Ok(Ok(Admin {
