@@ -84,17 +84,18 @@ async fn extract(parts: &mut Parts, state: &AppState, change: bool) -> Result<Ad
 /// (`/admin/users/{id}` for `/admin/users/{id}/disable`), or the form itself (`.../new`,
 /// `.../edit`). The raw (still encoded) path, so segments stay as they were.
 fn page_to_return_to(method: &Method, uri: &Uri) -> String {
+    let dashboard = urls::admin::dashboard();
     if matches!(*method, Method::GET | Method::HEAD) {
         return uri
             .path_and_query()
-            .map_or("/admin", |p| p.as_str())
+            .map_or(dashboard.as_str(), |p| p.as_str())
             .to_owned();
     }
     let path = uri.path();
     match path.rsplit_once('/') {
         Some((_, "new" | "edit")) => path.to_owned(),
-        Some((parent, _)) if parent.starts_with("/admin") => parent.to_owned(),
-        _ => urls::admin::dashboard().to_string(),
+        Some((parent, _)) if parent.starts_with(dashboard.as_str()) => parent.to_owned(),
+        _ => dashboard.to_string(),
     }
 }
 
