@@ -9,8 +9,10 @@ use serde_json::{Value, json};
 use crate::audit::{Actor, By};
 use crate::clients::{self, ClientSpec};
 use crate::error::StoreError;
+use crate::oidc::discovery::paths;
 use crate::secret::Secret;
 use crate::state::AppState;
+use crate::urls::Href;
 use crate::users::{self, Username};
 
 pub const DEMO_USERNAME: &str = "demo";
@@ -38,12 +40,29 @@ pub async fn seed(state: &AppState, address: SocketAddr) -> anyhow::Result<Repor
         Some(secret) => format!("client_secret {} (shown only now)", secret.expose()),
         None => "client_secret was shown when it was first seeded".to_owned(),
     };
+    let at = |path| Href::route(path).absolute(issuer);
+    let (discovery, jwks, token) = (
+        at(paths::OPENID_CONFIGURATION),
+        at(paths::JWKS),
+        at(paths::TOKEN),
+    );
+    let try_it = Href::route(paths::AUTHORIZE)
+        .query(&[
+            ("response_type", "code"),
+            ("client_id", &public.0),
+            ("redirect_uri", DEMO_REDIRECT),
+            ("scope", "openid profile offline_access"),
+            ("state", "demo"),
+            ("code_challenge", DEMO_CHALLENGE),
+            ("code_challenge_method", "S256"),
+        ])
+        .absolute(issuer);
     let text = format!(
         "Portcullis demo is listening on http://{address}\n\
-         \n  Discovery: {issuer}/.well-known/openid-configuration\n  JWKS:      {issuer}/jwks.json\n\
+         \n  Discovery: {discovery}\n  JWKS:      {jwks}\n\
          \n  Demo user:  {DEMO_USERNAME} / {DEMO_PASSWORD}{}\n  {DEMO_CONFIDENTIAL}: client_id {}, {secret_line}\n  {DEMO_PUBLIC}: client_id {} (PKCE, no secret)\n  Redirect URI of both: {DEMO_REDIRECT}\n\
-         \nTry a sign-in: open this in a browser and sign in as {DEMO_USERNAME}:\n  {issuer}/authorize?response_type=code&client_id={public_id}&redirect_uri={DEMO_REDIRECT}&scope=openid%20profile%20offline_access&state=demo&code_challenge={DEMO_CHALLENGE}&code_challenge_method=S256\n\
-         You land on {DEMO_REDIRECT}?code=...; exchange the code within a minute:\n  curl -s {issuer}/token -d grant_type=authorization_code -d client_id={public_id} -d redirect_uri={DEMO_REDIRECT} -d code_verifier={DEMO_VERIFIER} -d code=CODE",
+         \nTry a sign-in: open this in a browser and sign in as {DEMO_USERNAME}:\n  {try_it}\n\
+         You land on {DEMO_REDIRECT}?code=...; exchange the code within a minute:\n  curl -s {token} -d grant_type=authorization_code -d client_id={public_id} -d redirect_uri={DEMO_REDIRECT} -d code_verifier={DEMO_VERIFIER} -d code=CODE",
         if user_created { " (created now)" } else { "" },
         confidential.0,
         public.0,
@@ -51,7 +70,7 @@ pub async fn seed(state: &AppState, address: SocketAddr) -> anyhow::Result<Repor
     );
     let json = json!({
         "listening": format!("http://{address}"),
-        "discovery": format!("{issuer}/.well-known/openid-configuration"),
+        "discovery": discovery,
         "user": { "username": DEMO_USERNAME, "password": DEMO_PASSWORD, "created": user_created },
         "confidential_client": { "client_id": confidential.0, "client_secret": confidential.1.as_ref().map(|s| s.expose().clone()) },
         "public_client": { "client_id": public.0 },

@@ -37,6 +37,7 @@ use tracing::Level;
 use crate::metrics::{Metrics, RequestLabels, RouteLabels};
 use crate::oidc::discovery::paths;
 use crate::state::AppState;
+use crate::urls::paths as pages;
 use error::PageError;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -59,52 +60,55 @@ pub fn router(state: AppState) -> Router {
     );
     let browser = Router::new()
         .route(paths::AUTHORIZE, get(oauth::authorize::start))
-        .route("/authorize/resume", get(oauth::authorize::resume))
+        .route(pages::AUTHORIZE_RESUME, get(oauth::authorize::resume))
         .route(
-            "/login",
+            pages::LOGIN,
             get(login::password::show).post(login::password::submit),
         )
-        .route("/login/mfa", get(login::mfa::show).post(login::mfa::submit))
         .route(
-            "/consent",
+            pages::LOGIN_MFA,
+            get(login::mfa::show).post(login::mfa::submit),
+        )
+        .route(
+            pages::CONSENT,
             get(login::consent::show).post(login::consent::submit),
         )
         .route(
-            "/device",
+            pages::DEVICE,
             get(login::device::show).post(login::device::submit),
         )
         .route(
-            "/device/approve",
+            pages::DEVICE_APPROVE,
             get(login::device::approve_page).post(login::device::decide),
         )
-        .route("/device/done", get(login::device::done))
-        .route("/account", get(account::show))
+        .route(pages::DEVICE_DONE, get(login::device::done))
+        .route(pages::ACCOUNT, get(account::show))
         .route(
-            "/account/totp",
+            pages::ACCOUNT_TOTP,
             get(account::totp::show).post(account::totp::confirm),
         )
-        .route("/account/totp/remove", post(account::totp::remove))
+        .route(pages::ACCOUNT_TOTP_REMOVE, post(account::totp::remove))
         .route(
-            "/account/recovery-codes",
+            pages::ACCOUNT_RECOVERY_CODES,
             get(account::recovery_codes).post(account::new_recovery_codes),
         )
         .route(
-            "/account/password",
+            pages::ACCOUNT_PASSWORD,
             get(account::password::show).post(account::password::change),
         )
         .route(
-            "/account/applications/revoke",
+            pages::ACCOUNT_REVOKE_APPLICATION,
             post(account::revoke_application),
         )
         .route(
-            "/account/sign-out-everywhere",
+            pages::ACCOUNT_SIGN_OUT_EVERYWHERE,
             post(account::sign_out_everywhere),
         )
         .route(
             paths::END_SESSION,
             get(oidc::logout::start).post(oidc::logout::confirm),
         )
-        .route("/logout/done", get(oidc::logout::done))
+        .route(pages::LOGOUT_DONE, get(oidc::logout::done))
         .merge(admin::routes())
         .layer(crate::sessions::layer(&state.config, store))
         .layer(middleware::from_fn(error::session_store_outage))
@@ -166,7 +170,7 @@ pub fn router(state: AppState) -> Router {
         .merge(metrics)
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
-        .route("/static/portcullis.css", get(stylesheet))
+        .route(pages::STYLESHEET, get(stylesheet))
         .fallback(not_found)
         .layer(middleware::from_fn(bounded::bounded_input))
         .layer(middleware::from_fn_with_state(state.metrics.clone(), track_metrics))

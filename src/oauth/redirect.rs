@@ -1,6 +1,7 @@
 //! Redirect URIs at request time: exact string matching against the registered values
 //! (RFC 9700 §4.1.3), with one exception: a public (native) client registered with an http
 //! loopback IP address may use any port (RFC 8252 §7.3), since the OS picks it at run time.
+//! The redirect itself is built by [`crate::urls::client_redirect`].
 
 /// Whether `requested` may be used for a client that registered `registered`.
 pub fn matches(registered: &[String], requested: &str, public_client: bool) -> bool {
@@ -19,26 +20,6 @@ fn loopback_equal_but_port(registered: &str, requested: &str) -> bool {
     }
     let (_, _) = (a.set_port(None), b.set_port(None));
     a == b && !requested.contains('#')
-}
-
-/// `redirect_uri` with `params` added to its query (keeping the query it has).
-pub fn with_params(redirect_uri: &str, params: &[(&str, &str)]) -> String {
-    if params.is_empty() {
-        // Unchanged: not even an empty `?` added.
-        return redirect_uri.to_owned();
-    }
-    match url::Url::parse(redirect_uri) {
-        Ok(mut url) => {
-            {
-                let mut query = url.query_pairs_mut();
-                for (name, value) in params {
-                    query.append_pair(name, value);
-                }
-            }
-            url.to_string()
-        }
-        Err(_) => redirect_uri.to_owned(),
-    }
 }
 
 #[cfg(test)]
@@ -81,17 +62,6 @@ mod tests {
                 true
             ),
             "IP literals only"
-        );
-    }
-
-    #[test]
-    fn params_are_added_to_the_query() {
-        assert_eq!(
-            with_params(
-                "https://a.example/cb?x=1",
-                &[("code", "c d"), ("state", "s")]
-            ),
-            "https://a.example/cb?x=1&code=c+d&state=s"
         );
     }
 }

@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use crate::oauth::authorize::Prompt;
+use crate::urls::Href;
 
 /// Paths of the endpoints, shared by the router and the metadata so they cannot drift apart.
 pub mod paths {
@@ -18,6 +19,11 @@ pub mod paths {
     pub const INTROSPECT: &str = "/introspect";
     pub const DEVICE_AUTHORIZATION: &str = "/device_authorization";
     pub const REVOKE: &str = "/revoke";
+}
+
+/// The absolute URL of an endpoint: always under the configured issuer, never the request's host.
+fn endpoint(issuer: &str, path: &'static str) -> String {
+    Href::route(path).absolute(issuer)
 }
 
 /// The metadata document. `None` members are left out.
@@ -54,14 +60,14 @@ impl Metadata {
     pub fn new(issuer: &str) -> Self {
         Metadata {
             issuer: issuer.to_owned(),
-            jwks_uri: format!("{issuer}{}", paths::JWKS),
-            authorization_endpoint: format!("{issuer}{}", paths::AUTHORIZE),
-            token_endpoint: format!("{issuer}{}", paths::TOKEN),
-            userinfo_endpoint: format!("{issuer}{}", paths::USERINFO),
-            end_session_endpoint: format!("{issuer}{}", paths::END_SESSION),
-            device_authorization_endpoint: format!("{issuer}{}", paths::DEVICE_AUTHORIZATION),
-            introspection_endpoint: format!("{issuer}{}", paths::INTROSPECT),
-            revocation_endpoint: format!("{issuer}{}", paths::REVOKE),
+            jwks_uri: endpoint(issuer, paths::JWKS),
+            authorization_endpoint: endpoint(issuer, paths::AUTHORIZE),
+            token_endpoint: endpoint(issuer, paths::TOKEN),
+            userinfo_endpoint: endpoint(issuer, paths::USERINFO),
+            end_session_endpoint: endpoint(issuer, paths::END_SESSION),
+            device_authorization_endpoint: endpoint(issuer, paths::DEVICE_AUTHORIZATION),
+            introspection_endpoint: endpoint(issuer, paths::INTROSPECT),
+            revocation_endpoint: endpoint(issuer, paths::REVOKE),
             introspection_endpoint_auth_methods_supported: vec![
                 "client_secret_basic",
                 "client_secret_post",

@@ -21,6 +21,7 @@ use crate::http::login::{flash, require_csrf, see_other, take_flash};
 use crate::mfa::recovery;
 use crate::sessions::{SignedIn, TypedSession};
 use crate::state::AppState;
+use crate::urls;
 use crate::users::store::{self as users, Credentials};
 use crate::verify;
 
@@ -34,7 +35,7 @@ pub async fn current(
 ) -> Result<Result<(SignedIn, Credentials), Response>, PageError> {
     let lifetime = state.config.session_lifetime;
     let Some(signed_in) = session.signed_in(lifetime, &state.redis).await? else {
-        return Ok(Err(see_other("/login")));
+        return Ok(Err(see_other(&urls::login::password())));
     };
     match users::credentials_by_id(&state.db, signed_in.user_id)
         .await?
@@ -43,7 +44,7 @@ pub async fn current(
         Some(user) => Ok(Ok((signed_in, user))),
         None => {
             session.sign_out().await?;
-            Ok(Err(see_other("/login")))
+            Ok(Err(see_other(&urls::login::password())))
         }
     }
 }
@@ -62,7 +63,7 @@ pub(crate) use signed_in_or_redirect;
 /// A message for the overview page.
 pub async fn notice(session: &TypedSession, message: &str) -> Result<Response, PageError> {
     session.put(NOTICE, &message).await?;
-    Ok(see_other("/account"))
+    Ok(see_other(&urls::account::overview()))
 }
 
 struct Application {
@@ -138,7 +139,7 @@ pub async fn sign_out_everywhere(
         serde_json::json!({}),
     )
     .await?;
-    Ok(see_other("/logout/done"))
+    Ok(see_other(&urls::login::logged_out()))
 }
 
 #[derive(Deserialize)]
@@ -168,7 +169,7 @@ pub async fn revoke_application(
         )
         .await
     } else {
-        Ok(see_other("/account"))
+        Ok(see_other(&urls::account::overview()))
     }
 }
 
@@ -207,7 +208,7 @@ pub async fn new_recovery_codes(
     let (signed_in, user) = signed_in_or_redirect!(&state, &session);
     if let Err(message) = confirm(&state, &user, form, peer).await? {
         flash(&session, message).await?;
-        return Ok(see_other("/account"));
+        return Ok(see_other(&urls::account::overview()));
     }
     show_codes_once(&state, &session, signed_in.user_id).await
 }
@@ -221,7 +222,7 @@ pub async fn show_codes_once(
     let codes = recovery::regenerate(&state.db, user_id).await?;
     let codes: Vec<String> = codes.iter().map(|c| c.expose().clone()).collect();
     session.put(NEW_CODES, &codes).await?;
-    Ok(see_other("/account/recovery-codes"))
+    Ok(see_other(&urls::account::recovery_codes()))
 }
 
 #[derive(Template, WebTemplate)]
@@ -233,6 +234,6 @@ struct CodesPage {
 pub async fn recovery_codes(session: TypedSession) -> Result<Response, PageError> {
     match session.take::<Vec<String>>(NEW_CODES).await? {
         Some(codes) => Ok(CodesPage { codes }.into_response()),
-        None => Ok(see_other("/account")),
+        None => Ok(see_other(&urls::account::overview())),
     }
 }

@@ -20,6 +20,7 @@ use crate::secret::Secret;
 use crate::sessions::TypedSession;
 use crate::state::AppState;
 use crate::throttle::Account;
+use crate::urls;
 use crate::users::password_policy::check_new_password;
 use crate::users::store::{self as users, Credentials};
 use crate::verify;
@@ -89,11 +90,11 @@ pub async fn change(
     };
     if let Some(problem) = problem {
         flash(&session, &problem).await?;
-        return Ok(see_other("/account/password"));
+        return Ok(see_other(&urls::account::password()));
     }
     if !current_password_ok(&state, &user, form.current, peer).await? {
         flash(&session, "The current password is not correct.").await?;
-        return Ok(see_other("/account/password"));
+        return Ok(see_other(&urls::account::password()));
     }
     let hash = state.hasher.hash(new).await?;
     users::set_password(

@@ -16,6 +16,7 @@ use crate::http::login::{flash, require_csrf, see_other, take_flash};
 use crate::mfa::totp;
 use crate::sessions::TypedSession;
 use crate::state::AppState;
+use crate::urls;
 use crate::users::store as users;
 
 /// The secret being enrolled, sealed, kept in the session until confirmed.
@@ -45,7 +46,7 @@ pub async fn show(
 ) -> Result<Response, PageError> {
     let (_, user) = signed_in_or_redirect!(&state, &session);
     if user.totp_secret_sealed.is_some() {
-        return Ok(see_other("/account"));
+        return Ok(see_other(&urls::account::overview()));
     }
     let kek = state.keys.kek();
     let enrollment = match session.get::<String>(PENDING_TOTP).await? {
@@ -74,10 +75,10 @@ pub async fn confirm(
     require_csrf(&session, &form.csrf).await?;
     let (signed_in, user) = signed_in_or_redirect!(&state, &session);
     let Some(sealed) = session.get::<String>(PENDING_TOTP).await? else {
-        return Ok(see_other("/account/totp"));
+        return Ok(see_other(&urls::account::totp()));
     };
     if user.totp_secret_sealed.is_some() {
-        return Ok(see_other("/account"));
+        return Ok(see_other(&urls::account::overview()));
     }
     let code: String = form.code.chars().filter(|c| !c.is_whitespace()).collect();
     let Some(step) = totp::check(&sealed, &code, state.keys.kek())? else {
@@ -86,7 +87,7 @@ pub async fn confirm(
             "That code is not correct. Check the time on your device and try the next code.",
         )
         .await?;
-        return Ok(see_other("/account/totp"));
+        return Ok(see_other(&urls::account::totp()));
     };
     users::set_totp(&state.db, signed_in.user_id, Some(&sealed), Some(step)).await?;
     session.take::<String>(PENDING_TOTP).await?;
@@ -108,7 +109,7 @@ pub async fn remove(
             &format!("{message} Two-step verification is still on."),
         )
         .await?;
-        return Ok(see_other("/account"));
+        return Ok(see_other(&urls::account::overview()));
     }
     users::set_totp(&state.db, signed_in.user_id, None, None).await?;
     // Sessions that were signed in with the second factor end; this one continues under a new id.

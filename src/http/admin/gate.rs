@@ -84,24 +84,25 @@ async fn extract(parts: &mut Parts, state: &AppState, change: bool) -> Result<Ad
 /// (`/admin/users/{id}` for `/admin/users/{id}/disable`), or the form itself (`.../new`,
 /// `.../edit`). The raw (still encoded) path, so segments stay as they were.
 fn page_to_return_to(method: &Method, uri: &Uri) -> String {
+    let dashboard = urls::admin::dashboard();
     if matches!(*method, Method::GET | Method::HEAD) {
         return uri
             .path_and_query()
-            .map_or("/admin", |p| p.as_str())
+            .map_or(dashboard.as_str(), |p| p.as_str())
             .to_owned();
     }
     let path = uri.path();
     match path.rsplit_once('/') {
         Some((_, "new" | "edit")) => path.to_owned(),
-        Some((parent, _)) if parent.starts_with("/admin") => parent.to_owned(),
-        _ => urls::admin::dashboard().to_string(),
+        Some((parent, _)) if parent.starts_with(dashboard.as_str()) => parent.to_owned(),
+        _ => dashboard.to_string(),
     }
 }
 
 /// Sends the browser to sign in, coming back to `back` afterwards.
 async fn sign_in_first(session: &TypedSession, back: &str) -> Result<Response, PageError> {
     session.put(RETURN_TO, &back).await?;
-    Ok(see_other(urls::login::password().as_str()))
+    Ok(see_other(&urls::login::password()))
 }
 
 async fn gate(
@@ -133,7 +134,7 @@ async fn gate(
             "Administrators need two-step verification. Set it up here to open the admin pages.",
         )
         .await?;
-        return Ok(Err(see_other(urls::login::account_totp().as_str())));
+        return Ok(Err(see_other(&urls::account::totp())));
     }
     let Some(second_factor_at) = session.second_factor_at(&signed_in).await? else {
         // Enrolled after signing in with a password alone: sign in again with the code.
@@ -157,7 +158,7 @@ async fn gate(
             "Enter a code from your authenticator app to confirm it is you before changing anything.",
         )
         .await?;
-        return Ok(Err(see_other(urls::login::second_factor().as_str())));
+        return Ok(Err(see_other(&urls::login::second_factor())));
     }
     let csrf = session.csrf_token().await?;
     Ok(Ok(Admin {

@@ -74,13 +74,13 @@ impl Admin {
     /// Shows `message` on the next admin page and goes to `location`.
     pub async fn done(&self, message: &str, location: &Href) -> Result<Response, PageError> {
         self.session.put(NOTICE, &message).await?;
-        Ok(see_other(location.as_str()))
+        Ok(see_other(location))
     }
 
     /// Says what went wrong on the next admin page (nothing changed) and goes to `location`.
     pub async fn failed(&self, message: &str, location: &Href) -> Result<Response, PageError> {
         self.session.put(PROBLEM, &message).await?;
-        Ok(see_other(location.as_str()))
+        Ok(see_other(location))
     }
 
     /// The notice left by the last action, once.

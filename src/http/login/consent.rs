@@ -14,13 +14,13 @@ use serde::Deserialize;
 use super::{Continue, require_csrf, see_other};
 use crate::http::csp::allow_form_target;
 use crate::http::error::PageError;
-use crate::http::login::request_url;
 use crate::oauth::authorize::AuthorizationRequest;
 use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::oauth::scope;
 use crate::sessions::pending::{Pending, RequestId};
 use crate::sessions::{SignedIn, TypedSession};
 use crate::state::AppState;
+use crate::urls;
 use crate::users::store as users;
 
 #[derive(Template, WebTemplate)]
@@ -79,7 +79,9 @@ async fn pending(
         .await?
     {
         Some(signed_in) => Ok(Ok((id, request, signed_in))),
-        None => Ok(Err(see_other(&request_url("/login", Some(&id))))),
+        None => Ok(Err(see_other(
+            &urls::login::password().continuing(Some(&id)),
+        ))),
     }
 }
 
@@ -130,5 +132,5 @@ pub async fn submit(
     session
         .update_pending(&id, Pending::Authorize(request))
         .await?;
-    Ok(see_other(&request_url("/authorize/resume", Some(&id))))
+    Ok(see_other(&urls::login::resume().continuing(Some(&id))))
 }

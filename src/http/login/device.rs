@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Continue, flash, request_url, require_csrf, see_other, take_flash};
+use super::{Continue, flash, require_csrf, see_other, take_flash};
 use crate::audit::{self, Actor};
 use crate::http::client_addr::ClientAddr;
 use crate::http::error::PageError;
@@ -25,6 +25,7 @@ use crate::state::AppState;
 use crate::throttle::{self, Kind};
 use crate::tokens::Authentication;
 use crate::tokens::device::{self, DeviceRequest};
+use crate::urls;
 use crate::users::store as users;
 
 #[derive(Template, WebTemplate)]
@@ -86,11 +87,11 @@ pub async fn submit(
             "That code is not valid or has expired. Check the code on your device.",
         )
         .await?;
-        return Ok(see_other("/device"));
+        return Ok(see_other(&urls::device::enter()));
     };
     reservation.succeeded(&state.redis).await;
     let id = session.begin(Pending::Device(request_id)).await?;
-    Ok(see_other(&request_url("/device/approve", Some(&id))))
+    Ok(see_other(&urls::device::approve().continuing(Some(&id))))
 }
 
 #[derive(Template, WebTemplate)]
@@ -140,7 +141,7 @@ pub async fn approve_page(
         .signed_in(state.config.session_lifetime, &state.redis)
         .await?
     else {
-        return Ok(see_other(&next.at("/login")));
+        return Ok(see_other(&next.at(urls::login::password())));
     };
     let profile = users::profile(&state.db, signed_in.user_id).await?;
     let page = ApprovePage {
@@ -181,7 +182,7 @@ pub async fn decide(
         .signed_in(state.config.session_lifetime, &state.redis)
         .await?
     else {
-        return Ok(see_other(&request_url("/login", Some(&id))));
+        return Ok(see_other(&urls::login::password().continuing(Some(&id))));
     };
     let approved = form.decision == "approve";
     let auth = Authentication {
@@ -207,11 +208,7 @@ pub async fn decide(
         details,
     )
     .await?;
-    Ok(see_other(if approved {
-        "/device/done?approved=1"
-    } else {
-        "/device/done"
-    }))
+    Ok(see_other(&urls::device::done(approved)))
 }
 
 #[derive(Template, WebTemplate)]

@@ -19,6 +19,7 @@ use crate::http::error::PageError;
 use crate::http::forms::CodeForm;
 use crate::sessions::TypedSession;
 use crate::state::AppState;
+use crate::urls::{self, Href};
 use crate::users::store as users;
 use crate::verify;
 
@@ -30,8 +31,8 @@ const PASSWORD_STEP_VALID_SECS: i64 = 300;
 struct MfaPage {
     csrf: String,
     /// `/login/mfa` and `/login`, continuing the pending request.
-    action: String,
-    restart: String,
+    action: Href,
+    restart: Href,
     error: Option<String>,
 }
 
@@ -40,12 +41,12 @@ pub async fn show(
     Query(next): Query<Continue>,
 ) -> Result<Response, PageError> {
     if session.pending_second_factor().await?.is_none() {
-        return Ok(see_other(&next.at("/login")));
+        return Ok(see_other(&next.at(urls::login::password())));
     }
     let page = MfaPage {
         csrf: session.csrf_token().await?,
-        action: next.at("/login/mfa"),
-        restart: next.at("/login"),
+        action: next.at(urls::login::second_factor()),
+        restart: next.at(urls::login::password()),
         error: take_flash(&session).await?,
     };
     Ok(match next.authorization(&session).await? {
@@ -69,13 +70,13 @@ pub async fn submit(
         .filter(|p| now - p.at < PASSWORD_STEP_VALID_SECS)
     else {
         flash(&session, "Please sign in again.").await?;
-        return Ok(see_other(&next.at("/login")));
+        return Ok(see_other(&next.at(urls::login::password())));
     };
     let user = users::credentials_by_id(&state.db, pending.user_id)
         .await?
         .filter(|u| !u.disabled);
     let Some(sealed) = user.and_then(|u| u.totp_secret_sealed) else {
-        return Ok(see_other(&next.at("/login")));
+        return Ok(see_other(&next.at(urls::login::password())));
     };
     let outcome = verify::second_factor(&state, pending.user_id, &sealed, &form.code, peer.ip())
         .await
@@ -107,7 +108,7 @@ pub async fn submit(
             };
             audit::record(&mut conn, event).await?;
             flash(&session, wrong.message()).await?;
-            Ok(see_other(&next.at("/login/mfa")))
+            Ok(see_other(&next.at(urls::login::second_factor())))
         }
     }
 }
@@ -123,7 +124,7 @@ async fn step_up(
 ) -> Result<Response, PageError> {
     if !session.stepped_up(user_id).await? {
         flash(session, "Please sign in again.").await?;
-        return Ok(see_other("/login"));
+        return Ok(see_other(&urls::login::password()));
     }
     let mut conn = state.db.acquire().await?;
     let event = audit::Event {

@@ -15,6 +15,7 @@ use super::error::PageError;
 use crate::oauth::authorize::AuthorizationRequest;
 use crate::sessions::TypedSession;
 use crate::sessions::pending::{Pending, RequestId};
+use crate::urls::{self, Href};
 
 const FLASH: &str = "flash";
 
@@ -31,9 +32,9 @@ impl Continue {
         self.request.as_deref().and_then(RequestId::parse)
     }
 
-    /// `path`, continuing the same request.
-    pub fn at(&self, path: &str) -> String {
-        request_url(path, self.id().as_ref())
+    /// `page`, continuing the same request.
+    pub fn at(&self, page: Href) -> Href {
+        page.continuing(self.id().as_ref())
     }
 
     /// The authorization request this page continues, while it is pending.
@@ -48,14 +49,6 @@ impl Continue {
             Some(Pending::Authorize(request)) => Some(request),
             _ => None,
         })
-    }
-}
-
-/// `path?request=<id>`; the id is URL-safe as it is.
-pub fn request_url(path: &str, id: Option<&RequestId>) -> String {
-    match id {
-        Some(id) => format!("{path}?request={}", id.as_str()),
-        None => path.to_owned(),
     }
 }
 
@@ -90,7 +83,13 @@ pub fn not_checked(state: &crate::state::AppState, e: crate::verify::VerifyError
     e.into()
 }
 
-pub fn see_other(location: &str) -> Response {
+pub fn see_other(location: &Href) -> Response {
+    Redirect::to(location.as_str()).into_response()
+}
+
+/// 303 to a URL this server did not route: a client's redirect URI (made by
+/// [`urls::client_redirect`]) or the admin page that sent the person to sign in.
+pub fn see_other_url(location: &str) -> Response {
     Redirect::to(location).into_response()
 }
 
@@ -100,19 +99,19 @@ pub async fn after_sign_in(session: &TypedSession, next: &Continue) -> Result<Re
     if let Some(id) = next.id() {
         match session.pending(&id).await? {
             Some(Pending::Authorize(_)) => {
-                return Ok(see_other(&request_url("/authorize/resume", Some(&id))));
+                return Ok(see_other(&urls::login::resume().continuing(Some(&id))));
             }
             Some(Pending::Device(_)) => {
-                return Ok(see_other(&request_url("/device/approve", Some(&id))));
+                return Ok(see_other(&urls::device::approve().continuing(Some(&id))));
             }
             None => {}
         }
     }
     // Back to the admin page that sent the person to sign in (only ever an `/admin` path).
     if let Some(back) = session.take::<String>(super::admin::RETURN_TO).await?
-        && back.starts_with("/admin")
+        && back.starts_with(urls::admin::dashboard().as_str())
     {
-        return Ok(see_other(&back));
+        return Ok(see_other_url(&back));
     }
-    Ok(see_other("/account"))
+    Ok(see_other(&urls::account::overview()))
 }

@@ -18,6 +18,7 @@ use crate::secret::Secret;
 use crate::sessions::TypedSession;
 use crate::state::AppState;
 use crate::throttle::Account;
+use crate::urls::{self, Href};
 use crate::users::store as users;
 use crate::verify;
 
@@ -26,7 +27,7 @@ use crate::verify;
 struct PasswordPage {
     csrf: String,
     /// `/login`, continuing the pending request.
-    action: String,
+    action: Href,
     username: String,
     client_name: Option<String>,
     error: Option<String>,
@@ -42,7 +43,7 @@ pub async fn show(
     let hint = pending.as_ref().and_then(|p| p.login_hint.clone());
     let page = PasswordPage {
         csrf: session.csrf_token().await?,
-        action: next.at("/login"),
+        action: next.at(urls::login::password()),
         username: typed.or(hint).unwrap_or_default(),
         client_name: pending.as_ref().map(|p| p.client_name.clone()),
         error: take_flash(&session).await?,
@@ -77,7 +78,7 @@ pub async fn submit(
     let login = form.username.trim().to_lowercase();
     if login.is_empty() || form.password.is_empty() {
         flash(&session, "Enter your username and password.").await?;
-        return Ok(see_other(&next.at("/login")));
+        return Ok(see_other(&next.at(urls::login::password())));
     }
     // Counted by account (whatever name or email was typed), from this address and from
     // anywhere; a name that matches nobody is counted the same way under that name.
@@ -109,12 +110,12 @@ pub async fn submit(
             audit::record(&mut conn, event).await?;
             session.put(LAST_USERNAME, &form.username.trim()).await?;
             flash(&session, WRONG).await?;
-            return Ok(see_other(&next.at("/login")));
+            return Ok(see_other(&next.at(urls::login::password())));
         }
     };
     if user.totp_secret_sealed.is_some() {
         session.password_verified(user.id).await?;
-        return Ok(see_other(&next.at("/login/mfa")));
+        return Ok(see_other(&next.at(urls::login::second_factor())));
     }
     super::mfa::complete(&state, &session, user.id, vec!["pwd".into()], peer).await?;
     after_sign_in(&session, &next).await

@@ -8,15 +8,15 @@ use axum::response::Response;
 
 use crate::clients::store as clients;
 use crate::http::error::PageError;
-use crate::http::login::{Continue, request_url, see_other};
+use crate::http::login::{Continue, see_other, see_other_url};
 use crate::oauth::authorize::{self, AuthorizeParams, Rejection};
 use crate::oauth::error::{ErrorCode, OAuthError};
-use crate::oauth::redirect;
 use crate::sessions::TypedSession;
 use crate::sessions::pending::{Pending, RequestId};
 use crate::state::AppState;
 use crate::tokens::Authentication;
 use crate::tokens::codes::{self, CodeGrant};
+use crate::urls;
 use crate::users::store as users;
 
 pub async fn start(
@@ -98,7 +98,7 @@ async fn proceed(
             session.finish(id).await?;
             return Ok(fail(ErrorCode::LoginRequired, "the user is not signed in"));
         }
-        return Ok(see_other(&request_url("/login", Some(id))));
+        return Ok(see_other(&urls::login::password().continuing(Some(id))));
     };
     let needs_consent = request.require_consent
         && (request.prompt_consent
@@ -117,7 +117,7 @@ async fn proceed(
                 "the user has not allowed this application",
             ));
         }
-        return Ok(see_other(&request_url("/consent", Some(id))));
+        return Ok(see_other(&urls::login::consent().continuing(Some(id))));
     }
     session.finish(id).await?;
     let grant = CodeGrant {
@@ -139,7 +139,7 @@ async fn proceed(
         params.push(("state", client_state));
     }
     params.push(("iss", state.config.issuer.as_str()));
-    Ok(see_other(&redirect::with_params(
+    Ok(see_other_url(&urls::client_redirect(
         &request.redirect_uri,
         &params,
     )))
@@ -160,5 +160,5 @@ pub fn redirect_error(
         params.push(("state", client_state));
     }
     params.push(("iss", state.config.issuer.as_str()));
-    see_other(&redirect::with_params(redirect_uri, &params))
+    see_other_url(&urls::client_redirect(redirect_uri, &params))
 }

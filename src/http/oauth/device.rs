@@ -19,6 +19,7 @@ use crate::oauth::scope;
 use crate::ratelimit;
 use crate::state::AppState;
 use crate::tokens::device;
+use crate::urls;
 
 pub async fn device_authorization(
     State(state): State<AppState>,
@@ -101,12 +102,12 @@ async fn start(
     )
     .await
     .map_err(server_error)?;
-    let verification_uri = format!("{}/device", config.issuer);
     Ok(json!({
         "device_code": issued.device_code.expose(),
         "user_code": issued.user_code,
-        "verification_uri": verification_uri,
-        "verification_uri_complete": format!("{verification_uri}?user_code={}", issued.user_code),
+        "verification_uri": urls::device::enter().absolute(&config.issuer),
+        "verification_uri_complete":
+            urls::device::enter_code(&issued.user_code).absolute(&config.issuer),
         "expires_in": config.device_code_ttl.as_secs(),
         "interval": config.device_poll_interval.as_secs(),
     }))

@@ -16,11 +16,11 @@ use crate::clients::store as clients;
 use crate::http::csp::allow_form_target;
 use crate::http::error::PageError;
 use crate::http::forms::CsrfForm;
-use crate::http::login::{require_csrf, see_other};
-use crate::oauth::redirect;
+use crate::http::login::{require_csrf, see_other, see_other_url};
 use crate::oidc::logout::IdTokenHint;
 use crate::sessions::TypedSession;
 use crate::state::AppState;
+use crate::urls;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "logout.html")]
@@ -100,7 +100,7 @@ pub async fn start(
         end_session(&state, &session).await?;
         return Ok(match after {
             Some(after) => back_to_client(&after),
-            None => see_other("/logout/done"),
+            None => see_other(&urls::login::logged_out()),
         });
     }
     match &after {
@@ -132,7 +132,7 @@ pub async fn confirm(
     end_session(&state, &session).await?;
     Ok(match after {
         Some(after) => back_to_client(&after),
-        None => see_other("/logout/done"),
+        None => see_other(&urls::login::logged_out()),
     })
 }
 
@@ -151,7 +151,7 @@ fn back_to_client(after: &AfterLogout) -> Response {
         .as_deref()
         .map(|s| vec![("state", s)])
         .unwrap_or_default();
-    see_other(&redirect::with_params(&after.uri, &params))
+    see_other_url(&urls::client_redirect(&after.uri, &params))
 }
 
 /// Deletes the session from Redis (and the cookie) and records it.

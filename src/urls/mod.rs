@@ -1,0 +1,227 @@
+//! Every URL the server writes (redirects, form actions, links in pages) is made here, from typed
+//! pieces: [`Href`] joins path segments, percent-encoding each one (RFC 3986 §3.3: only the
+//! unreserved characters of §2.3 stay as they are), so a value with `/`, `?`, `#` or `%` stays
+//! one segment and can never climb into another route. Absolute URLs take their origin from the
+//! configured issuer ([`Href::absolute`]), never from the request. The typed constructors below
+//! name each page and action; templates call them and never join path pieces themselves.
+//!
+//! A segment that is only dots (`.`, `..`) cannot be addressed at all: browsers treat `%2E%2E`
+//! like `..` (WHATWG URL, "double-dot URL path segment"). The builder still encodes it, and no
+//! identifier that reaches a URL can be one: ids are UUIDs or generated, role names start with a
+//! letter or digit.
+
+use std::fmt::{self, Display};
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+use crate::oidc::discovery::paths as endpoints;
+use crate::sessions::pending::RequestId;
+
+pub mod admin;
+mod client;
+
+pub use client::client_redirect;
+
+/// Everything but RFC 3986 §2.3 unreserved characters (`ALPHA DIGIT - . _ ~`) is encoded.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// A path on this server (always starting with `/`), with an optional query string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Href(String);
+
+impl Href {
+    /// `/`, to which segments are added.
+    pub fn root() -> Self {
+        Self(String::new())
+    }
+
+    /// A path of fixed segments (written by us, never from input), like `["admin", "users"]`.
+    pub fn of(segments: &[&str]) -> Self {
+        segments.iter().fold(Self::root(), |href, s| href.seg(s))
+    }
+
+    /// Adds one segment, percent-encoded so it stays one segment whatever it holds.
+    pub fn seg(mut self, segment: impl Display) -> Self {
+        let raw = segment.to_string();
+        self.0.push('/');
+        if !raw.is_empty() && raw.bytes().all(|b| b == b'.') {
+            // `.` is unreserved and would be left as is; encode it so nothing here writes a dot
+            // segment literally (see the module note: such ids never reach a URL).
+            self.0.push_str(&"%2E".repeat(raw.len()));
+        } else {
+            self.0.extend(utf8_percent_encode(&raw, SEGMENT));
+        }
+        self
+    }
+
+    /// Adds a query string (`application/x-www-form-urlencoded`, WHATWG URL §5).
+    pub fn query(mut self, pairs: &[(&str, &str)]) -> Self {
+        if self.0.is_empty() {
+            self.0.push('/');
+        }
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        if !query.is_empty() {
+            self.0.push('?');
+            self.0.push_str(&query);
+        }
+        self
+    }
+
+    pub fn as_str(&self) -> &str {
+        if self.0.is_empty() { "/" } else { &self.0 }
+    }
+
+    /// The absolute URL under `issuer` (the configured origin, without a trailing slash).
+    pub fn absolute(&self, issuer: &str) -> String {
+        format!("{}{}", issuer.trim_end_matches('/'), self.as_str())
+    }
+
+    /// A route of the router, as the constant it is registered under ([`paths`]): one place
+    /// names each route, so a link and the route it points to cannot drift apart.
+    pub fn route(path: &'static str) -> Self {
+        Self(path.trim_end_matches('/').to_owned())
+    }
+
+    /// `?request=<id>`: the pending sign-in request a page continues, if any.
+    pub fn continuing(self, request: Option<&RequestId>) -> Self {
+        match request {
+            Some(id) => self.query(&[("request", id.as_str())]),
+            None => self,
+        }
+    }
+}
+
+impl Display for Href {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The paths of the pages a person sees, shared by the router (`crate::http::router`) and the
+/// constructors below. The protocol endpoints are in [`crate::oidc::discovery::paths`].
+pub mod paths {
+    pub const AUTHORIZE_RESUME: &str = "/authorize/resume";
+    pub const LOGIN: &str = "/login";
+    pub const LOGIN_MFA: &str = "/login/mfa";
+    pub const CONSENT: &str = "/consent";
+    pub const DEVICE: &str = "/device";
+    pub const DEVICE_APPROVE: &str = "/device/approve";
+    pub const DEVICE_DONE: &str = "/device/done";
+    pub const ACCOUNT: &str = "/account";
+    pub const ACCOUNT_TOTP: &str = "/account/totp";
+    pub const ACCOUNT_TOTP_REMOVE: &str = "/account/totp/remove";
+    pub const ACCOUNT_RECOVERY_CODES: &str = "/account/recovery-codes";
+    pub const ACCOUNT_PASSWORD: &str = "/account/password";
+    pub const ACCOUNT_REVOKE_APPLICATION: &str = "/account/applications/revoke";
+    pub const ACCOUNT_SIGN_OUT_EVERYWHERE: &str = "/account/sign-out-everywhere";
+    pub const LOGOUT_DONE: &str = "/logout/done";
+    pub const STYLESHEET: &str = "/static/portcullis.css";
+}
+
+/// The stylesheet every page links to.
+pub fn stylesheet() -> Href {
+    Href::route(paths::STYLESHEET)
+}
+
+/// The sign-in steps and the authorization request they continue (with
+/// [`Href::continuing`]).
+pub mod login {
+    use super::{Href, endpoints, paths};
+
+    pub fn password() -> Href {
+        Href::route(paths::LOGIN)
+    }
+
+    pub fn second_factor() -> Href {
+        Href::route(paths::LOGIN_MFA)
+    }
+
+    pub fn consent() -> Href {
+        Href::route(paths::CONSENT)
+    }
+
+    /// Back to the authorization endpoint once sign-in or consent is done.
+    pub fn resume() -> Href {
+        Href::route(paths::AUTHORIZE_RESUME)
+    }
+
+    /// The sign-out page (OpenID Connect RP-Initiated Logout 1.0 §2) and its form.
+    pub fn logout() -> Href {
+        Href::route(endpoints::END_SESSION)
+    }
+
+    pub fn logged_out() -> Href {
+        Href::route(paths::LOGOUT_DONE)
+    }
+}
+
+/// The device flow's pages (RFC 8628 §3.3).
+pub mod device {
+    use super::{Href, paths};
+
+    /// Where a person types the user code: the `verification_uri` (RFC 8628 §3.2), absolute
+    /// under the issuer.
+    pub fn enter() -> Href {
+        Href::route(paths::DEVICE)
+    }
+
+    /// `verification_uri_complete` (RFC 8628 §3.3.1): the same page with the code filled in.
+    pub fn enter_code(user_code: &str) -> Href {
+        enter().query(&[("user_code", user_code)])
+    }
+
+    pub fn approve() -> Href {
+        Href::route(paths::DEVICE_APPROVE)
+    }
+
+    pub fn done(approved: bool) -> Href {
+        let done = Href::route(paths::DEVICE_DONE);
+        if approved {
+            done.query(&[("approved", "1")])
+        } else {
+            done
+        }
+    }
+}
+
+/// A person's own account pages and the actions they post to.
+pub mod account {
+    use super::{Href, paths};
+
+    pub fn overview() -> Href {
+        Href::route(paths::ACCOUNT)
+    }
+
+    pub fn totp() -> Href {
+        Href::route(paths::ACCOUNT_TOTP)
+    }
+
+    pub fn remove_totp() -> Href {
+        Href::route(paths::ACCOUNT_TOTP_REMOVE)
+    }
+
+    pub fn recovery_codes() -> Href {
+        Href::route(paths::ACCOUNT_RECOVERY_CODES)
+    }
+
+    pub fn password() -> Href {
+        Href::route(paths::ACCOUNT_PASSWORD)
+    }
+
+    pub fn revoke_application() -> Href {
+        Href::route(paths::ACCOUNT_REVOKE_APPLICATION)
+    }
+
+    pub fn sign_out_everywhere() -> Href {
+        Href::route(paths::ACCOUNT_SIGN_OUT_EVERYWHERE)
+    }
+}
+
+#[cfg(test)]
+mod tests;
