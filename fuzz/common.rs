@@ -45,6 +45,8 @@ pub fn client(public: bool) -> Client {
         grant_types: vec!["authorization_code".into(), "refresh_token".into()],
         scopes: vec!["openid".into(), "profile".into(), "email".into()],
         audiences: vec![],
+        resource_uri: None,
+        web_origins: vec![],
         require_consent: true,
         id_token_alg: "RS256".into(),
         access_token_ttl_secs: None,

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
 use portcullis::keys::KeyRing;
-use portcullis::tokens::{AccessGrant, Rbac, check_access_token, mint_access_token};
+use portcullis::tokens::access::verify_jwt as check_access_token;
+use portcullis::tokens::{AccessGrant, Rbac, mint_access_token};
 use portcullis_fuzz::config;
 
 const ISSUER: &str = "https://idp.example.com";
@@ -52,6 +53,7 @@ fuzz_target!(|data: &[u8]| {
         ttl: Duration::from_secs(60),
         person: None,
         rbac: Rbac::default(),
+        grant: None,
     };
     let token = match mint_access_token(keys, grant) {
         Ok(token) => token.token,
