@@ -121,6 +121,13 @@ async fn a_person_signs_in_with_password_and_totp_in_chromium_and_the_client_get
         .click_to("button[type=submit]", "/account/recovery-codes")
         .await;
     browser.screenshot("11-recovery-codes").await;
+    // Turning it off asks for the password and a current code, on the account page itself.
+    browser.goto(&app.url("/account")).await;
+    browser
+        .click("section details:nth-of-type(2) > summary")
+        .await;
+    assert!(browser.source().await.contains("remove-password"));
+    browser.screenshot("16-turn-off-asks-again").await;
 
     // Sign-out asked for by the client, confirmed: the POST's redirect reaches the client.
     browser
