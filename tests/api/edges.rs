@@ -315,3 +315,29 @@ async fn anonymous_requests_cannot_fill_redis_with_sessions() {
         200
     );
 }
+
+#[tokio::test]
+async fn pages_without_a_form_leave_no_session_behind() {
+    let app = TestApp::spawn().await;
+    let script = reqwest::Client::new();
+    for path in [
+        "/logout/done",
+        "/device/done",
+        "/no-such-page",
+        "/authorize?client_id=nobody&response_type=code",
+        "/.well-known/openid-configuration",
+    ] {
+        script
+            .get(app.url(path))
+            .header("accept", "text/html")
+            .send()
+            .await
+            .unwrap();
+    }
+    let sessions: Vec<String> = redis_keys(&app)
+        .await
+        .into_iter()
+        .filter(|k| k.contains(":session:"))
+        .collect();
+    assert!(sessions.is_empty(), "{sessions:?}");
+}
