@@ -7,10 +7,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::{Admin, Frame, Paging, Section, paginate};
+use super::{Admin, Frame, PageLinks, Paging, Section, paginate};
 use crate::admin::audit_log::{self, Entry, Filter, parse_time};
 use crate::http::error::PageError;
 use crate::state::AppState;
+use crate::urls;
 
 #[derive(Deserialize)]
 pub struct AuditQuery {
@@ -36,8 +37,8 @@ struct AuditPage {
     events: Vec<String>,
     entries: Vec<Entry>,
     paging: Paging,
-    /// The filter as a query string, for the paging links.
-    q_encoded: String,
+    /// The neighbouring pages, with the same filter.
+    links: PageLinks,
     error: Option<String>,
 }
 
@@ -83,12 +84,15 @@ pub async fn show(
         audit_log::page(&state.db, &filter, offset, limit)
     })
     .await?;
-    let q_encoded = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("actor", &query.actor)
-        .append_pair("event", &query.event)
-        .append_pair("since", &query.since)
-        .append_pair("until", &query.until)
-        .finish();
+    let links = paging.links(
+        urls::admin::audit(),
+        &[
+            ("actor", &query.actor),
+            ("event", &query.event),
+            ("since", &query.since),
+            ("until", &query.until),
+        ],
+    );
     let status = if error.is_some() {
         StatusCode::BAD_REQUEST
     } else {
@@ -103,7 +107,7 @@ pub async fn show(
         events: audit_log::event_names(&state.db).await?,
         entries,
         paging,
-        q_encoded,
+        links,
         error,
     };
     Ok((status, page).into_response())

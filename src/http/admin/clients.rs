@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use super::client_form::{FormPage, spec};
 use super::{
-    Admin, ConfirmPage, FormData, Frame, FreshAdmin, Paging, Question, Section, caller_message,
+    Admin, ConfirmPage, FormData, Frame, FreshAdmin, PageLinks, Paging, Question, Section,
+    caller_message,
 };
 use crate::admin::actions::ClientAction;
 use crate::admin::clients as ops;
@@ -43,9 +44,9 @@ pub struct ListQuery {
 struct ListPage {
     frame: Frame,
     q: String,
-    q_encoded: String,
     clients: Vec<Client>,
     paging: Paging,
+    links: PageLinks,
 }
 
 pub async fn list(
@@ -59,7 +60,7 @@ pub async fn list(
     .await?;
     let page = ListPage {
         frame: Frame::new(&admin, Section::Clients).await?,
-        q_encoded: url::form_urlencoded::byte_serialize(query.q.as_bytes()).collect(),
+        links: paging.links(urls::admin::clients(), &[("q", &query.q)]),
         q: query.q,
         clients,
         paging,

@@ -248,6 +248,26 @@ impl Paging {
     pub fn offset(&self) -> i64 {
         (self.page - 1) * PAGE_SIZE
     }
+
+    /// The previous and next pages of `list` with the same `filters`, from the URL builder.
+    pub fn links(&self, list: Href, filters: &[(&str, &str)]) -> PageLinks {
+        let at = |page: i64| {
+            let page = page.to_string();
+            let mut pairs = filters.to_vec();
+            pairs.push(("page", &page));
+            list.clone().query(&pairs)
+        };
+        PageLinks {
+            prev: (self.page > 1).then(|| at(self.page - 1)),
+            next: (self.page < self.pages).then(|| at(self.page + 1)),
+        }
+    }
+}
+
+/// Links to the neighbouring pages of a list, where there are any.
+pub struct PageLinks {
+    pub prev: Option<Href>,
+    pub next: Option<Href>,
 }
 
 /// Fetches page `page` with `fetch(offset, limit)`, which returns rows and the total count.

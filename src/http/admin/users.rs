@@ -11,8 +11,8 @@ use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
 
 use super::{
-    Admin, ConfirmPage, FormData, Frame, FreshAdmin, Paging, Question, Section, caller_message,
-    paginate,
+    Admin, ConfirmPage, FormData, Frame, FreshAdmin, PageLinks, Paging, Question, Section,
+    caller_message, paginate,
 };
 use crate::admin::actions::UserAction;
 use crate::admin::users::{self as ops, NewUserSpec};
@@ -29,9 +29,9 @@ use crate::users::store::{self, UserSummary};
 struct ListPage {
     frame: Frame,
     q: String,
-    q_encoded: String,
     users: Vec<UserSummary>,
     paging: Paging,
+    links: PageLinks,
 }
 
 pub async fn list(
@@ -45,7 +45,7 @@ pub async fn list(
     .await?;
     let page = ListPage {
         frame: Frame::new(&admin, Section::Users).await?,
-        q_encoded: url::form_urlencoded::byte_serialize(query.q.as_bytes()).collect(),
+        links: paging.links(urls::admin::users(), &[("q", &query.q)]),
         q: query.q,
         users,
         paging,

@@ -260,6 +260,11 @@ async fn the_list_searches_and_pages() {
     let first = page(&app, &browser, "/admin/clients").await;
     assert!(first.contains("28 clients") && first.contains("Page 1 of 2"));
     assert!(first.contains("Billing_%") && !first.contains("Worker 26"));
+    // The paging links come from the URL builder, the search kept and encoded.
+    assert!(
+        first.contains("href=\"/admin/clients?q=&#38;page=2\""),
+        "{first}"
+    );
     let second = page(&app, &browser, "/admin/clients?page=2").await;
     assert!(second.contains("Worker 26") && second.contains("rel=\"prev\""));
     let found = page(&app, &browser, "/admin/clients?q=_%25").await;
