@@ -1,6 +1,7 @@
 //! `PORTCULLIS_TRUSTED_PROXIES` and `X-Forwarded-For`. Input lines: the trusted networks, the TCP
 //! peer, then header values. Networks print back to themselves; the client address is the peer
-//! or an address from the header, and only the peer when the peer is not a trusted proxy.
+//! or an address from the header, and only the peer when the peer (in its canonical form: an
+//! IPv4-mapped IPv6 address is IPv4) is not a trusted proxy.
 #![no_main]
 
 use std::net::{IpAddr, SocketAddr};
@@ -46,7 +47,8 @@ fuzz_target!(|data: &[u8]| {
         .extensions
         .insert(ConnectInfo(SocketAddr::new(peer, 4711)));
     let ClientAddr(client) = ClientAddr::of(&parts, &trusted);
-    let peer_trusted = trusted.iter().any(|net| net.contains(&peer));
+    // An IPv4-mapped peer (a dual-stack listener) is its IPv4 address (RFC 4291 §2.5.5.2).
+    let peer_trusted = trusted.iter().any(|net| net.contains(&peer.to_canonical()));
     if client.ip() == peer || client.ip().to_canonical() == peer.to_canonical() {
         return;
     }
