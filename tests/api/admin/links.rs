@@ -3,18 +3,10 @@
 //! confirmation page is only shown for an object that exists, and names with `/` are one
 //! percent-encoded segment, so they can be viewed and deleted like any other.
 
-use super::{admin_browser, redirected_to};
+use super::{admin_browser, is_admin, redirected_to};
 use crate::helpers::{TestApp, csrf};
 use crate::signin::{page, submit_from};
 use crate::webdriver::Browser;
-
-async fn is_admin(app: &TestApp, id: uuid::Uuid) -> bool {
-    sqlx::query_scalar("select is_admin from users where id = $1")
-        .bind(id)
-        .fetch_one(&app.state.db)
-        .await
-        .unwrap()
-}
 
 /// The path of the link an attacker sends an administrator: a "revoke key" confirmation whose
 /// key id, decoded, climbs to another user's "grant admin" action.

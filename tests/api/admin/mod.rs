@@ -29,3 +29,12 @@ pub fn redirected_to(response: &reqwest::Response) -> String {
     assert_eq!(response.status(), 303, "expected 303 See Other");
     location(response)
 }
+
+/// Whether the user has the admin role, read from the database.
+pub async fn is_admin(app: &TestApp, id: uuid::Uuid) -> bool {
+    sqlx::query_scalar("select is_admin from users where id = $1")
+        .bind(id)
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap()
+}

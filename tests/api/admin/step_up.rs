@@ -4,20 +4,12 @@
 
 use std::time::Duration;
 
-use super::redirected_to;
+use super::{is_admin, redirected_to};
 use crate::helpers::{Settings, TestApp, TestUser, csrf};
 use crate::signin::{browser, page, sign_in, submit};
 
 /// The window in these tests: short, so the test need not wait ten minutes.
 const WINDOW_SECS: u64 = 4;
-
-async fn is_admin(app: &TestApp, id: uuid::Uuid) -> bool {
-    sqlx::query_scalar("select is_admin from users where id = $1")
-        .bind(id)
-        .fetch_one(&app.state.db)
-        .await
-        .unwrap()
-}
 
 /// The code an authenticator shows in the next 30-second step: accepted now (one step of skew),
 /// and never the step already used to sign in.
