@@ -106,6 +106,10 @@ pub async fn bounded_input(request: Request, next: Next) -> Response {
     if let Err(refusal) = check_head(&request) {
         return refusal.into_response(audience);
     }
+    // Most requests (GETs: discovery, the JWKS, pages) have no body: nothing to read or check.
+    if axum::body::HttpBody::size_hint(request.body()).exact() == Some(0) {
+        return next.run(request).await;
+    }
     let (parts, body) = request.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, limits::BODY).await else {
         return Refusal::BodyTooLarge.into_response(audience);

@@ -25,7 +25,7 @@ def pct(values, p):
     return values[min(len(values) - 1, int(len(values) * p / 100))] if values else 0.0
 
 
-def worker():
+def worker(username):
     conn = http.client.HTTPConnection(host, port, timeout=30)
     while time.monotonic() < deadline:
         try:
@@ -34,7 +34,7 @@ def worker():
             body = page.read().decode()
             cookie = page.getheader("Set-Cookie", "").split(";")[0]
             csrf = re.search(r'name="csrf" value="([^"]+)"', body).group(1)
-            form = urllib.parse.urlencode({"csrf": csrf, "username": sys.argv[5], "password": sys.argv[6]})
+            form = urllib.parse.urlencode({"csrf": csrf, "username": username, "password": sys.argv[6]})
             started = time.monotonic()
             conn.request("POST", "/login", form, {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
             answer = conn.getresponse()
@@ -67,7 +67,8 @@ if mode == "probe":
     print(f"RESULT healthz {pct(health, 50):.2f} {pct(health, 99):.2f} {max(health or [0]):.2f} {len(health)}")
 else:
     username, password, workers = sys.argv[5], sys.argv[6], int(sys.argv[7])
-    threads = [threading.Thread(target=worker) for _ in range(workers)]
+    # Worker n signs in `<username>n`: one person per worker.
+    threads = [threading.Thread(target=worker, args=(f"{username}{n}",)) for n in range(workers)]
     for t in threads:
         t.start()
     for t in threads:
