@@ -70,6 +70,10 @@ async fn made_up_client_ids_are_not_cached() {
         .await
         .unwrap();
     assert_eq!(huge.status(), 413);
+    // The real client once more, so it is cached now even if the cache was cleared meanwhile
+    // (it is, whenever the replica's pub/sub connection to Redis is made again).
+    let known = token(service.id.clone(), service.secret.clone().unwrap());
+    assert_eq!(known.send().await.unwrap().status(), 200);
     let metrics = app.get("/metrics").await.text().await.unwrap();
     assert_eq!(
         series(&metrics).get("portcullis_client_cache_entries"),
