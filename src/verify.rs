@@ -23,8 +23,8 @@ pub enum VerifyError {
     Unexpected(#[from] anyhow::Error),
 }
 
-impl From<sqlx::Error> for VerifyError {
-    fn from(e: sqlx::Error) -> Self {
+impl From<crate::error::Error> for VerifyError {
+    fn from(e: crate::error::Error) -> Self {
         VerifyError::Unexpected(e.into())
     }
 }

@@ -5,7 +5,7 @@
 use uuid::Uuid;
 
 use crate::audit::By;
-use crate::error::StoreError;
+use crate::error::Error;
 use crate::rbac::{self, Kind, Name};
 use crate::secret::Secret;
 use crate::sessions::index::{self, LiveSession};
@@ -25,18 +25,18 @@ pub struct NewUserSpec {
     pub is_admin: bool,
 }
 
-fn invalid(message: String) -> StoreError {
-    StoreError::Invalid(message)
+fn invalid(message: String) -> Error {
+    Error::Invalid(message)
 }
 
-fn optional<T>(raw: &str, parse: fn(&str) -> Result<T, String>) -> Result<Option<T>, StoreError> {
+fn optional<T>(raw: &str, parse: fn(&str) -> Result<T, String>) -> Result<Option<T>, Error> {
     match raw.trim() {
         "" => Ok(None),
         value => parse(value).map(Some).map_err(invalid),
     }
 }
 
-pub async fn create(state: &AppState, spec: NewUserSpec, by: &By) -> Result<Uuid, StoreError> {
+pub async fn create(state: &AppState, spec: NewUserSpec, by: &By) -> Result<Uuid, Error> {
     let username = Username::parse(&spec.username).map_err(invalid)?;
     let email = optional(&spec.email, Email::parse)?;
     let name = optional(&spec.name, DisplayName::parse)?;
@@ -60,15 +60,15 @@ pub async fn create(state: &AppState, spec: NewUserSpec, by: &By) -> Result<Uuid
     store::create_by(&state.db, new, by).await
 }
 
-async fn find(state: &AppState, id: Uuid) -> Result<UserSummary, StoreError> {
+async fn find(state: &AppState, id: Uuid) -> Result<UserSummary, Error> {
     store::summary(&state.db, id)
         .await?
-        .ok_or_else(|| StoreError::NotFound("there is no such user".into()))
+        .ok_or_else(|| Error::NotFound("there is no such user".into()))
 }
 
 /// Ends every session of the user and revokes their grants (refresh and access tokens);
 /// RFC 9700 §4.14.2: when the password changes, whether an administrator or the person changed it.
-pub async fn cut_off(state: &AppState, id: Uuid) -> Result<(), StoreError> {
+pub async fn cut_off(state: &AppState, id: Uuid) -> Result<(), Error> {
     crate::sessions::sign_out_everywhere(&state.redis, id, state.config.session_lifetime)
         .await
         .map_err(anyhow::Error::from)?;
@@ -85,7 +85,7 @@ pub async fn set_disabled(
     id: Uuid,
     disabled: bool,
     by: &By,
-) -> Result<(), StoreError> {
+) -> Result<(), Error> {
     store::set_flag(&state.db, id, Flag::Disabled, disabled, by).await?;
     if disabled {
         cut_off(state, id).await?;
@@ -93,7 +93,7 @@ pub async fn set_disabled(
     Ok(())
 }
 
-pub async fn set_admin(state: &AppState, id: Uuid, admin: bool, by: &By) -> Result<(), StoreError> {
+pub async fn set_admin(state: &AppState, id: Uuid, admin: bool, by: &By) -> Result<(), Error> {
     store::set_flag(&state.db, id, Flag::Admin, admin, by).await
 }
 
@@ -104,7 +104,7 @@ pub async fn reset_password(
     id: Uuid,
     password: String,
     by: &By,
-) -> Result<(), StoreError> {
+) -> Result<(), Error> {
     let user = find(state, id).await?;
     let password = Secret::new(password);
     check_new_password(&password, &user.username, user.email.as_deref())
@@ -117,13 +117,13 @@ pub async fn reset_password(
 
 /// Removes the second factor (a lost phone): the person signs in with the password and can
 /// enroll again.
-pub async fn reset_mfa(state: &AppState, id: Uuid, by: &By) -> Result<(), StoreError> {
+pub async fn reset_mfa(state: &AppState, id: Uuid, by: &By) -> Result<(), Error> {
     store::reset_mfa(&state.db, id, by).await
 }
 
 /// Clears the attempt counts of the user's account (from every address) for passwords and
 /// second factors. Per-address counts are left alone: they protect against whoever is guessing.
-pub async fn clear_throttling(state: &AppState, id: Uuid, by: &By) -> Result<(), StoreError> {
+pub async fn clear_throttling(state: &AppState, id: Uuid, by: &By) -> Result<(), Error> {
     find(state, id).await?;
     throttle::clear_account(&state.redis, id)
         .await
@@ -139,7 +139,7 @@ pub async fn clear_throttling(state: &AppState, id: Uuid, by: &By) -> Result<(),
     Ok(())
 }
 
-pub async fn sessions(state: &AppState, id: Uuid) -> Result<Vec<LiveSession>, StoreError> {
+pub async fn sessions(state: &AppState, id: Uuid) -> Result<Vec<LiveSession>, Error> {
     find(state, id).await?;
     Ok(index::of_user(&state.redis, id)
         .await
@@ -148,19 +148,12 @@ pub async fn sessions(state: &AppState, id: Uuid) -> Result<Vec<LiveSession>, St
 
 /// Ends the session with this handle ([`index::handle`]); `NotFound` if it is not one of the
 /// user's live sessions.
-pub async fn end_session(
-    state: &AppState,
-    id: Uuid,
-    session: &str,
-    by: &By,
-) -> Result<(), StoreError> {
+pub async fn end_session(state: &AppState, id: Uuid, session: &str, by: &By) -> Result<(), Error> {
     let ended = index::end(&state.redis, id, session)
         .await
         .map_err(anyhow::Error::from)?;
     if !ended {
-        return Err(StoreError::NotFound(
-            "that session has already ended".into(),
-        ));
+        return Err(Error::NotFound("that session has already ended".into()));
     }
     let mut conn = state.db.acquire().await?;
     by.record(
@@ -174,7 +167,7 @@ pub async fn end_session(
 }
 
 /// Ends every session of the user (refresh tokens stay: applications keep working).
-pub async fn end_sessions(state: &AppState, id: Uuid, by: &By) -> Result<(), StoreError> {
+pub async fn end_sessions(state: &AppState, id: Uuid, by: &By) -> Result<(), Error> {
     find(state, id).await?;
     crate::sessions::sign_out_everywhere(&state.redis, id, state.config.session_lifetime)
         .await
@@ -197,7 +190,7 @@ pub async fn set_names(
     kind: Kind,
     names: &[String],
     by: &By,
-) -> Result<(), StoreError> {
+) -> Result<(), Error> {
     let names = Name::parse_all(kind, names).map_err(invalid)?;
     rbac::store::set_for_user(&state.db, kind, id, &names, by).await
 }
