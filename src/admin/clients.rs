@@ -9,11 +9,13 @@ use crate::rbac::{self, Kind, Name};
 use crate::secret::Secret;
 use crate::state::AppState;
 
+#[tracing::instrument(name = "admin.clients.create", skip_all, fields(actor = ?by.actor))]
 pub async fn create(state: &AppState, spec: ClientSpec, by: &By) -> Result<Created, Error> {
     let client = spec.validate().map_err(Error::Invalid)?;
     store::create(&state.db, &client, by).await
 }
 
+#[tracing::instrument(name = "admin.clients.update", skip_all, fields(%client_id, actor = ?by.actor))]
 pub async fn update(
     state: &AppState,
     client_id: &str,
@@ -26,6 +28,7 @@ pub async fn update(
     Ok(())
 }
 
+#[tracing::instrument(name = "admin.clients.rotate_secret", skip_all, fields(%client_id, actor = ?by.actor))]
 pub async fn rotate_secret(
     state: &AppState,
     client_id: &str,
@@ -37,6 +40,7 @@ pub async fn rotate_secret(
 }
 
 /// A disabled client gets `invalid_client` at once here and within a second on every replica.
+#[tracing::instrument(name = "admin.clients.set_enabled", skip_all, fields(%client_id, enabled, actor = ?by.actor))]
 pub async fn set_enabled(
     state: &AppState,
     client_id: &str,
@@ -49,6 +53,7 @@ pub async fn set_enabled(
 }
 
 /// Deletes the client with its refresh tokens and consents.
+#[tracing::instrument(name = "admin.clients.delete", skip_all, fields(%client_id, actor = ?by.actor))]
 pub async fn delete(state: &AppState, client_id: &str, by: &By) -> Result<(), Error> {
     store::delete(&state.db, client_id, by).await?;
     super::client_changed(state, client_id).await;
@@ -56,6 +61,7 @@ pub async fn delete(state: &AppState, client_id: &str, by: &By) -> Result<(), Er
 }
 
 /// Replaces the client's own roles (released in its `client_credentials` tokens with `roles`).
+#[tracing::instrument(name = "admin.clients.set_roles", skip_all, fields(%client_id, actor = ?by.actor))]
 pub async fn set_roles(
     state: &AppState,
     client_id: &str,

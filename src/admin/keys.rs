@@ -75,6 +75,7 @@ async fn keys_changed(state: &AppState) -> Result<(), Error> {
 }
 
 /// Starts a rotation of `alg` now.
+#[tracing::instrument(name = "admin.keys.rotate", skip_all, fields(%alg, actor = ?by.actor))]
 pub async fn rotate(state: &AppState, alg: &str, by: &By) -> Result<(), Error> {
     let alg = Alg::parse(alg).ok_or_else(|| {
         Error::Invalid(format!(
@@ -86,6 +87,7 @@ pub async fn rotate(state: &AppState, alg: &str, by: &By) -> Result<(), Error> {
 }
 
 /// Revokes a key: gone from the JWKS at once, and a new key signs.
+#[tracing::instrument(name = "admin.keys.revoke", skip_all, fields(%kid, actor = ?by.actor))]
 pub async fn revoke(state: &AppState, kid: &str, by: &By) -> Result<(), Error> {
     match state.keys.rotator().revoke(kid, by).await {
         Ok(_) => keys_changed(state).await,

@@ -36,6 +36,7 @@ fn optional<T>(raw: &str, parse: fn(&str) -> Result<T, String>) -> Result<Option
     }
 }
 
+#[tracing::instrument(name = "admin.users.create", skip_all, fields(actor = ?by.actor))]
 pub async fn create(state: &AppState, spec: NewUserSpec, by: &By) -> Result<Uuid, Error> {
     let username = Username::parse(&spec.username).map_err(invalid)?;
     let email = optional(&spec.email, Email::parse)?;
@@ -68,6 +69,7 @@ async fn find(state: &AppState, id: Uuid) -> Result<UserSummary, Error> {
 
 /// Ends every session of the user and revokes their grants (refresh and access tokens);
 /// RFC 9700 §4.14.2: when the password changes, whether an administrator or the person changed it.
+#[tracing::instrument(name = "admin.users.cut_off", skip_all, fields(user_id = %id))]
 pub async fn cut_off(state: &AppState, id: Uuid) -> Result<(), Error> {
     crate::sessions::sign_out_everywhere(&state.redis, id, state.config.session_lifetime)
         .await
@@ -80,6 +82,7 @@ pub async fn cut_off(state: &AppState, id: Uuid) -> Result<(), Error> {
     Ok(())
 }
 
+#[tracing::instrument(name = "admin.users.set_disabled", skip_all, fields(user_id = %id, disabled, actor = ?by.actor))]
 pub async fn set_disabled(
     state: &AppState,
     id: Uuid,
@@ -93,12 +96,14 @@ pub async fn set_disabled(
     Ok(())
 }
 
+#[tracing::instrument(name = "admin.users.set_admin", skip_all, fields(user_id = %id, admin, actor = ?by.actor))]
 pub async fn set_admin(state: &AppState, id: Uuid, admin: bool, by: &By) -> Result<(), Error> {
     store::set_flag(&state.db, id, Flag::Admin, admin, by).await
 }
 
 /// Sets a new password chosen by the administrator; the person's sessions and refresh tokens
 /// end, as when they change it themselves.
+#[tracing::instrument(name = "admin.users.reset_password", skip_all, fields(user_id = %id, actor = ?by.actor))]
 pub async fn reset_password(
     state: &AppState,
     id: Uuid,
@@ -117,12 +122,14 @@ pub async fn reset_password(
 
 /// Removes the second factor (a lost phone): the person signs in with the password and can
 /// enroll again.
+#[tracing::instrument(name = "admin.users.reset_mfa", skip_all, fields(user_id = %id, actor = ?by.actor))]
 pub async fn reset_mfa(state: &AppState, id: Uuid, by: &By) -> Result<(), Error> {
     store::reset_mfa(&state.db, id, by).await
 }
 
 /// Clears the attempt counts of the user's account (from every address) for passwords and
 /// second factors. Per-address counts are left alone: they protect against whoever is guessing.
+#[tracing::instrument(name = "admin.users.clear_throttling", skip_all, fields(user_id = %id, actor = ?by.actor))]
 pub async fn clear_throttling(state: &AppState, id: Uuid, by: &By) -> Result<(), Error> {
     find(state, id).await?;
     throttle::clear_account(&state.redis, id)
@@ -148,6 +155,7 @@ pub async fn sessions(state: &AppState, id: Uuid) -> Result<Vec<LiveSession>, Er
 
 /// Ends the session with this handle ([`index::handle`]); `NotFound` if it is not one of the
 /// user's live sessions.
+#[tracing::instrument(name = "admin.users.end_session", skip_all, fields(user_id = %id, actor = ?by.actor))]
 pub async fn end_session(state: &AppState, id: Uuid, session: &str, by: &By) -> Result<(), Error> {
     let ended = index::end(&state.redis, id, session)
         .await
@@ -167,6 +175,7 @@ pub async fn end_session(state: &AppState, id: Uuid, session: &str, by: &By) -> 
 }
 
 /// Ends every session of the user (refresh tokens stay: applications keep working).
+#[tracing::instrument(name = "admin.users.end_sessions", skip_all, fields(user_id = %id, actor = ?by.actor))]
 pub async fn end_sessions(state: &AppState, id: Uuid, by: &By) -> Result<(), Error> {
     find(state, id).await?;
     crate::sessions::sign_out_everywhere(&state.redis, id, state.config.session_lifetime)
@@ -184,6 +193,7 @@ pub async fn end_sessions(state: &AppState, id: Uuid, by: &By) -> Result<(), Err
 }
 
 /// Replaces the user's roles or groups.
+#[tracing::instrument(name = "admin.users.set_names", skip_all, fields(user_id = %id, ?kind, actor = ?by.actor))]
 pub async fn set_names(
     state: &AppState,
     id: Uuid,

@@ -296,6 +296,6 @@ pub fn caller_message(error: Error) -> Result<String, PageError> {
     if error.is_caller_error() {
         Ok(error.to_string())
     } else {
-        Err(PageError::Internal(error.into()))
+        Err(error.into())
     }
 }

@@ -65,6 +65,7 @@ pub struct TokenResponse {
 }
 
 /// Runs the grant the request names for an authenticated `client`.
+#[tracing::instrument(level = "debug", skip_all, fields(client_id = %client.client_id, grant_type = ?request.get("grant_type")))]
 pub async fn exchange(
     state: &AppState,
     client: &Client,
