@@ -69,6 +69,16 @@ impl Error {
     }
 }
 
+/// A failure kept behind an error shown to a caller (an OAuth `server_error`, a 503 page), for the
+/// log. Shared, so the errors that carry it stay `Clone`.
+pub type Source = std::sync::Arc<dyn std::error::Error + Send + Sync>;
+
+/// `cause` as a [`Source`], its chain of sources intact.
+pub fn source(cause: impl Into<anyhow::Error>) -> Source {
+    let boxed: Box<dyn std::error::Error + Send + Sync> = cause.into().into();
+    Source::from(boxed)
+}
+
 /// `error` and each of its sources, joined by `": "`: what a log line shows, so the cause that
 /// explains a failure (a refused connection under "database error") is never cut off.
 pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {

@@ -38,27 +38,22 @@ pub enum PageError {
     Internal(anyhow::Error),
 }
 
-/// The cause of a failure, kept for the log.
-pub type Source = crate::oauth::error::Source;
+pub use crate::error::Source;
+
+const SIGN_IN_UNAVAILABLE: &str =
+    "Sign-in is temporarily unavailable. Please try again in a minute.";
 
 impl PageError {
     /// Redis (sessions, codes, throttling) does not answer: 503 with `Retry-After`, and a page
     /// that says so, never a sign-out.
     pub fn sign_in_unavailable() -> Self {
-        PageError::Unavailable(
-            "Sign-in is temporarily unavailable. Please try again in a minute.".into(),
-            None,
-        )
+        PageError::Unavailable(SIGN_IN_UNAVAILABLE.into(), None)
     }
 
-    /// [`PageError::sign_in_unavailable`] because of `cause` (logged by [`log_failures`]).
+    /// [`PageError::sign_in_unavailable`] because of `cause`, kept for the failure log.
     pub fn sign_in_unavailable_because(cause: impl Into<anyhow::Error>) -> Self {
-        match PageError::sign_in_unavailable() {
-            PageError::Unavailable(message, _) => {
-                PageError::Unavailable(message, Some(Failure::new(cause).0))
-            }
-            other => other,
-        }
+        let cause = crate::error::source(cause);
+        PageError::Unavailable(SIGN_IN_UNAVAILABLE.into(), Some(cause))
     }
 }
 
@@ -210,7 +205,7 @@ impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.code.status()).unwrap_or(StatusCode::BAD_REQUEST);
         let description = if self.code == ErrorCode::ServerError {
-            "The server could not complete this request.".to_owned()
+            crate::oauth::error::SERVER_ERROR.to_owned()
         } else {
             self.description
         };

@@ -5,8 +5,6 @@
 //! matched route and the cause's whole source chain. The request span adds the request id. A
 //! caller's mistake (4xx) is the caller's business and is not logged here.
 
-use std::sync::Arc;
-
 use axum::extract::{MatchedPath, Request};
 use axum::http::StatusCode;
 use axum::middleware::Next;
@@ -20,8 +18,7 @@ pub struct Failure(pub Source);
 
 impl Failure {
     pub fn new(cause: impl Into<anyhow::Error>) -> Self {
-        let boxed: Box<dyn std::error::Error + Send + Sync> = cause.into().into();
-        Failure(Arc::from(boxed))
+        Failure(crate::error::source(cause))
     }
 }
 
@@ -52,7 +49,7 @@ pub async fn log_failures(request: Request, next: Next) -> Response {
 #[cfg(test)]
 mod tests {
     use std::io::Write;
-    use std::sync::Mutex;
+    use std::sync::{Arc, Mutex};
 
     use anyhow::Context as _;
     use axum::response::IntoResponse as _;

@@ -3,7 +3,8 @@
 //! status code.
 
 use std::fmt;
-use std::sync::Arc;
+
+use crate::error::Source;
 
 /// An error code from the OAuth specifications.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,21 +78,18 @@ impl fmt::Display for ErrorCode {
     }
 }
 
-/// What failed on our side behind a `server_error` or `temporarily_unavailable`: logged with its
-/// whole chain by the HTTP layer, never sent to the client. Shared, so the error stays `Clone`.
-pub type Source = Arc<dyn std::error::Error + Send + Sync>;
-
 /// An OAuth error response.
 #[derive(Debug, Clone)]
 pub struct OAuthError {
     pub code: ErrorCode,
     pub description: String,
-    /// The failure that caused it, when it is ours.
+    /// What failed on our side behind a `server_error` or `temporarily_unavailable`: logged
+    /// with its whole chain by the HTTP layer, never sent to the client.
     pub source: Option<Source>,
 }
 
 /// The description a client sees for a failure of ours (the detail is logged instead).
-const SERVER_ERROR: &str = "The server could not complete this request.";
+pub(crate) const SERVER_ERROR: &str = "The server could not complete this request.";
 
 impl OAuthError {
     pub fn new(code: ErrorCode, description: impl Into<String>) -> Self {
@@ -109,8 +107,7 @@ impl OAuthError {
 
     /// Keeps `cause` as the source of this error, for the log.
     pub fn caused_by(mut self, cause: impl Into<anyhow::Error>) -> Self {
-        let boxed: Box<dyn std::error::Error + Send + Sync> = cause.into().into();
-        self.source = Some(Arc::from(boxed));
+        self.source = Some(crate::error::source(cause));
         self
     }
 }

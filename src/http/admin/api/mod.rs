@@ -191,7 +191,7 @@ impl From<Error> for ApiError {
                     "server_error",
                     "the server could not complete this request",
                 );
-                error.source = Some(crate::http::failure::Failure::new(other).0);
+                error.source = Some(crate::error::source(other));
                 error
             }
         }
