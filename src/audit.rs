@@ -10,6 +10,7 @@
 use serde_json::Value;
 use sqlx::PgConnection;
 
+use crate::error::Result;
 use crate::limits;
 
 /// Who caused an event.
@@ -45,7 +46,7 @@ pub struct Event<'a> {
     pub details: Value,
 }
 
-pub async fn record(conn: &mut PgConnection, event: Event<'_>) -> sqlx::Result<()> {
+pub async fn record(conn: &mut PgConnection, event: Event<'_>) -> Result<()> {
     let actor = event.actor.label();
     sqlx::query("insert into audit_events (actor, event, target, ip, details) values ($1, $2, $3, $4::inet, $5)")
         .bind(limits::truncate(&actor, limits::AUDIT_TARGET))
@@ -87,7 +88,7 @@ pub async fn record_simple(
     event: &str,
     target: &str,
     details: Value,
-) -> sqlx::Result<()> {
+) -> Result<()> {
     By::new(actor.clone(), None)
         .record(conn, event, target, details)
         .await
@@ -113,7 +114,7 @@ impl By {
         event: &str,
         target: &str,
         details: Value,
-    ) -> sqlx::Result<()> {
+    ) -> Result<()> {
         record(
             conn,
             Event {

@@ -5,6 +5,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::audit::{self, Actor};
+use crate::error::Result;
 
 /// Whether the user already allowed `client_id` every one of `scopes`.
 pub async fn covers(
@@ -12,7 +13,7 @@ pub async fn covers(
     user_id: Uuid,
     client_id: &str,
     scopes: &[String],
-) -> sqlx::Result<bool> {
+) -> Result<bool> {
     let granted: Option<Vec<String>> =
         sqlx::query_scalar("select scopes from consents where user_id = $1 and client_id = $2")
             .bind(user_id)
@@ -23,12 +24,7 @@ pub async fn covers(
 }
 
 /// Records that the user allowed `scopes` (added to what they allowed before).
-pub async fn grant(
-    pool: &PgPool,
-    user_id: Uuid,
-    client_id: &str,
-    scopes: &[String],
-) -> sqlx::Result<()> {
+pub async fn grant(pool: &PgPool, user_id: Uuid, client_id: &str, scopes: &[String]) -> Result<()> {
     let mut tx = pool.begin().await?;
     sqlx::query(
         "insert into consents (user_id, client_id, scopes) values ($1, $2, $3) \
@@ -50,7 +46,7 @@ pub async fn grant(
         details,
     )
     .await?;
-    tx.commit().await
+    tx.commit().await.map_err(Into::into)
 }
 
 /// An application a person has allowed.
@@ -62,14 +58,14 @@ pub struct Approved {
     pub granted_at: time::OffsetDateTime,
 }
 
-pub async fn list(pool: &PgPool, user_id: Uuid) -> sqlx::Result<Vec<Approved>> {
+pub async fn list(pool: &PgPool, user_id: Uuid) -> Result<Vec<Approved>> {
     sqlx::query_as(
         "select c.client_id, cl.name as client_name, c.scopes, c.granted_at from consents c \
          join clients cl on cl.client_id = c.client_id where c.user_id = $1 order by lower(cl.name)",
     )
     .bind(user_id)
     .fetch_all(pool)
-    .await
+    .await.map_err(Into::into)
 }
 
 /// What withdrawing a consent did.
@@ -84,7 +80,7 @@ pub struct Withdrawn {
 
 /// Withdraws consent: the application must ask again, and its refresh tokens for this person
 /// stop working.
-pub async fn revoke(pool: &PgPool, user_id: Uuid, client_id: &str) -> sqlx::Result<Withdrawn> {
+pub async fn revoke(pool: &PgPool, user_id: Uuid, client_id: &str) -> Result<Withdrawn> {
     let mut tx = pool.begin().await?;
     let removed = sqlx::query("delete from consents where user_id = $1 and client_id = $2")
         .bind(user_id)

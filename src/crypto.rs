@@ -182,15 +182,17 @@ impl PasswordHasher {
         verify_with_thread_memory(password.expose().as_bytes(), stored)
     }
 
-    /// Runs `work` on a hashing thread, waiting for a free one.
+    /// Runs `work` on a hashing thread, waiting for a free one. The caller's span goes with it,
+    /// so what the hash logs (and its time) belongs to the sign-in that asked for it.
     async fn on_pool<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> anyhow::Result<T> {
         let _permit = self.permits.acquire().await?;
         let (done, result) = tokio::sync::oneshot::channel();
+        let span = tracing::Span::current();
         let job: Job = Box::new(move || {
-            let _ = done.send(work());
+            let _ = done.send(span.in_scope(work));
         });
         self.jobs
             .send(job)
@@ -334,6 +336,50 @@ mod tests {
                 .verify(Secret::new("x".into()), Some("not a hash".into()))
                 .await
                 .unwrap()
+        );
+    }
+
+    /// Records which thread entered which span.
+    #[derive(Clone, Default)]
+    struct Entered(Arc<std::sync::Mutex<Vec<(String, String)>>>);
+
+    impl<S> tracing_subscriber::Layer<S> for Entered
+    where
+        S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    {
+        fn on_enter(&self, id: &tracing::span::Id, ctx: tracing_subscriber::layer::Context<'_, S>) {
+            let thread = std::thread::current().name().unwrap_or_default().to_owned();
+            if let (Some(span), Ok(mut entered)) = (ctx.span(id), self.0.lock()) {
+                entered.push((span.name().to_owned(), thread));
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn the_callers_span_follows_the_hash_onto_its_thread() {
+        use tracing::Instrument as _;
+        use tracing_subscriber::layer::SubscriberExt as _;
+        let entered = Entered::default();
+        let subscriber = tracing_subscriber::registry().with(entered.clone());
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let cost = Argon2Params {
+            memory_kib: 8_192,
+            iterations: 1,
+            parallelism: 1,
+        };
+        let hasher = PasswordHasher::new(cost).unwrap();
+        let hash = hasher
+            .hash(Secret::new("correct horse".into()))
+            .instrument(tracing::info_span!("sign_in"))
+            .await
+            .unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        let entered = entered.0.lock().unwrap().clone();
+        assert!(
+            entered
+                .iter()
+                .any(|(span, thread)| span == "sign_in" && thread.starts_with("argon2-")),
+            "{entered:?}"
         );
     }
 

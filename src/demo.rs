@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::audit::{Actor, By};
 use crate::clients::{self, ClientSpec};
-use crate::error::StoreError;
+use crate::error::Error;
 use crate::oidc::discovery::paths;
 use crate::secret::Secret;
 use crate::state::AppState;
@@ -99,7 +99,7 @@ async fn seed_user(state: &AppState) -> anyhow::Result<bool> {
     match users::store::create(&state.db, new, &Actor::System).await {
         Ok(_) => Ok(true),
         // Another replica seeded it at the same moment.
-        Err(StoreError::Conflict(_)) => Ok(false),
+        Err(Error::Conflict(_)) => Ok(false),
         Err(e) => Err(e.into()),
     }
 }
@@ -129,7 +129,7 @@ async fn seed_client(
     let client = spec.validate().map_err(anyhow::Error::msg)?;
     match clients::store::create(&state.db, &client, &By::new(Actor::System, None)).await {
         Ok(created) => Ok((created.client_id, created.client_secret)),
-        Err(StoreError::Conflict(_)) => {
+        Err(Error::Conflict(_)) => {
             let existing = clients::store::find_by_name(&state.db, name).await?;
             Ok((existing.map(|c| c.client_id).unwrap_or_default(), None))
         }

@@ -11,6 +11,7 @@ use redis::AsyncCommands as _;
 use tokio_util::sync::CancellationToken;
 
 use crate::clients::cache::ClientCache;
+use crate::error::Result;
 use crate::keys::KeyRing;
 use crate::storage::Redis;
 
@@ -30,10 +31,11 @@ impl Change<'_> {
 }
 
 /// Tells every replica (this one included) about `change`.
-pub async fn announce(redis: &Redis, change: Change<'_>) -> redis::RedisResult<()> {
+pub async fn announce(redis: &Redis, change: Change<'_>) -> Result<()> {
     let mut conn = redis.conn.clone();
     conn.publish::<_, _, ()>(redis.channel(), change.message())
         .await
+        .map_err(Into::into)
 }
 
 /// Listens until `stop`, applying what other replicas announce.
@@ -61,7 +63,7 @@ pub fn spawn_listener(
     });
 }
 
-async fn listen(redis: &Redis, clients: &ClientCache, keys: &KeyRing) -> redis::RedisResult<()> {
+async fn listen(redis: &Redis, clients: &ClientCache, keys: &KeyRing) -> Result<()> {
     let mut pubsub = redis.client.get_async_pubsub().await?;
     pubsub.subscribe(redis.channel()).await?;
     // Anything announced before the subscription took effect may be missed: start clean.

@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
+use crate::error::Result;
 use crate::storage::Redis;
 
 /// How one kind of subject is throttled.
@@ -288,7 +289,7 @@ pub async fn reserve(
 /// Forgets every password and second-factor count of the user's account, from anywhere (an
 /// administrator's "clear throttling"). Per-address counts stay: they protect against whoever
 /// is guessing.
-pub async fn clear_account(redis: &Redis, user_id: Uuid) -> redis::RedisResult<()> {
+pub async fn clear_account(redis: &Redis, user_id: Uuid) -> Result<()> {
     let account = Account::User(user_id).id();
     let mut conn = redis.conn.clone();
     for kind in [Kind::Password, Kind::SecondFactor] {

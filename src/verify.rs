@@ -23,14 +23,15 @@ pub enum VerifyError {
     Unexpected(#[from] anyhow::Error),
 }
 
-impl From<sqlx::Error> for VerifyError {
-    fn from(e: sqlx::Error) -> Self {
+impl From<crate::error::Error> for VerifyError {
+    fn from(e: crate::error::Error) -> Self {
         VerifyError::Unexpected(e.into())
     }
 }
 
 /// Checks `typed` against `stored`, the hash of `account`'s password. `None` (an unknown or
 /// disabled account) costs one hash too and is never right.
+#[tracing::instrument(name = "verify.password", skip_all, fields(known = matches!(account, Account::User(_)), %ip))]
 pub async fn password(
     state: &AppState,
     account: Account<'_>,
@@ -66,6 +67,7 @@ impl WrongCode {
 
 /// Checks a second factor typed by user `user_id`, whose TOTP secret is `sealed`: six digits are
 /// a TOTP code, anything else a single-use recovery code (used up when right).
+#[tracing::instrument(name = "verify.second_factor", skip_all, fields(%user_id, %ip))]
 pub async fn second_factor(
     state: &AppState,
     user_id: Uuid,

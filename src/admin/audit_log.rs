@@ -1,6 +1,7 @@
 //! Reading the audit log: newest first, paged, filtered by actor, event type and time. Actors that
 //! are users are shown with their username.
 
+use crate::error::Result;
 use serde::Serialize;
 use sqlx::PgPool;
 use time::OffsetDateTime;
@@ -46,7 +47,7 @@ pub async fn page(
     filter: &Filter,
     offset: i64,
     limit: i64,
-) -> sqlx::Result<(Vec<Entry>, i64)> {
+) -> Result<(Vec<Entry>, i64)> {
     let escape = crate::storage::like_escape;
     let actor = format!("%{}%", escape(&filter.actor));
     let event = format!("{}%", escape(&filter.event));
@@ -75,10 +76,11 @@ pub async fn page(
 }
 
 /// The event names seen so far, for the filter's choices.
-pub async fn event_names(pool: &PgPool) -> sqlx::Result<Vec<String>> {
+pub async fn event_names(pool: &PgPool) -> Result<Vec<String>> {
     sqlx::query_scalar("select distinct event from audit_events order by event")
         .fetch_all(pool)
         .await
+        .map_err(Into::into)
 }
 
 /// A date (`2026-11-21`) or a date and time (`2026-11-21T14:30`) in UTC.

@@ -9,6 +9,7 @@ use std::time::Duration;
 use redis::AsyncCommands as _;
 use tokio_util::sync::CancellationToken;
 
+use crate::error::Result;
 use crate::state::AppState;
 use crate::storage::Redis;
 
@@ -36,7 +37,7 @@ fn this_minute() -> i64 {
 }
 
 /// Adds what this replica issued since the last tally to this minute's counter.
-async fn tally(state: &AppState) -> redis::RedisResult<()> {
+async fn tally(state: &AppState) -> Result<()> {
     let pending = state.metrics.tokens_untallied.swap(0, Ordering::Relaxed);
     if pending == 0 {
         return Ok(());
@@ -57,7 +58,7 @@ async fn tally(state: &AppState) -> redis::RedisResult<()> {
             .tokens_untallied
             .fetch_add(pending, Ordering::Relaxed);
     }
-    written
+    written.map_err(Into::into)
 }
 
 /// Tallies every few seconds until `stop`.
@@ -75,7 +76,7 @@ pub fn spawn_tally(state: AppState, stop: CancellationToken) {
     });
 }
 
-pub async fn counts(state: &AppState) -> anyhow::Result<Counts> {
+pub async fn counts(state: &AppState) -> Result<Counts> {
     let (users, admins): (i64, i64) = sqlx::query_as(
         "select count(*), count(*) filter (where is_admin and not disabled) from users",
     )

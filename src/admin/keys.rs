@@ -5,7 +5,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::audit::By;
-use crate::error::StoreError;
+use crate::error::{Error, Result};
 use crate::invalidation::{self, Change};
 use crate::keys::{Alg, RevokeError, store};
 use crate::state::AppState;
@@ -46,7 +46,7 @@ fn state_at(row: &store::KeyRow, now: OffsetDateTime) -> &'static str {
 }
 
 /// Every key, newest first.
-pub async fn list(state: &AppState) -> sqlx::Result<Vec<KeyView>> {
+pub async fn list(state: &AppState) -> Result<Vec<KeyView>> {
     let now = OffsetDateTime::now_utc();
     let mut rows = store::load_all(&state.db).await?;
     rows.sort_by_key(|r| std::cmp::Reverse(r.created_at));
@@ -66,7 +66,7 @@ pub async fn list(state: &AppState) -> sqlx::Result<Vec<KeyView>> {
 }
 
 /// Reloads the key ring here and tells the other replicas.
-async fn keys_changed(state: &AppState) -> Result<(), StoreError> {
+async fn keys_changed(state: &AppState) -> Result<(), Error> {
     state.keys.reload().await?;
     if let Err(e) = invalidation::announce(&state.redis, Change::Keys).await {
         tracing::warn!(error = %e, "could not announce a key change; replicas see it at their next tick");
@@ -75,9 +75,10 @@ async fn keys_changed(state: &AppState) -> Result<(), StoreError> {
 }
 
 /// Starts a rotation of `alg` now.
-pub async fn rotate(state: &AppState, alg: &str, by: &By) -> Result<(), StoreError> {
+#[tracing::instrument(name = "admin.keys.rotate", skip_all, fields(%alg, actor = ?by.actor))]
+pub async fn rotate(state: &AppState, alg: &str, by: &By) -> Result<(), Error> {
     let alg = Alg::parse(alg).ok_or_else(|| {
-        StoreError::Invalid(format!(
+        Error::Invalid(format!(
             "`{alg}` is not a signing algorithm; use RS256 or ES256"
         ))
     })?;
@@ -86,10 +87,11 @@ pub async fn rotate(state: &AppState, alg: &str, by: &By) -> Result<(), StoreErr
 }
 
 /// Revokes a key: gone from the JWKS at once, and a new key signs.
-pub async fn revoke(state: &AppState, kid: &str, by: &By) -> Result<(), StoreError> {
+#[tracing::instrument(name = "admin.keys.revoke", skip_all, fields(%kid, actor = ?by.actor))]
+pub async fn revoke(state: &AppState, kid: &str, by: &By) -> Result<(), Error> {
     match state.keys.rotator().revoke(kid, by).await {
         Ok(_) => keys_changed(state).await,
-        Err(RevokeError::NotFound(kid)) => Err(StoreError::NotFound(format!(
+        Err(RevokeError::NotFound(kid)) => Err(Error::NotFound(format!(
             "no key with id `{kid}` is live (it does not exist or is already revoked)"
         ))),
         Err(RevokeError::Other(e)) => Err(e.into()),

@@ -5,7 +5,7 @@
 use uuid::Uuid;
 
 use crate::audit::By;
-use crate::error::StoreError;
+use crate::error::Error;
 use crate::rbac::{self, Kind, Name};
 use crate::secret::Secret;
 use crate::sessions::index::{self, LiveSession};
@@ -25,18 +25,19 @@ pub struct NewUserSpec {
     pub is_admin: bool,
 }
 
-fn invalid(message: String) -> StoreError {
-    StoreError::Invalid(message)
+fn invalid(message: String) -> Error {
+    Error::Invalid(message)
 }
 
-fn optional<T>(raw: &str, parse: fn(&str) -> Result<T, String>) -> Result<Option<T>, StoreError> {
+fn optional<T>(raw: &str, parse: fn(&str) -> Result<T, String>) -> Result<Option<T>, Error> {
     match raw.trim() {
         "" => Ok(None),
         value => parse(value).map(Some).map_err(invalid),
     }
 }
 
-pub async fn create(state: &AppState, spec: NewUserSpec, by: &By) -> Result<Uuid, StoreError> {
+#[tracing::instrument(name = "admin.users.create", skip_all, fields(actor = ?by.actor))]
+pub async fn create(state: &AppState, spec: NewUserSpec, by: &By) -> Result<Uuid, Error> {
     let username = Username::parse(&spec.username).map_err(invalid)?;
     let email = optional(&spec.email, Email::parse)?;
     let name = optional(&spec.name, DisplayName::parse)?;
@@ -60,15 +61,16 @@ pub async fn create(state: &AppState, spec: NewUserSpec, by: &By) -> Result<Uuid
     store::create_by(&state.db, new, by).await
 }
 
-async fn find(state: &AppState, id: Uuid) -> Result<UserSummary, StoreError> {
+async fn find(state: &AppState, id: Uuid) -> Result<UserSummary, Error> {
     store::summary(&state.db, id)
         .await?
-        .ok_or_else(|| StoreError::NotFound("there is no such user".into()))
+        .ok_or_else(|| Error::NotFound("there is no such user".into()))
 }
 
 /// Ends every session of the user and revokes their grants (refresh and access tokens);
 /// RFC 9700 §4.14.2: when the password changes, whether an administrator or the person changed it.
-pub async fn cut_off(state: &AppState, id: Uuid) -> Result<(), StoreError> {
+#[tracing::instrument(name = "admin.users.cut_off", skip_all, fields(user_id = %id))]
+pub async fn cut_off(state: &AppState, id: Uuid) -> Result<(), Error> {
     crate::sessions::sign_out_everywhere(&state.redis, id, state.config.session_lifetime)
         .await
         .map_err(anyhow::Error::from)?;
@@ -80,12 +82,13 @@ pub async fn cut_off(state: &AppState, id: Uuid) -> Result<(), StoreError> {
     Ok(())
 }
 
+#[tracing::instrument(name = "admin.users.set_disabled", skip_all, fields(user_id = %id, disabled, actor = ?by.actor))]
 pub async fn set_disabled(
     state: &AppState,
     id: Uuid,
     disabled: bool,
     by: &By,
-) -> Result<(), StoreError> {
+) -> Result<(), Error> {
     store::set_flag(&state.db, id, Flag::Disabled, disabled, by).await?;
     if disabled {
         cut_off(state, id).await?;
@@ -93,18 +96,20 @@ pub async fn set_disabled(
     Ok(())
 }
 
-pub async fn set_admin(state: &AppState, id: Uuid, admin: bool, by: &By) -> Result<(), StoreError> {
+#[tracing::instrument(name = "admin.users.set_admin", skip_all, fields(user_id = %id, admin, actor = ?by.actor))]
+pub async fn set_admin(state: &AppState, id: Uuid, admin: bool, by: &By) -> Result<(), Error> {
     store::set_flag(&state.db, id, Flag::Admin, admin, by).await
 }
 
 /// Sets a new password chosen by the administrator; the person's sessions and refresh tokens
 /// end, as when they change it themselves.
+#[tracing::instrument(name = "admin.users.reset_password", skip_all, fields(user_id = %id, actor = ?by.actor))]
 pub async fn reset_password(
     state: &AppState,
     id: Uuid,
     password: String,
     by: &By,
-) -> Result<(), StoreError> {
+) -> Result<(), Error> {
     let user = find(state, id).await?;
     let password = Secret::new(password);
     check_new_password(&password, &user.username, user.email.as_deref())
@@ -117,13 +122,15 @@ pub async fn reset_password(
 
 /// Removes the second factor (a lost phone): the person signs in with the password and can
 /// enroll again.
-pub async fn reset_mfa(state: &AppState, id: Uuid, by: &By) -> Result<(), StoreError> {
+#[tracing::instrument(name = "admin.users.reset_mfa", skip_all, fields(user_id = %id, actor = ?by.actor))]
+pub async fn reset_mfa(state: &AppState, id: Uuid, by: &By) -> Result<(), Error> {
     store::reset_mfa(&state.db, id, by).await
 }
 
 /// Clears the attempt counts of the user's account (from every address) for passwords and
 /// second factors. Per-address counts are left alone: they protect against whoever is guessing.
-pub async fn clear_throttling(state: &AppState, id: Uuid, by: &By) -> Result<(), StoreError> {
+#[tracing::instrument(name = "admin.users.clear_throttling", skip_all, fields(user_id = %id, actor = ?by.actor))]
+pub async fn clear_throttling(state: &AppState, id: Uuid, by: &By) -> Result<(), Error> {
     find(state, id).await?;
     throttle::clear_account(&state.redis, id)
         .await
@@ -139,7 +146,7 @@ pub async fn clear_throttling(state: &AppState, id: Uuid, by: &By) -> Result<(),
     Ok(())
 }
 
-pub async fn sessions(state: &AppState, id: Uuid) -> Result<Vec<LiveSession>, StoreError> {
+pub async fn sessions(state: &AppState, id: Uuid) -> Result<Vec<LiveSession>, Error> {
     find(state, id).await?;
     Ok(index::of_user(&state.redis, id)
         .await
@@ -148,19 +155,13 @@ pub async fn sessions(state: &AppState, id: Uuid) -> Result<Vec<LiveSession>, St
 
 /// Ends the session with this handle ([`index::handle`]); `NotFound` if it is not one of the
 /// user's live sessions.
-pub async fn end_session(
-    state: &AppState,
-    id: Uuid,
-    session: &str,
-    by: &By,
-) -> Result<(), StoreError> {
+#[tracing::instrument(name = "admin.users.end_session", skip_all, fields(user_id = %id, actor = ?by.actor))]
+pub async fn end_session(state: &AppState, id: Uuid, session: &str, by: &By) -> Result<(), Error> {
     let ended = index::end(&state.redis, id, session)
         .await
         .map_err(anyhow::Error::from)?;
     if !ended {
-        return Err(StoreError::NotFound(
-            "that session has already ended".into(),
-        ));
+        return Err(Error::NotFound("that session has already ended".into()));
     }
     let mut conn = state.db.acquire().await?;
     by.record(
@@ -174,7 +175,8 @@ pub async fn end_session(
 }
 
 /// Ends every session of the user (refresh tokens stay: applications keep working).
-pub async fn end_sessions(state: &AppState, id: Uuid, by: &By) -> Result<(), StoreError> {
+#[tracing::instrument(name = "admin.users.end_sessions", skip_all, fields(user_id = %id, actor = ?by.actor))]
+pub async fn end_sessions(state: &AppState, id: Uuid, by: &By) -> Result<(), Error> {
     find(state, id).await?;
     crate::sessions::sign_out_everywhere(&state.redis, id, state.config.session_lifetime)
         .await
@@ -191,13 +193,14 @@ pub async fn end_sessions(state: &AppState, id: Uuid, by: &By) -> Result<(), Sto
 }
 
 /// Replaces the user's roles or groups.
+#[tracing::instrument(name = "admin.users.set_names", skip_all, fields(user_id = %id, ?kind, actor = ?by.actor))]
 pub async fn set_names(
     state: &AppState,
     id: Uuid,
     kind: Kind,
     names: &[String],
     by: &By,
-) -> Result<(), StoreError> {
+) -> Result<(), Error> {
     let names = Name::parse_all(kind, names).map_err(invalid)?;
     rbac::store::set_for_user(&state.db, kind, id, &names, by).await
 }

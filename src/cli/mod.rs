@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::config::{Config, ConfigError};
-use crate::error::StoreError;
+use crate::error::Error;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -67,8 +67,8 @@ pub enum CliError {
     Failed(#[from] anyhow::Error),
 }
 
-impl From<StoreError> for CliError {
-    fn from(e: StoreError) -> Self {
+impl From<Error> for CliError {
+    fn from(e: Error) -> Self {
         if e.is_caller_error() {
             CliError::Usage(e.to_string())
         } else {

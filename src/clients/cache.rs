@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use sqlx::PgPool;
 
 use super::store::{self, Client};
+use crate::error::Result;
 use crate::limits;
 
 /// A cached client and when it was read.
@@ -32,7 +33,7 @@ impl ClientCache {
     }
 
     /// The enabled client with this id, from memory when fresh.
-    pub async fn get(&self, client_id: &str) -> sqlx::Result<Option<Arc<Client>>> {
+    pub async fn get(&self, client_id: &str) -> Result<Option<Arc<Client>>> {
         if let Ok(entries) = self.entries.read()
             && let Some((client, at)) = entries.get(client_id)
             && at.elapsed() < self.ttl

@@ -8,7 +8,7 @@ use super::origin::WebOrigin;
 use super::{ClientType, RedirectUri, ValidClient};
 use crate::audit::By;
 use crate::crypto::{random_token, sha256};
-use crate::error::StoreError;
+use crate::error::{Error, Result};
 use crate::secret::Secret;
 
 /// The result of creating a client: the secret exists only here, once.
@@ -22,7 +22,7 @@ fn strings(uris: &[RedirectUri]) -> Vec<String> {
     uris.iter().map(|u| u.as_str().to_owned()).collect()
 }
 
-pub async fn create(pool: &PgPool, client: &ValidClient, by: &By) -> Result<Created, StoreError> {
+pub async fn create(pool: &PgPool, client: &ValidClient, by: &By) -> Result<Created, Error> {
     let client_id = uuid::Uuid::new_v4().to_string();
     let secret = (client.client_type == ClientType::Confidential).then(random_token);
     let secret_hash = secret
@@ -61,7 +61,7 @@ macro_rules! columns {
     };
 }
 
-pub async fn list(pool: &PgPool) -> sqlx::Result<Vec<Client>> {
+pub async fn list(pool: &PgPool) -> Result<Vec<Client>> {
     sqlx::query_as(concat!(
         "select ",
         columns!(),
@@ -69,9 +69,10 @@ pub async fn list(pool: &PgPool) -> sqlx::Result<Vec<Client>> {
     ))
     .fetch_all(pool)
     .await
+    .map_err(Into::into)
 }
 
-pub async fn find_by_name(pool: &PgPool, name: &str) -> sqlx::Result<Option<Client>> {
+pub async fn find_by_name(pool: &PgPool, name: &str) -> Result<Option<Client>> {
     sqlx::query_as(concat!(
         "select ",
         columns!(),
@@ -80,6 +81,7 @@ pub async fn find_by_name(pool: &PgPool, name: &str) -> sqlx::Result<Option<Clie
     .bind(name)
     .fetch_optional(pool)
     .await
+    .map_err(Into::into)
 }
 
 type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
@@ -106,9 +108,9 @@ fn bind_settings<'q>(query: PgQuery<'q>, client: &ValidClient) -> PgQuery<'q> {
         .bind(client.web_origins.clone())
 }
 
-fn name_taken(e: sqlx::Error, client: &ValidClient) -> StoreError {
+fn name_taken(e: sqlx::Error, client: &ValidClient) -> Error {
     let resource = client.resource_uri.as_deref().unwrap_or_default();
-    StoreError::from_unique(
+    Error::from_unique(
         e,
         &[
             (
@@ -136,8 +138,8 @@ fn described(client: &ValidClient) -> serde_json::Value {
     })
 }
 
-fn no_client(client_id: &str) -> StoreError {
-    StoreError::NotFound(format!("no client with id `{client_id}`"))
+fn no_client(client_id: &str) -> Error {
+    Error::NotFound(format!("no client with id `{client_id}`"))
 }
 
 /// Enables or disables a client by id; `NotFound` if there is none.
@@ -146,7 +148,7 @@ pub async fn set_enabled(
     client_id: &str,
     enabled: bool,
     by: &By,
-) -> Result<(), StoreError> {
+) -> Result<(), Error> {
     let mut tx = pool.begin().await?;
     let found = sqlx::query("update clients set enabled = $2 where client_id = $1")
         .bind(client_id)
@@ -174,7 +176,7 @@ pub async fn update(
     client_id: &str,
     client: &ValidClient,
     by: &By,
-) -> Result<(), StoreError> {
+) -> Result<(), Error> {
     let mut tx = pool.begin().await?;
     let current: Option<String> =
         sqlx::query_scalar("select client_type from clients where client_id = $1 for update")
@@ -184,7 +186,7 @@ pub async fn update(
     match current {
         None => return Err(no_client(client_id)),
         Some(kind) if kind != client.client_type.as_str() => {
-            return Err(StoreError::Invalid(format!(
+            return Err(Error::Invalid(format!(
                 "this client is {kind}; the type cannot change (create a new client instead)"
             )));
         }
@@ -213,7 +215,7 @@ pub async fn rotate_secret(
     pool: &PgPool,
     client_id: &str,
     by: &By,
-) -> Result<Secret<String>, StoreError> {
+) -> Result<Secret<String>, Error> {
     let secret = random_token();
     let mut tx = pool.begin().await?;
     let kind: Option<String> = sqlx::query_scalar(
@@ -228,7 +230,7 @@ pub async fn rotate_secret(
         None => return Err(no_client(client_id)),
         Some("confidential") => {}
         Some(_) => {
-            return Err(StoreError::Invalid(
+            return Err(Error::Invalid(
                 "a public client has no secret to rotate".into(),
             ));
         }
@@ -246,7 +248,7 @@ pub async fn rotate_secret(
 
 /// Deletes a client; its refresh tokens and consents go with it (foreign keys cascade), so
 /// nothing it was given still works.
-pub async fn delete(pool: &PgPool, client_id: &str, by: &By) -> Result<(), StoreError> {
+pub async fn delete(pool: &PgPool, client_id: &str, by: &By) -> Result<(), Error> {
     let mut tx = pool.begin().await?;
     let name: Option<String> =
         sqlx::query_scalar("delete from clients where client_id = $1 returning name")
@@ -273,7 +275,7 @@ pub async fn page(
     search: &str,
     offset: i64,
     limit: i64,
-) -> sqlx::Result<(Vec<Client>, i64)> {
+) -> Result<(Vec<Client>, i64)> {
     let pattern = format!("%{}%", crate::storage::like_escape(search));
     let total: i64 = sqlx::query_scalar(
         "select count(*) from clients where name ilike $1 or client_id ilike $1",
@@ -295,7 +297,7 @@ pub async fn page(
 }
 
 /// A client by id, enabled or not (for administration).
-pub async fn get(pool: &PgPool, client_id: &str) -> sqlx::Result<Option<Client>> {
+pub async fn get(pool: &PgPool, client_id: &str) -> Result<Option<Client>> {
     sqlx::query_as(concat!(
         "select ",
         columns!(),
@@ -304,6 +306,7 @@ pub async fn get(pool: &PgPool, client_id: &str) -> sqlx::Result<Option<Client>>
     .bind(client_id)
     .fetch_optional(pool)
     .await
+    .map_err(Into::into)
 }
 
 /// A registered client. Serialized (for listings) without its secret hash.
@@ -350,7 +353,7 @@ impl Client {
 
 /// Whether `origin` is the origin of a redirect URI of some enabled public client (a CORS
 /// preflight, which names no client). An indexed lookup (GIN on `web_origins`), not a scan.
-pub async fn is_public_origin(pool: &PgPool, origin: &WebOrigin) -> sqlx::Result<bool> {
+pub async fn is_public_origin(pool: &PgPool, origin: &WebOrigin) -> Result<bool> {
     sqlx::query_scalar(
         "select exists(select 1 from clients where web_origins @> array[$1]::text[] \
          and client_type = 'public' and enabled)",
@@ -358,10 +361,11 @@ pub async fn is_public_origin(pool: &PgPool, origin: &WebOrigin) -> sqlx::Result
     .bind(origin.as_str())
     .fetch_one(pool)
     .await
+    .map_err(Into::into)
 }
 
 /// An enabled client by id (a disabled client is treated as unknown).
-pub async fn find(pool: &PgPool, client_id: &str) -> sqlx::Result<Option<Client>> {
+pub async fn find(pool: &PgPool, client_id: &str) -> Result<Option<Client>> {
     sqlx::query_as(concat!(
         "select ",
         columns!(),
@@ -370,4 +374,5 @@ pub async fn find(pool: &PgPool, client_id: &str) -> sqlx::Result<Option<Client>
     .bind(client_id)
     .fetch_optional(pool)
     .await
+    .map_err(Into::into)
 }

@@ -1,6 +1,8 @@
 //! How errors reach the caller. Browser pages get a friendly HTML page ([`PageError`]); OAuth
-//! endpoints get RFC 6749 §5.2 JSON ([`OAuthError`]). Unexpected failures are logged in full with
-//! the request id and shown only as an opaque "something went wrong".
+//! endpoints get RFC 6749 §5.2 JSON ([`OAuthError`]). Unexpected failures are shown only as an
+//! opaque "something went wrong"; the response carries the failure (a [`Failure`] extension), and
+//! [`log_failures`], one middleware, logs every 5xx once with its whole source chain, the method,
+//! the matched route and (from the request span) the request id. Nothing else logs them.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -10,6 +12,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use super::failure::Failure;
 use crate::oauth::error::{ErrorCode, OAuthError};
 
 #[derive(Template, WebTemplate)]
@@ -30,24 +33,33 @@ pub enum PageError {
     NotAllowed(String),
     /// Throttled: try again after this many seconds.
     TooManyAttempts(u64),
-    Unavailable(String),
+    /// A store we depend on does not answer (503); the cause is kept for the log.
+    Unavailable(String, Option<Source>),
     Internal(anyhow::Error),
 }
+
+pub use crate::error::Source;
+
+const SIGN_IN_UNAVAILABLE: &str =
+    "Sign-in is temporarily unavailable. Please try again in a minute.";
 
 impl PageError {
     /// Redis (sessions, codes, throttling) does not answer: 503 with `Retry-After`, and a page
     /// that says so, never a sign-out.
     pub fn sign_in_unavailable() -> Self {
-        PageError::Unavailable(
-            "Sign-in is temporarily unavailable. Please try again in a minute.".into(),
-        )
+        PageError::Unavailable(SIGN_IN_UNAVAILABLE.into(), None)
+    }
+
+    /// [`PageError::sign_in_unavailable`] because of `cause`, kept for the failure log.
+    pub fn sign_in_unavailable_because(cause: impl Into<anyhow::Error>) -> Self {
+        let cause = crate::error::source(cause);
+        PageError::Unavailable(SIGN_IN_UNAVAILABLE.into(), Some(cause))
     }
 }
 
 impl From<crate::sessions::SessionError> for PageError {
     fn from(e: crate::sessions::SessionError) -> Self {
-        tracing::warn!(error = %e, "session store unavailable");
-        PageError::sign_in_unavailable()
+        PageError::sign_in_unavailable_because(e)
     }
 }
 
@@ -65,8 +77,7 @@ impl From<sqlx::Error> for PageError {
 
 impl From<redis::RedisError> for PageError {
     fn from(e: redis::RedisError) -> Self {
-        tracing::warn!(error = %e, "Redis unavailable");
-        PageError::sign_in_unavailable()
+        PageError::sign_in_unavailable_because(e)
     }
 }
 
@@ -96,12 +107,14 @@ impl From<crate::verify::VerifyError> for PageError {
     }
 }
 
-impl From<crate::error::StoreError> for PageError {
-    fn from(e: crate::error::StoreError) -> Self {
-        use crate::error::StoreError;
+impl From<crate::error::Error> for PageError {
+    fn from(e: crate::error::Error) -> Self {
+        use crate::error::Error;
         match e {
-            StoreError::NotFound(_) => PageError::NotFound,
-            StoreError::Conflict(m) | StoreError::Invalid(m) => PageError::BadRequest(m),
+            Error::NotFound(_) => PageError::NotFound,
+            Error::Conflict(m) | Error::Invalid(m) => PageError::BadRequest(m),
+            Error::Redis(e) => e.into(),
+            other if other.is_redis() => PageError::sign_in_unavailable_because(other),
             other => PageError::Internal(other.into()),
         }
     }
@@ -150,23 +163,28 @@ impl IntoResponse for PageError {
                 )
                     .into_response()
             }
-            PageError::Unavailable(message) => {
+            PageError::Unavailable(message, source) => {
                 let retry = [(header::RETRY_AFTER, "30")];
-                (
+                let mut response = (
                     StatusCode::SERVICE_UNAVAILABLE,
                     retry,
                     page("Temporarily unavailable", message),
                 )
-                    .into_response()
+                    .into_response();
+                if let Some(source) = source {
+                    response.extensions_mut().insert(Failure(source));
+                }
+                response
             }
             PageError::Internal(error) => {
-                tracing::error!(error = format!("{error:#}"), "request failed");
                 let message = "The server could not complete this request.".to_owned();
-                (
+                let mut response = (
                     StatusCode::INTERNAL_SERVER_ERROR,
                     page("Something went wrong", message),
                 )
-                    .into_response()
+                    .into_response();
+                response.extensions_mut().insert(Failure::new(error));
+                response
             }
         }
     }
@@ -185,12 +203,9 @@ pub async fn session_store_outage(request: Request, next: Next) -> Response {
 
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
-        if self.code == ErrorCode::ServerError {
-            tracing::error!(error = %self.description, "OAuth endpoint failed");
-        }
         let status = StatusCode::from_u16(self.code.status()).unwrap_or(StatusCode::BAD_REQUEST);
         let description = if self.code == ErrorCode::ServerError {
-            "The server could not complete this request.".to_owned()
+            crate::oauth::error::SERVER_ERROR.to_owned()
         } else {
             self.description
         };
@@ -211,6 +226,9 @@ impl IntoResponse for OAuthError {
             if let Ok(value) = HeaderValue::from_str(&challenge) {
                 headers.insert(header::WWW_AUTHENTICATE, value);
             }
+        }
+        if let Some(source) = self.source {
+            response.extensions_mut().insert(Failure(source));
         }
         response
     }

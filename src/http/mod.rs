@@ -11,6 +11,7 @@ pub mod client_addr;
 pub mod cors;
 pub mod csp;
 pub mod error;
+mod failure;
 mod forms;
 pub mod login;
 pub mod oauth;
@@ -174,6 +175,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(middleware::from_fn(bounded::bounded_input))
         .layer(middleware::from_fn_with_state(state.metrics.clone(), track_metrics))
+        .layer(middleware::from_fn(failure::log_failures))
         .layer(security_headers)
         .layer(middleware::map_response(no_store_html))
         .layer(

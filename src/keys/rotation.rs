@@ -33,6 +33,7 @@ pub enum RevokeError {
 impl Rotator {
     /// Brings every algorithm's keys to the steady state (one active, one next). Returns whether
     /// anything changed.
+    #[tracing::instrument(name = "keys.tick", skip_all)]
     pub async fn tick(&self, actor: &Actor) -> anyhow::Result<bool> {
         let by = By::new(actor.clone(), None);
         let mut changed = false;
@@ -46,6 +47,7 @@ impl Rotator {
     }
 
     /// Starts a rotation now for `alg` (see [`lifecycle::rotate_now`]).
+    #[tracing::instrument(name = "keys.rotate_now", skip_all, fields(%alg, actor = ?by.actor))]
     pub async fn rotate_now(&self, alg: Alg, by: &By) -> anyhow::Result<()> {
         let mut tx = self.pool.begin().await?;
         let keys = self.lock(&mut tx, alg).await?;
@@ -58,6 +60,7 @@ impl Rotator {
     }
 
     /// Revokes a key at once; if it was signing, the next key takes over (or a new one is made).
+    #[tracing::instrument(name = "keys.revoke", skip_all, fields(%kid, actor = ?by.actor))]
     pub async fn revoke(&self, kid: &str, by: &By) -> Result<Alg, RevokeError> {
         let mut tx = self.pool.begin().await.context("begin")?;
         let alg = store::revoke(&mut tx, kid).await.context("revoke")?;

@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 
 use super::lifecycle::{KeyTimes, Times};
 use super::material::Alg;
+use crate::error::Result;
 
 /// One row of `signing_keys`.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -53,18 +54,18 @@ macro_rules! columns {
 }
 
 /// Keys that belong in the JWKS (or may sign): neither revoked nor expired.
-pub async fn load_live(pool: &PgPool) -> sqlx::Result<Vec<KeyRow>> {
+pub async fn load_live(pool: &PgPool) -> Result<Vec<KeyRow>> {
     sqlx::query_as(concat!(
         "select ",
         columns!(),
         " from signing_keys where revoked_at is null and expire_at > now() order by alg, activate_at"
     ))
     .fetch_all(pool)
-    .await
+    .await.map_err(Into::into)
 }
 
 /// Every key, newest first, for `keys list` and the admin screens.
-pub async fn load_all(pool: &PgPool) -> sqlx::Result<Vec<KeyRow>> {
+pub async fn load_all(pool: &PgPool) -> Result<Vec<KeyRow>> {
     sqlx::query_as(concat!(
         "select ",
         columns!(),
@@ -72,11 +73,12 @@ pub async fn load_all(pool: &PgPool) -> sqlx::Result<Vec<KeyRow>> {
     ))
     .fetch_all(pool)
     .await
+    .map_err(Into::into)
 }
 
 /// Takes the per-algorithm lock for the rest of the transaction and returns that algorithm's
 /// live keys as they are now.
-pub async fn lock_and_load(conn: &mut PgConnection, alg: Alg) -> sqlx::Result<Vec<KeyRow>> {
+pub async fn lock_and_load(conn: &mut PgConnection, alg: Alg) -> Result<Vec<KeyRow>> {
     sqlx::query("select pg_advisory_xact_lock($1)")
         .bind(alg.lock_id())
         .execute(&mut *conn)
@@ -88,7 +90,7 @@ pub async fn lock_and_load(conn: &mut PgConnection, alg: Alg) -> sqlx::Result<Ve
     ))
     .bind(alg.as_str())
     .fetch_all(&mut *conn)
-    .await
+    .await.map_err(Into::into)
 }
 
 pub struct NewRow<'a> {
@@ -101,7 +103,7 @@ pub struct NewRow<'a> {
     pub times: Times,
 }
 
-pub async fn insert(conn: &mut PgConnection, row: NewRow<'_>) -> sqlx::Result<()> {
+pub async fn insert(conn: &mut PgConnection, row: NewRow<'_>) -> Result<()> {
     sqlx::query(
         "insert into signing_keys (kid, alg, public_jwk, private_jwk_sealed, kek_id, created_at, \
          activate_at, retire_at, expire_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -120,7 +122,7 @@ pub async fn insert(conn: &mut PgConnection, row: NewRow<'_>) -> sqlx::Result<()
     Ok(())
 }
 
-pub async fn update_times(conn: &mut PgConnection, kid: &str, times: Times) -> sqlx::Result<()> {
+pub async fn update_times(conn: &mut PgConnection, kid: &str, times: Times) -> Result<()> {
     sqlx::query(
         "update signing_keys set activate_at = $2, retire_at = $3, expire_at = $4 where kid = $1",
     )
@@ -134,11 +136,11 @@ pub async fn update_times(conn: &mut PgConnection, kid: &str, times: Times) -> s
 }
 
 /// Marks a key revoked; returns its algorithm, or `None` if no unrevoked key has that id.
-pub async fn revoke(conn: &mut PgConnection, kid: &str) -> sqlx::Result<Option<String>> {
+pub async fn revoke(conn: &mut PgConnection, kid: &str) -> Result<Option<String>> {
     sqlx::query_scalar(
         "update signing_keys set revoked_at = now() where kid = $1 and revoked_at is null returning alg",
     )
     .bind(kid)
     .fetch_optional(conn)
-    .await
+    .await.map_err(Into::into)
 }

@@ -13,6 +13,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::crypto::{random_bytes, sha256};
+use crate::error::Result;
 use crate::secret::Secret;
 
 /// Crockford's base32 alphabet in lower case (no i, l, o, u: fewer look-alikes).
@@ -79,7 +80,7 @@ fn generate() -> Secret<String> {
 }
 
 /// Replaces the user's recovery codes with ten new ones, returned to be shown once.
-pub async fn regenerate(pool: &PgPool, user_id: Uuid) -> sqlx::Result<Vec<Secret<String>>> {
+pub async fn regenerate(pool: &PgPool, user_id: Uuid) -> Result<Vec<Secret<String>>> {
     let codes: Vec<Secret<String>> = (0..COUNT).map(|_| generate()).collect();
     let mut tx = pool.begin().await?;
     sqlx::query("delete from recovery_codes where user_id = $1")
@@ -99,7 +100,7 @@ pub async fn regenerate(pool: &PgPool, user_id: Uuid) -> sqlx::Result<Vec<Secret
 }
 
 /// Uses a recovery code: true if it was the user's and unused (it is now used).
-pub async fn redeem(pool: &PgPool, user_id: Uuid, code: &str) -> sqlx::Result<bool> {
+pub async fn redeem(pool: &PgPool, user_id: Uuid, code: &str) -> Result<bool> {
     let Some(code) = normalize(code) else {
         return Ok(false);
     };
@@ -115,11 +116,12 @@ pub async fn redeem(pool: &PgPool, user_id: Uuid, code: &str) -> sqlx::Result<bo
 }
 
 /// How many unused recovery codes the user has left.
-pub async fn remaining(pool: &PgPool, user_id: Uuid) -> sqlx::Result<i64> {
+pub async fn remaining(pool: &PgPool, user_id: Uuid) -> Result<i64> {
     sqlx::query_scalar("select count(*) from recovery_codes where user_id = $1 and used_at is null")
         .bind(user_id)
         .fetch_one(pool)
         .await
+        .map_err(Into::into)
 }
 
 #[cfg(test)]

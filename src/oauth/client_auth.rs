@@ -37,6 +37,7 @@ fn form_decode(raw: &str) -> Option<String> {
 
 /// Reads the credentials from the `Authorization` header and the form. Using two methods at
 /// once is an error (RFC 6749 §2.3).
+#[tracing::instrument(level = "debug", skip_all, fields(basic = authorization.is_some()))]
 pub fn presented(
     authorization: Option<&str>,
     form_client_id: Option<&str>,
@@ -90,6 +91,7 @@ pub fn presented(
 
 /// Checks the presented credentials against the client found for its id (None: unknown or
 /// disabled). Every failure is `invalid_client` (401).
+#[tracing::instrument(level = "debug", skip_all, fields(client_id = ?presented.client_id))]
 pub fn authenticate(
     presented: &Presented,
     client: Option<Arc<Client>>,

@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+use crate::error::Source;
+
 /// An error code from the OAuth specifications.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
@@ -77,20 +79,53 @@ impl fmt::Display for ErrorCode {
 }
 
 /// An OAuth error response.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct OAuthError {
     pub code: ErrorCode,
     pub description: String,
+    /// What failed on our side behind a `server_error` or `temporarily_unavailable`: logged
+    /// with its whole chain by the HTTP layer, never sent to the client.
+    pub source: Option<Source>,
 }
+
+/// The description a client sees for a failure of ours (the detail is logged instead).
+pub(crate) const SERVER_ERROR: &str = "The server could not complete this request.";
 
 impl OAuthError {
     pub fn new(code: ErrorCode, description: impl Into<String>) -> Self {
         Self {
             code,
             description: description.into(),
+            source: None,
         }
     }
+
+    /// An unexpected failure: `server_error` (500), with `cause` kept for the log.
+    pub fn server_error(cause: impl Into<anyhow::Error>) -> Self {
+        Self::new(ErrorCode::ServerError, SERVER_ERROR).caused_by(cause)
+    }
+
+    /// Keeps `cause` as the source of this error, for the log.
+    pub fn caused_by(mut self, cause: impl Into<anyhow::Error>) -> Self {
+        self.source = Some(crate::error::source(cause));
+        self
+    }
 }
+
+impl From<crate::error::Error> for OAuthError {
+    fn from(e: crate::error::Error) -> Self {
+        OAuthError::server_error(e)
+    }
+}
+
+/// Errors are equal when the client would see the same answer; the source is only for the log.
+impl PartialEq for OAuthError {
+    fn eq(&self, other: &Self) -> bool {
+        self.code == other.code && self.description == other.description
+    }
+}
+
+impl Eq for OAuthError {}
 
 impl fmt::Display for OAuthError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -98,4 +133,10 @@ impl fmt::Display for OAuthError {
     }
 }
 
-impl std::error::Error for OAuthError {}
+impl std::error::Error for OAuthError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::{Kind, Name};
 use crate::audit::By;
-use crate::error::StoreError;
+use crate::error::{Error, Result};
 
 /// The tables and columns of one kind (fixed strings, never input).
 struct Tables {
@@ -45,7 +45,7 @@ pub struct Definition {
     pub created_at: OffsetDateTime,
 }
 
-pub async fn list(pool: &PgPool, kind: Kind) -> sqlx::Result<Vec<Definition>> {
+pub async fn list(pool: &PgPool, kind: Kind) -> Result<Vec<Definition>> {
     let t = tables(kind);
     let clients = match kind {
         Kind::Role => "(select count(*) from client_roles c where c.role = d.name)",
@@ -61,6 +61,7 @@ pub async fn list(pool: &PgPool, kind: Kind) -> sqlx::Result<Vec<Definition>> {
     )))
     .fetch_all(pool)
     .await
+    .map_err(Into::into)
 }
 
 /// Defines a new role or group.
@@ -70,10 +71,10 @@ pub async fn define(
     name: &Name,
     description: &str,
     by: &By,
-) -> Result<(), StoreError> {
+) -> Result<(), Error> {
     let description = description.trim();
     if description.chars().count() > 200 || description.chars().any(char::is_control) {
-        return Err(StoreError::Invalid(
+        return Err(Error::Invalid(
             "the description must be at most 200 characters without control characters".into(),
         ));
     }
@@ -89,7 +90,7 @@ pub async fn define(
     .await?
     .rows_affected();
     if inserted == 0 {
-        return Err(StoreError::Conflict(format!(
+        return Err(Error::Conflict(format!(
             "a {} named `{name}` already exists",
             kind.noun()
         )));
@@ -108,12 +109,7 @@ pub async fn define(
 
 /// Deletes a role or group and every assignment of it. Returns the clients that held the role,
 /// whose cached copies must be dropped.
-pub async fn remove(
-    pool: &PgPool,
-    kind: Kind,
-    name: &str,
-    by: &By,
-) -> Result<Vec<String>, StoreError> {
+pub async fn remove(pool: &PgPool, kind: Kind, name: &str, by: &By) -> Result<Vec<String>, Error> {
     let t = tables(kind);
     let mut tx = pool.begin().await?;
     let clients: Vec<String> = match kind {
@@ -134,7 +130,7 @@ pub async fn remove(
     .await?
     .rows_affected();
     if deleted == 0 {
-        return Err(StoreError::NotFound(format!(
+        return Err(Error::NotFound(format!(
             "there is no {} named `{name}`",
             kind.noun()
         )));
@@ -151,7 +147,7 @@ async fn require_defined(
     tx: &mut sqlx::PgConnection,
     kind: Kind,
     names: &[Name],
-) -> Result<Vec<String>, StoreError> {
+) -> Result<Vec<String>, Error> {
     let names: Vec<String> = names.iter().map(|n| n.as_str().to_owned()).collect();
     let known: Vec<String> = sqlx::query_scalar(AssertSqlSafe(format!(
         "select name from {} where name = any($1)",
@@ -161,7 +157,7 @@ async fn require_defined(
     .fetch_all(&mut *tx)
     .await?;
     if let Some(unknown) = names.iter().find(|n| !known.contains(n)) {
-        return Err(StoreError::Invalid(format!(
+        return Err(Error::Invalid(format!(
             "there is no {} named `{unknown}`; define it first",
             kind.noun()
         )));
@@ -176,7 +172,7 @@ pub async fn set_for_user(
     user_id: Uuid,
     names: &[Name],
     by: &By,
-) -> Result<(), StoreError> {
+) -> Result<(), Error> {
     let t = tables(kind);
     let mut tx = pool.begin().await?;
     let exists: Option<Uuid> = sqlx::query_scalar("select id from users where id = $1")
@@ -184,7 +180,7 @@ pub async fn set_for_user(
         .fetch_optional(&mut *tx)
         .await?;
     if exists.is_none() {
-        return Err(StoreError::NotFound("there is no such user".into()));
+        return Err(Error::NotFound("there is no such user".into()));
     }
     let names = require_defined(&mut tx, kind, names).await?;
     sqlx::query(AssertSqlSafe(format!(
@@ -217,7 +213,7 @@ pub async fn set_for_client(
     client_id: &str,
     names: &[Name],
     by: &By,
-) -> Result<(), StoreError> {
+) -> Result<(), Error> {
     let mut tx = pool.begin().await?;
     let exists: Option<String> =
         sqlx::query_scalar("select client_id from clients where client_id = $1")
@@ -225,9 +221,7 @@ pub async fn set_for_client(
             .fetch_optional(&mut *tx)
             .await?;
     if exists.is_none() {
-        return Err(StoreError::NotFound(format!(
-            "no client with id `{client_id}`"
-        )));
+        return Err(Error::NotFound(format!("no client with id `{client_id}`")));
     }
     let names = require_defined(&mut tx, Kind::Role, names).await?;
     sqlx::query("delete from client_roles where client_id = $1")

@@ -13,6 +13,7 @@ use tower_sessions::session::Record;
 use uuid::Uuid;
 
 use super::SignedIn;
+use crate::error::Result;
 use crate::storage::Redis;
 
 fn all_key(redis: &Redis) -> String {
@@ -71,7 +72,7 @@ pub fn remove_from(pipe: &mut redis::Pipeline, redis: &Redis, id: &str) {
 }
 
 /// How many signed-in sessions have not expired.
-pub async fn active(redis: &Redis) -> redis::RedisResult<u64> {
+pub async fn active(redis: &Redis) -> Result<u64> {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let mut conn = redis.conn.clone();
     let (_, count): (u64, u64) = redis::pipe()
@@ -94,7 +95,7 @@ pub struct LiveSession {
 }
 
 /// The live sessions of `user_id`, newest first.
-pub async fn of_user(redis: &Redis, user_id: Uuid) -> redis::RedisResult<Vec<LiveSession>> {
+pub async fn of_user(redis: &Redis, user_id: Uuid) -> Result<Vec<LiveSession>> {
     let mut conn = redis.conn.clone();
     let user = user_key(redis, user_id);
     let ids: Vec<String> = conn.hkeys(&user).await?;
@@ -120,7 +121,7 @@ pub async fn of_user(redis: &Redis, user_id: Uuid) -> redis::RedisResult<Vec<Liv
 }
 
 /// Ends the session of `user_id` with handle `wanted` (false if it was not theirs or is gone).
-pub async fn end(redis: &Redis, user_id: Uuid, wanted: &str) -> redis::RedisResult<bool> {
+pub async fn end(redis: &Redis, user_id: Uuid, wanted: &str) -> Result<bool> {
     let mut conn = redis.conn.clone();
     let user = user_key(redis, user_id);
     let ids: Vec<String> = conn.hkeys(&user).await?;
@@ -137,7 +138,7 @@ pub async fn end(redis: &Redis, user_id: Uuid, wanted: &str) -> redis::RedisResu
 }
 
 /// Ends every indexed session of `user_id`; returns how many there were.
-pub async fn end_all(redis: &Redis, user_id: Uuid) -> redis::RedisResult<u64> {
+pub async fn end_all(redis: &Redis, user_id: Uuid) -> Result<u64> {
     let mut conn = redis.conn.clone();
     let user = user_key(redis, user_id);
     let ids: Vec<String> = conn.hkeys(&user).await?;

@@ -252,7 +252,7 @@ pub async fn sign_out_everywhere(
     redis: &Redis,
     user_id: Uuid,
     lifetime: std::time::Duration,
-) -> redis::RedisResult<()> {
+) -> crate::error::Result<()> {
     // Sessions in the index end now; the mark catches any the index does not know.
     index::end_all(redis, user_id).await?;
     let mut conn = redis.conn.clone();
@@ -264,6 +264,7 @@ pub async fn sign_out_everywhere(
         lifetime.as_secs().max(1),
     )
     .await
+    .map_err(Into::into)
 }
 
 async fn signed_out_everywhere_at(redis: &Redis, user_id: Uuid) -> redis::RedisResult<Option<i64>> {

@@ -12,6 +12,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::denylist;
+use crate::error::Result;
 use crate::keys::KeyRing;
 use crate::state::AppState;
 use crate::users::store as users;
@@ -65,7 +66,7 @@ impl Rejected {
 
 /// Denies the access tokens issued in these grants (whose refresh tokens are revoked), for as
 /// long as any of them can live (RFC 7009 §2.1).
-pub async fn deny_grants(state: &AppState, families: &[Uuid]) -> redis::RedisResult<()> {
+pub async fn deny_grants(state: &AppState, families: &[Uuid]) -> Result<()> {
     let longest = state.config.access_token_ttl.max(Duration::from_secs(
         crate::clients::MAX_ACCESS_TTL_SECS.unsigned_abs(),
     ));

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use super::Authentication;
 use crate::crypto::{random_token, sha256};
+use crate::error::Result;
 use crate::secret::Secret;
 use crate::storage::Redis;
 
@@ -44,11 +45,7 @@ fn seconds(d: Duration) -> u64 {
 }
 
 /// Stores a new code for `grant`; returns the code to send to the client.
-pub async fn issue(
-    redis: &Redis,
-    grant: &CodeGrant,
-    ttl: Duration,
-) -> anyhow::Result<Secret<String>> {
+pub async fn issue(redis: &Redis, grant: &CodeGrant, ttl: Duration) -> Result<Secret<String>> {
     let code = random_token();
     let mut conn = redis.conn.clone();
     let value = serde_json::to_vec(grant)?;
@@ -58,19 +55,14 @@ pub async fn issue(
 }
 
 /// Takes the code out of Redis (at most one caller ever gets it).
-pub async fn redeem(redis: &Redis, code: &str) -> anyhow::Result<Option<CodeGrant>> {
+pub async fn redeem(redis: &Redis, code: &str) -> Result<Option<CodeGrant>> {
     let mut conn = redis.conn.clone();
     let value: Option<Vec<u8>> = conn.get_del(redis.key("code", &id(code))).await?;
     Ok(value.map(|v| serde_json::from_slice(&v)).transpose()?)
 }
 
 /// Remembers what the code issued, for as long as its access token lives.
-pub async fn remember(
-    redis: &Redis,
-    code: &str,
-    issued: &Issued,
-    ttl: Duration,
-) -> anyhow::Result<()> {
+pub async fn remember(redis: &Redis, code: &str, issued: &Issued, ttl: Duration) -> Result<()> {
     let mut conn = redis.conn.clone();
     let value = serde_json::to_vec(issued)?;
     conn.set_ex::<_, _, ()>(redis.key("code-used", &id(code)), value, seconds(ttl))
@@ -79,7 +71,7 @@ pub async fn remember(
 }
 
 /// What an already redeemed code issued, if it was redeemed recently.
-pub async fn already_redeemed(redis: &Redis, code: &str) -> anyhow::Result<Option<Issued>> {
+pub async fn already_redeemed(redis: &Redis, code: &str) -> Result<Option<Issued>> {
     let mut conn = redis.conn.clone();
     let value: Option<Vec<u8>> = conn.get(redis.key("code-used", &id(code))).await?;
     Ok(value.map(|v| serde_json::from_slice(&v)).transpose()?)

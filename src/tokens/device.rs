@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Authentication;
 use crate::crypto::{random_token, sha256};
+use crate::error::Result;
 use crate::secret::Secret;
 use crate::storage::Redis;
 
@@ -88,7 +89,7 @@ pub async fn start(
     scopes: Vec<String>,
     ttl: Duration,
     interval: Duration,
-) -> anyhow::Result<Issued> {
+) -> Result<Issued> {
     let device_code = random_token();
     let request_id = id(device_code.expose());
     let mut conn = redis.conn.clone();
@@ -133,7 +134,7 @@ async fn save(
     request_id: &str,
     request: &DeviceRequest,
     keep: Duration,
-) -> anyhow::Result<()> {
+) -> Result<()> {
     let mut conn = redis.conn.clone();
     conn.set_ex::<_, _, ()>(
         redis.key("device", request_id),
@@ -144,13 +145,13 @@ async fn save(
     Ok(())
 }
 
-async fn keep_for(redis: &Redis, request_id: &str) -> anyhow::Result<Duration> {
+async fn keep_for(redis: &Redis, request_id: &str) -> Result<Duration> {
     let mut conn = redis.conn.clone();
     let ttl: i64 = conn.ttl(redis.key("device", request_id)).await?;
     Ok(Duration::from_secs(ttl.max(1).unsigned_abs()))
 }
 
-pub async fn load(redis: &Redis, request_id: &str) -> anyhow::Result<Option<DeviceRequest>> {
+pub async fn load(redis: &Redis, request_id: &str) -> Result<Option<DeviceRequest>> {
     let mut conn = redis.conn.clone();
     let value: Option<Vec<u8>> = conn.get(redis.key("device", request_id)).await?;
     Ok(value.map(|v| serde_json::from_slice(&v)).transpose()?)
@@ -160,7 +161,7 @@ pub async fn load(redis: &Redis, request_id: &str) -> anyhow::Result<Option<Devi
 pub async fn by_user_code(
     redis: &Redis,
     user_code: &str,
-) -> anyhow::Result<Option<(String, DeviceRequest)>> {
+) -> Result<Option<(String, DeviceRequest)>> {
     let mut conn = redis.conn.clone();
     let request_id: Option<String> = conn.get(redis.key("device-user-code", user_code)).await?;
     let Some(request_id) = request_id else {
@@ -177,7 +178,7 @@ pub async fn decide(
     redis: &Redis,
     request_id: &str,
     approval: Option<&Authentication>,
-) -> anyhow::Result<bool> {
+) -> Result<bool> {
     let Some(mut request) = load(redis, request_id)
         .await?
         .filter(|r| r.status == Status::Pending)
@@ -236,7 +237,7 @@ pub fn too_soon(since_last_ms: i64, interval_secs: u64) -> bool {
     since_last_ms < interval_ms - interval_ms / 10
 }
 
-pub async fn poll(redis: &Redis, device_code: &str, client_id: &str) -> anyhow::Result<Poll> {
+pub async fn poll(redis: &Redis, device_code: &str, client_id: &str) -> Result<Poll> {
     let request_id = id(device_code);
     let Some(mut request) = load(redis, &request_id).await? else {
         return Ok(Poll::Unknown);

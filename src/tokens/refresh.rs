@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::Authentication;
 use crate::crypto::{random_token, sha256};
+use crate::error::Result;
 use crate::secret::Secret;
 
 /// The grant a refresh token carries.
@@ -54,7 +55,7 @@ pub async fn issue(
     scopes: &[String],
     auth: &Authentication,
     ttl: Duration,
-) -> sqlx::Result<Secret<String>> {
+) -> Result<Secret<String>> {
     let token = random_token();
     let auth_time =
         OffsetDateTime::from_unix_timestamp(auth.auth_time).unwrap_or(OffsetDateTime::UNIX_EPOCH);
@@ -104,7 +105,7 @@ pub async fn rotate(
     allowed: &[String],
     ttl: Duration,
     grace: Duration,
-) -> anyhow::Result<Rotation> {
+) -> Result<Rotation> {
     let hash = sha256(presented.as_bytes()).to_vec();
     let mut tx = pool.begin().await?;
     let fresh: Option<RefreshGrant> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -174,18 +175,19 @@ pub async fn rotate(
 }
 
 /// The grant of a token without using it.
-pub async fn peek(pool: &PgPool, presented: &str) -> sqlx::Result<Option<RefreshGrant>> {
+pub async fn peek(pool: &PgPool, presented: &str) -> Result<Option<RefreshGrant>> {
     let mut conn = pool.acquire().await?;
     find(&mut conn, &sha256(presented.as_bytes())).await
 }
 
-async fn find(conn: &mut PgConnection, hash: &[u8]) -> sqlx::Result<Option<RefreshGrant>> {
+async fn find(conn: &mut PgConnection, hash: &[u8]) -> Result<Option<RefreshGrant>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select {COLUMNS} from refresh_tokens where token_hash = $1"
     )))
     .bind(hash)
     .fetch_optional(conn)
     .await
+    .map_err(Into::into)
 }
 
 /// Revokes every grant of `user_id` (only those with `client_id`, if given): their refresh
@@ -195,7 +197,7 @@ pub async fn revoke_user_grants(
     conn: &mut PgConnection,
     user_id: Uuid,
     client_id: Option<&str>,
-) -> sqlx::Result<Vec<Uuid>> {
+) -> Result<Vec<Uuid>> {
     let mut families: Vec<Uuid> = sqlx::query_scalar(
         "update refresh_tokens set revoked_at = now() where user_id = $1 \
          and ($2::text is null or client_id = $2) and revoked_at is null returning family_id",
@@ -210,7 +212,7 @@ pub async fn revoke_user_grants(
 }
 
 /// Revokes every token of a family.
-pub async fn revoke_family(conn: &mut PgConnection, family: Uuid) -> sqlx::Result<u64> {
+pub async fn revoke_family(conn: &mut PgConnection, family: Uuid) -> Result<u64> {
     let done = sqlx::query(
         "update refresh_tokens set revoked_at = now() where family_id = $1 and revoked_at is null",
     )

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::{DisplayName, Email, Username};
 use crate::audit::{self, Actor, By};
-use crate::error::StoreError;
+use crate::error::{Error, Result};
 
 /// A user as listed (never with the password hash or TOTP secret).
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -33,12 +33,12 @@ pub struct NewUser<'a> {
     pub totp_secret_sealed: Option<&'a str>,
 }
 
-pub async fn create(pool: &PgPool, user: NewUser<'_>, actor: &Actor) -> Result<Uuid, StoreError> {
+pub async fn create(pool: &PgPool, user: NewUser<'_>, actor: &Actor) -> Result<Uuid, Error> {
     create_by(pool, user, &By::new(actor.clone(), None)).await
 }
 
 /// Creates a user, audited as done by `by`.
-pub async fn create_by(pool: &PgPool, user: NewUser<'_>, by: &By) -> Result<Uuid, StoreError> {
+pub async fn create_by(pool: &PgPool, user: NewUser<'_>, by: &By) -> Result<Uuid, Error> {
     let id = Uuid::now_v7();
     let mut tx = pool.begin().await?;
     sqlx::query(
@@ -55,7 +55,7 @@ pub async fn create_by(pool: &PgPool, user: NewUser<'_>, by: &By) -> Result<Uuid
     .execute(&mut *tx)
     .await
     .map_err(|e| {
-        StoreError::from_unique(e, &[
+        Error::from_unique(e, &[
             ("users_username_key", format!("a user named `{}` already exists", user.username)),
             ("users_email_key", "another user already has this email address".to_owned()),
         ])
@@ -67,17 +67,17 @@ pub async fn create_by(pool: &PgPool, user: NewUser<'_>, by: &By) -> Result<Uuid
     Ok(id)
 }
 
-pub async fn list(pool: &PgPool) -> sqlx::Result<Vec<UserSummary>> {
+pub async fn list(pool: &PgPool) -> Result<Vec<UserSummary>> {
     sqlx::query_as(
         "select id, username, email, name, is_admin, totp_secret_sealed is not null as totp_enrolled, \
          disabled, created_at from users order by lower(username)",
     )
     .fetch_all(pool)
-    .await
+    .await.map_err(Into::into)
 }
 
 /// Disables a user by username; `NotFound` if there is none.
-pub async fn disable(pool: &PgPool, username: &str, actor: &Actor) -> Result<(), StoreError> {
+pub async fn disable(pool: &PgPool, username: &str, actor: &Actor) -> Result<(), Error> {
     let mut tx = pool.begin().await?;
     let found: Option<Uuid> = sqlx::query_scalar(
         "update users set disabled = true where lower(username) = lower($1) returning id",
@@ -86,7 +86,7 @@ pub async fn disable(pool: &PgPool, username: &str, actor: &Actor) -> Result<(),
     .fetch_optional(&mut *tx)
     .await?;
     if found.is_none() {
-        return Err(StoreError::NotFound(format!("no user named `{username}`")));
+        return Err(Error::NotFound(format!("no user named `{username}`")));
     }
     audit::record_simple(
         &mut tx,
@@ -101,11 +101,12 @@ pub async fn disable(pool: &PgPool, username: &str, actor: &Actor) -> Result<(),
 }
 
 /// Whether a user with this username exists.
-pub async fn exists(pool: &PgPool, username: &str) -> sqlx::Result<bool> {
+pub async fn exists(pool: &PgPool, username: &str) -> Result<bool> {
     sqlx::query_scalar("select exists(select 1 from users where lower(username) = lower($1))")
         .bind(username)
         .fetch_one(pool)
         .await
+        .map_err(Into::into)
 }
 
 /// What sign-in needs to know of a user.
@@ -120,7 +121,7 @@ pub struct Credentials {
 }
 
 /// Finds a user by username or email, without regard to case.
-pub async fn credentials(pool: &PgPool, login: &str) -> sqlx::Result<Option<Credentials>> {
+pub async fn credentials(pool: &PgPool, login: &str) -> Result<Option<Credentials>> {
     sqlx::query_as(
         "select id, username, password_hash, totp_secret_sealed, disabled, is_admin from users \
          where lower(username) = lower($1) or lower(email) = lower($1) \
@@ -129,20 +130,21 @@ pub async fn credentials(pool: &PgPool, login: &str) -> sqlx::Result<Option<Cred
     .bind(login)
     .fetch_optional(pool)
     .await
+    .map_err(Into::into)
 }
 
-pub async fn credentials_by_id(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<Credentials>> {
+pub async fn credentials_by_id(pool: &PgPool, id: Uuid) -> Result<Option<Credentials>> {
     sqlx::query_as(
         "select id, username, password_hash, totp_secret_sealed, disabled, is_admin from users where id = $1",
     )
     .bind(id)
     .fetch_optional(pool)
-    .await
+    .await.map_err(Into::into)
 }
 
 /// Records `step` as the last accepted TOTP time step, only if it is newer than the last one:
 /// false means the code was already used (RFC 6238 §5.2: accept a code once).
-pub async fn accept_totp_step(pool: &PgPool, id: Uuid, step: u64) -> sqlx::Result<bool> {
+pub async fn accept_totp_step(pool: &PgPool, id: Uuid, step: u64) -> Result<bool> {
     let step = i64::try_from(step).unwrap_or(i64::MAX);
     let updated = sqlx::query(
         "update users set totp_last_step = $2 where id = $1 and (totp_last_step is null or totp_last_step < $2)",
@@ -167,7 +169,7 @@ pub struct Profile {
     pub groups: Vec<String>,
 }
 
-pub async fn profile(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<Profile>> {
+pub async fn profile(pool: &PgPool, id: Uuid) -> Result<Option<Profile>> {
     sqlx::query_as(
         "select id, username, email, name, disabled, \
          array(select role from user_roles r where r.user_id = users.id order by role) as roles, \
@@ -176,7 +178,7 @@ pub async fn profile(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<Profile>> {
     )
         .bind(id)
         .fetch_optional(pool)
-        .await
+        .await.map_err(Into::into)
 }
 
 /// Sets (or, with `None`, removes) the user's TOTP secret, recording the accepted `step` so the
@@ -186,7 +188,7 @@ pub async fn set_totp(
     id: Uuid,
     sealed: Option<&str>,
     step: Option<u64>,
-) -> sqlx::Result<()> {
+) -> Result<()> {
     let mut tx = pool.begin().await?;
     sqlx::query("update users set totp_secret_sealed = $2, totp_last_step = $3 where id = $1")
         .bind(id)
@@ -213,11 +215,11 @@ pub async fn set_totp(
         serde_json::json!({}),
     )
     .await?;
-    tx.commit().await
+    tx.commit().await.map_err(Into::into)
 }
 
 /// Replaces the user's password hash. Audited as `password.changed`.
-pub async fn set_password(pool: &PgPool, id: Uuid, hash: &str, by: &By) -> sqlx::Result<()> {
+pub async fn set_password(pool: &PgPool, id: Uuid, hash: &str, by: &By) -> Result<()> {
     let mut tx = pool.begin().await?;
     sqlx::query("update users set password_hash = $2 where id = $1")
         .bind(id)
@@ -231,7 +233,7 @@ pub async fn set_password(pool: &PgPool, id: Uuid, hash: &str, by: &By) -> sqlx:
         serde_json::json!({}),
     )
     .await?;
-    tx.commit().await
+    tx.commit().await.map_err(Into::into)
 }
 
 /// The search condition of [`page`] (`$1` is the `LIKE` pattern).
@@ -248,7 +250,7 @@ pub async fn page(
     search: &str,
     offset: i64,
     limit: i64,
-) -> sqlx::Result<(Vec<UserSummary>, i64)> {
+) -> Result<(Vec<UserSummary>, i64)> {
     let pattern = format!("%{}%", crate::storage::like_escape(search));
     let total: i64 =
         sqlx::query_scalar(concat!("select count(*) from users where ", user_match!()))
@@ -270,18 +272,18 @@ pub async fn page(
 }
 
 /// One user as an administrator sees it, or `None`.
-pub async fn summary(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<UserSummary>> {
+pub async fn summary(pool: &PgPool, id: Uuid) -> Result<Option<UserSummary>> {
     sqlx::query_as(
         "select id, username, email, name, is_admin, totp_secret_sealed is not null as totp_enrolled, \
          disabled, created_at from users where id = $1",
     )
     .bind(id)
     .fetch_optional(pool)
-    .await
+    .await.map_err(Into::into)
 }
 
-fn no_user() -> StoreError {
-    StoreError::NotFound("there is no such user".into())
+fn no_user() -> Error {
+    Error::NotFound("there is no such user".into())
 }
 
 /// Sets one of the user's flags (`disabled` or `is_admin`), audited as `event`. Refuses to take
@@ -292,7 +294,7 @@ pub async fn set_flag(
     flag: Flag,
     value: bool,
     by: &By,
-) -> Result<(), StoreError> {
+) -> Result<(), Error> {
     let mut tx = pool.begin().await?;
     // Serializes changes to administrators, so two cannot remove the last two at once.
     sqlx::query("select pg_advisory_xact_lock(hashtext('portcullis.admins'))")
@@ -320,7 +322,7 @@ pub async fn set_flag(
             .fetch_one(&mut *tx)
             .await?;
     if was_admin && admins == 0 {
-        return Err(StoreError::Invalid(
+        return Err(Error::Invalid(
             "this is the last administrator; make someone else an administrator first".into(),
         ));
     }
@@ -344,7 +346,7 @@ pub enum Flag {
 }
 
 /// Revokes every live refresh token of the user; returns how many.
-pub async fn revoke_refresh_tokens(pool: &PgPool, id: Uuid) -> sqlx::Result<u64> {
+pub async fn revoke_refresh_tokens(pool: &PgPool, id: Uuid) -> Result<u64> {
     Ok(sqlx::query(
         "update refresh_tokens set revoked_at = now() where user_id = $1 and revoked_at is null",
     )
@@ -355,7 +357,7 @@ pub async fn revoke_refresh_tokens(pool: &PgPool, id: Uuid) -> sqlx::Result<u64>
 }
 
 /// Removes the user's TOTP secret and recovery codes, audited as done by `by`.
-pub async fn reset_mfa(pool: &PgPool, id: Uuid, by: &By) -> Result<(), StoreError> {
+pub async fn reset_mfa(pool: &PgPool, id: Uuid, by: &By) -> Result<(), Error> {
     let mut tx = pool.begin().await?;
     let found = sqlx::query(
         "update users set totp_secret_sealed = null, totp_last_step = null where id = $1",

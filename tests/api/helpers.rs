@@ -176,6 +176,7 @@ impl Settings {
     }
 
     pub async fn try_spawn(self) -> anyhow::Result<TestApp> {
+        show_server_log();
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         let port = listener.local_addr()?.port();
         let config = Config::from_sources(None, self.env(port), false)?;
@@ -198,6 +199,15 @@ impl Settings {
             stop,
             handle: Some(handle),
         })
+    }
+}
+
+/// With `TEST_LOG` set, the apps a test starts in this process log to the test's output (through
+/// the production subscriber, filtered by `RUST_LOG`); without it they are silent. Replica
+/// processes (`cluster`) write their own log files either way.
+fn show_server_log() {
+    if std::env::var_os("TEST_LOG").is_some() {
+        portcullis::telemetry::init(portcullis::config::LogFormat::Text);
     }
 }
 

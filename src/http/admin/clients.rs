@@ -82,7 +82,7 @@ pub async fn create(
     admin.check_csrf(form.get("csrf")).await?;
     let created = match spec(&form) {
         Ok(spec) => ops::create(&state, spec, &admin.by).await,
-        Err(message) => Err(crate::error::StoreError::Invalid(message)),
+        Err(message) => Err(crate::error::Error::Invalid(message)),
     };
     match created {
         Ok(created) => {
@@ -166,14 +166,14 @@ pub async fn update(
     admin.check_csrf(form.get("csrf")).await?;
     let updated = match spec(&form) {
         Ok(spec) => ops::update(&state, &client_id, spec, &admin.by).await,
-        Err(message) => Err(crate::error::StoreError::Invalid(message)),
+        Err(message) => Err(crate::error::Error::Invalid(message)),
     };
     match updated {
         Ok(()) => {
             let location = urls::admin::client(&client_id);
             admin.done("The client was saved.", &location).await
         }
-        Err(crate::error::StoreError::NotFound(_)) => Err(PageError::NotFound),
+        Err(crate::error::Error::NotFound(_)) => Err(PageError::NotFound),
         Err(e) => {
             let frame = Frame::new(&admin, Section::Clients).await?;
             Ok(FormPage::typed(

@@ -21,7 +21,7 @@ use axum::Router;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
-use crate::error::StoreError;
+use crate::error::Error;
 use crate::http::error::PageError;
 use crate::http::login::see_other;
 use crate::state::AppState;
@@ -271,10 +271,13 @@ pub struct PageLinks {
 }
 
 /// Fetches page `page` with `fetch(offset, limit)`, which returns rows and the total count.
-pub async fn paginate<T, F, Fut>(page: Option<i64>, fetch: F) -> sqlx::Result<(Vec<T>, Paging)>
+pub async fn paginate<T, F, Fut>(
+    page: Option<i64>,
+    fetch: F,
+) -> crate::error::Result<(Vec<T>, Paging)>
 where
     F: Fn(i64, i64) -> Fut,
-    Fut: std::future::Future<Output = sqlx::Result<(Vec<T>, i64)>>,
+    Fut: std::future::Future<Output = crate::error::Result<(Vec<T>, i64)>>,
 {
     let asked = page.unwrap_or(1).max(1);
     let (rows, total) = fetch((asked - 1).saturating_mul(PAGE_SIZE), PAGE_SIZE).await?;
@@ -289,10 +292,10 @@ where
 
 /// A failed change: the caller's mistake goes back to the form as a message; anything else is a
 /// server error page.
-pub fn caller_message(error: StoreError) -> Result<String, PageError> {
+pub fn caller_message(error: Error) -> Result<String, PageError> {
     if error.is_caller_error() {
         Ok(error.to_string())
     } else {
-        Err(PageError::Internal(error.into()))
+        Err(error.into())
     }
 }

@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 
 use super::{Admin, ConfirmPage, FormData, Frame, FreshAdmin, Section, caller_message};
-use crate::error::StoreError;
+use crate::error::Error;
 use crate::http::error::PageError;
 use crate::rbac::store::{self, Definition};
 use crate::rbac::{Kind, Name};
@@ -98,7 +98,7 @@ pub async fn define(
     admin.check_csrf(form.get("csrf")).await?;
     let defined = match Name::parse(kind, form.get("name")) {
         Ok(name) => store::define(&state.db, kind, &name, form.get("description"), &admin.by).await,
-        Err(message) => Err(StoreError::Invalid(message)),
+        Err(message) => Err(Error::Invalid(message)),
     };
     let back = urls::admin::roles();
     match defined {

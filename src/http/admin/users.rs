@@ -16,7 +16,7 @@ use super::{
 };
 use crate::admin::actions::UserAction;
 use crate::admin::users::{self as ops, NewUserSpec};
-use crate::error::StoreError;
+use crate::error::Error;
 use crate::http::error::PageError;
 use crate::rbac::{self, Kind};
 use crate::sessions::index::LiveSession;
@@ -249,7 +249,7 @@ pub async fn act(
     let form = FormData::parse(&body);
     admin.check_csrf(form.get("csrf")).await?;
     let by = &admin.by;
-    let outcome: Result<&str, StoreError> = match action {
+    let outcome: Result<&str, Error> = match action {
         UserAction::Disable => ops::set_disabled(&state, id, true, by)
             .await
             .map(|()| "The user was disabled; their sessions and refresh tokens ended."),
@@ -289,7 +289,7 @@ pub async fn act(
     let here = urls::admin::user(id);
     match outcome {
         Ok(message) => admin.done(message, &here).await,
-        Err(StoreError::NotFound(_)) => Err(PageError::NotFound),
+        Err(Error::NotFound(_)) => Err(PageError::NotFound),
         Err(e) => {
             let message = caller_message(e)?;
             admin

@@ -96,6 +96,7 @@ pub struct ConsentForm {
     decision: String,
 }
 
+#[tracing::instrument(name = "sign_in.consent", skip_all)]
 pub async fn submit(
     State(state): State<AppState>,
     session: TypedSession,

@@ -66,6 +66,7 @@ pub struct CodeForm {
     user_code: String,
 }
 
+#[tracing::instrument(name = "device.user_code", skip_all, fields(ip = %peer.ip()))]
 pub async fn submit(
     State(state): State<AppState>,
     ClientAddr(peer): ClientAddr,
@@ -166,6 +167,7 @@ pub struct DecisionForm {
     decision: String,
 }
 
+#[tracing::instrument(name = "device.decide", skip_all)]
 pub async fn decide(
     State(state): State<AppState>,
     session: TypedSession,

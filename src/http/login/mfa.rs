@@ -55,6 +55,7 @@ pub async fn show(
     })
 }
 
+#[tracing::instrument(name = "sign_in.second_factor", skip_all, fields(ip = %peer.ip()))]
 pub async fn submit(
     State(state): State<AppState>,
     ClientAddr(peer): ClientAddr,
@@ -139,6 +140,7 @@ async fn step_up(
 }
 
 /// Signs the user in (a new session id) and records it.
+#[tracing::instrument(name = "sign_in.complete", skip_all, fields(%user_id, ip = %peer.ip()))]
 pub async fn complete(
     state: &AppState,
     session: &TypedSession,

@@ -67,6 +67,7 @@ pub struct PasswordForm {
 const WRONG: &str = "The username or password is not correct.";
 const LAST_USERNAME: &str = "last_username";
 
+#[tracing::instrument(name = "sign_in.password", skip_all, fields(ip = %peer.ip()))]
 pub async fn submit(
     State(state): State<AppState>,
     ClientAddr(peer): ClientAddr,

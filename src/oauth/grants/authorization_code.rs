@@ -15,6 +15,7 @@ fn invalid_grant(description: &str) -> OAuthError {
     OAuthError::new(ErrorCode::InvalidGrant, description)
 }
 
+#[tracing::instrument(name = "authorization_code", level = "debug", skip_all, fields(client_id = %client.client_id))]
 pub async fn exchange(
     state: &AppState,
     client: &Client,

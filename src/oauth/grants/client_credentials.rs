@@ -11,6 +11,7 @@ use crate::tokens::{AccessGrant, Rbac, mint_access_token};
 /// Scopes about a person make no sense for a client acting for itself.
 const PERSON_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
 
+#[tracing::instrument(name = "client_credentials", level = "debug", skip_all, fields(client_id = %client.client_id))]
 pub fn exchange(
     state: &AppState,
     client: &Client,

@@ -9,6 +9,7 @@ use crate::state::AppState;
 use crate::tokens::device::{self, Poll};
 use crate::users::store as users;
 
+#[tracing::instrument(name = "device_code", level = "debug", skip_all, fields(client_id = %client.client_id))]
 pub async fn exchange(
     state: &AppState,
     client: &Client,

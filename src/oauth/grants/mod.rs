@@ -65,6 +65,7 @@ pub struct TokenResponse {
 }
 
 /// Runs the grant the request names for an authenticated `client`.
+#[tracing::instrument(level = "debug", skip_all, fields(client_id = %client.client_id, grant_type = ?request.get("grant_type")))]
 pub async fn exchange(
     state: &AppState,
     client: &Client,
@@ -95,9 +96,9 @@ pub async fn exchange(
     Ok(response)
 }
 
-/// Turns an unexpected failure into `server_error` (logged, not shown).
-pub fn server_error(e: impl std::fmt::Display) -> OAuthError {
-    OAuthError::new(ErrorCode::ServerError, e.to_string())
+/// Turns an unexpected failure into `server_error` (logged with its chain, not shown).
+pub fn server_error(e: impl Into<anyhow::Error>) -> OAuthError {
+    OAuthError::server_error(e)
 }
 
 /// Lifetimes for a client: its own override, or the configured default.
@@ -224,9 +225,9 @@ pub fn tokens_for_person(
 
 /// No key can sign right now: `temporarily_unavailable` (503), not the client's fault.
 pub(crate) fn unavailable(e: crate::keys::SignError) -> OAuthError {
-    tracing::error!(error = %e, "cannot sign a token");
     OAuthError::new(
         ErrorCode::TemporarilyUnavailable,
         "tokens cannot be issued right now; try again shortly",
     )
+    .caused_by(e)
 }

@@ -12,6 +12,7 @@ use crate::state::AppState;
 use crate::tokens::refresh::{self, Rotation};
 use crate::users::store as users;
 
+#[tracing::instrument(name = "refresh_token", level = "debug", skip_all, fields(client_id = %client.client_id))]
 pub async fn exchange(
     state: &AppState,
     client: &Client,

@@ -117,7 +117,7 @@ pub async fn get(
 ) -> Result<Response, ApiError> {
     match store::get(&state.db, &id).await? {
         Some(client) => Ok(axum::Json(client).into_response()),
-        None => Err(crate::error::StoreError::NotFound(format!("no client with id `{id}`")).into()),
+        None => Err(crate::error::Error::NotFound(format!("no client with id `{id}`")).into()),
     }
 }
 

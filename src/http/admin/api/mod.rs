@@ -22,7 +22,7 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use crate::audit::{Actor, By};
-use crate::error::StoreError;
+use crate::error::Error;
 use crate::state::AppState;
 use crate::tokens::access::{self, Rejected};
 
@@ -141,7 +141,7 @@ impl utoipa::Modify for BearerAuth {
 async fn openapi() -> Response {
     match ApiDoc::openapi().to_json() {
         Ok(json) => ([(header::CONTENT_TYPE, "application/json")], json).into_response(),
-        Err(e) => ApiError::from(StoreError::Other(e.into())).into_response(),
+        Err(e) => ApiError::from(Error::Other(e.into())).into_response(),
     }
 }
 
@@ -158,6 +158,8 @@ pub struct ApiErrorBody {
 pub struct ApiError {
     status: StatusCode,
     body: ApiErrorBody,
+    /// Our own failure behind a 500, for the failure log.
+    source: Option<crate::http::error::Source>,
 }
 
 impl ApiError {
@@ -168,6 +170,7 @@ impl ApiError {
                 error,
                 error_description: description.into(),
             },
+            source: None,
         }
     }
 
@@ -176,19 +179,20 @@ impl ApiError {
     }
 }
 
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
         match e {
-            StoreError::NotFound(m) => Self::new(StatusCode::NOT_FOUND, "not_found", m),
-            StoreError::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
-            StoreError::Invalid(m) => Self::bad_request(m),
+            Error::NotFound(m) => Self::new(StatusCode::NOT_FOUND, "not_found", m),
+            Error::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
+            Error::Invalid(m) => Self::bad_request(m),
             other => {
-                tracing::error!(error = format!("{other:#}"), "admin API request failed");
-                Self::new(
+                let mut error = Self::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "server_error",
                     "the server could not complete this request",
-                )
+                );
+                error.source = Some(crate::error::source(other));
+                error
             }
         }
     }
@@ -196,7 +200,7 @@ impl From<StoreError> for ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
-        StoreError::Db(e).into()
+        Error::Db(e).into()
     }
 }
 
@@ -215,6 +219,11 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, value);
+        }
+        if let Some(source) = self.source {
+            response
+                .extensions_mut()
+                .insert(crate::http::failure::Failure(source));
         }
         response
     }
@@ -258,7 +267,7 @@ impl FromRequestParts<AppState> for ApiCaller {
         let claims = match access::accept(state, token.trim()).await {
             Ok(claims) => claims,
             Err(Rejected::Invalid { why, .. }) => return Err(unauthorized(why)),
-            Err(Rejected::Unavailable(e)) => return Err(StoreError::Other(e).into()),
+            Err(Rejected::Unavailable(e)) => return Err(Error::Other(e).into()),
         };
         let for_itself = claims.subject == claims.client_id && claims.person.is_none();
         if !for_itself || !claims.scopes.iter().any(|s| s == ADMIN_SCOPE) {

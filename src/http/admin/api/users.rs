@@ -90,7 +90,7 @@ pub async fn get(
 ) -> Result<Response, ApiError> {
     match store::summary(&state.db, id).await? {
         Some(user) => Ok(axum::Json(user).into_response()),
-        None => Err(crate::error::StoreError::NotFound("there is no such user".into()).into()),
+        None => Err(crate::error::Error::NotFound("there is no such user".into()).into()),
     }
 }
 
