@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use serde_json::{Value, json};
 
 use crate::audit::{Actor, By};
-use crate::clients::{self, ClientSpec};
+use crate::clients::{self, ClientSpec, GrantType};
 use crate::error::Error;
 use crate::oidc::discovery::paths;
 use crate::secret::Secret;
@@ -111,12 +111,13 @@ async fn seed_client(
     public: bool,
 ) -> anyhow::Result<(String, Option<Secret<String>>)> {
     if let Some(existing) = clients::store::find_by_name(&state.db, name).await? {
-        return Ok((existing.client_id, None));
+        return Ok((existing.client_id.into(), None));
     }
-    let mut grant_types = vec!["authorization_code".to_owned(), "refresh_token".to_owned()];
+    let mut grants = GrantType::DEFAULT.to_vec();
     if !public {
-        grant_types.push("client_credentials".to_owned());
+        grants.push(GrantType::ClientCredentials);
     }
+    let grant_types = grants.iter().map(|g| g.as_str().to_owned()).collect();
     let spec = ClientSpec {
         name: name.to_owned(),
         public,
@@ -128,10 +129,10 @@ async fn seed_client(
     };
     let client = spec.validate().map_err(anyhow::Error::msg)?;
     match clients::store::create(&state.db, &client, &By::new(Actor::System, None)).await {
-        Ok(created) => Ok((created.client_id, created.client_secret)),
+        Ok(created) => Ok((created.client_id.into(), created.client_secret)),
         Err(Error::Conflict(_)) => {
             let existing = clients::store::find_by_name(&state.db, name).await?;
-            Ok((existing.map(|c| c.client_id).unwrap_or_default(), None))
+            Ok((existing.map(|c| c.client_id.into()).unwrap_or_default(), None))
         }
         Err(e) => Err(e.into()),
     }
