@@ -9,6 +9,9 @@ use serde_json::{Value, json};
 use crate::audit::{Actor, By};
 use crate::clients::{self, ClientSpec, GrantType};
 use crate::error::Error;
+use crate::oauth::authorize::ResponseType;
+use crate::oauth::pkce::ChallengeMethod;
+use crate::oauth::scope::{Scope, Scopes};
 use crate::oidc::discovery::paths;
 use crate::secret::Secret;
 use crate::state::AppState;
@@ -46,15 +49,17 @@ pub async fn seed(state: &AppState, address: SocketAddr) -> anyhow::Result<Repor
         at(paths::JWKS),
         at(paths::TOKEN),
     );
+    let scope =
+        Scopes::from(vec![Scope::OPENID, Scope::PROFILE, Scope::OFFLINE_ACCESS]).to_string();
     let try_it = Href::route(paths::AUTHORIZE)
         .query(&[
-            ("response_type", "code"),
+            ("response_type", ResponseType::Code.as_str()),
             ("client_id", &public.0),
             ("redirect_uri", DEMO_REDIRECT),
-            ("scope", "openid profile offline_access"),
+            ("scope", &scope),
             ("state", "demo"),
             ("code_challenge", DEMO_CHALLENGE),
-            ("code_challenge_method", "S256"),
+            ("code_challenge_method", ChallengeMethod::S256.as_str()),
         ])
         .absolute(issuer);
     let text = format!(
@@ -132,7 +137,10 @@ async fn seed_client(
         Ok(created) => Ok((created.client_id.into(), created.client_secret)),
         Err(Error::Conflict(_)) => {
             let existing = clients::store::find_by_name(&state.db, name).await?;
-            Ok((existing.map(|c| c.client_id.into()).unwrap_or_default(), None))
+            Ok((
+                existing.map(|c| c.client_id.into()).unwrap_or_default(),
+                None,
+            ))
         }
         Err(e) => Err(e.into()),
     }

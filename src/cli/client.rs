@@ -10,6 +10,8 @@ use crate::config::Config;
 use crate::invalidation::Change;
 use crate::storage::connect_postgres;
 
+// Parsed once per run: the size of the largest variant costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum ClientCommand {
     /// Register a client; a confidential client's secret is printed once.

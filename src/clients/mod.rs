@@ -56,7 +56,12 @@ pub struct ClientSpec {
     #[serde(default)]
     pub resource_uri: Option<String>,
     /// `RS256` (default) or `ES256`.
-    #[arg(long = "id-token-alg", value_name = "ALG", default_value_t, hide_default_value = true)]
+    #[arg(
+        long = "id-token-alg",
+        value_name = "ALG",
+        default_value_t,
+        hide_default_value = true
+    )]
     #[serde(default)]
     pub id_token_alg: String,
     /// Access token lifetime in seconds, instead of the configured default.

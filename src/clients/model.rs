@@ -8,6 +8,8 @@ use time::OffsetDateTime;
 
 use super::{ClientId, ClientType, GrantType, RedirectUri};
 use crate::keys::Alg;
+#[cfg(test)]
+use crate::oauth::scope::Scope;
 use crate::oauth::scope::Scopes;
 
 /// A registered client. Serialized (for listings) without its secret hash.
@@ -144,7 +146,7 @@ fn example_row() -> ClientRow {
         redirect_uris: vec!["https://app.example.com/cb".into()],
         post_logout_redirect_uris: vec![],
         grant_types: GrantType::DEFAULT.map(|g| g.as_str().to_owned()).to_vec(),
-        scopes: crate::oauth::scope::Scope::CLIENT_DEFAULT
+        scopes: Scope::CLIENT_DEFAULT
             .map(|s| s.as_str().to_owned())
             .to_vec(),
         audiences: vec![],
@@ -180,7 +182,7 @@ mod tests {
         let row = ClientRow {
             client_type: "public".into(),
             secret_hash: None,
-            scopes: vec!["openid".into(), "email".into()],
+            scopes: vec![Scope::OPENID.to_string(), Scope::EMAIL.to_string()],
             id_token_alg: "ES256".into(),
             ..example_row()
         };
@@ -197,7 +199,10 @@ mod tests {
             json["grant_types"],
             serde_json::json!(["authorization_code", "refresh_token"])
         );
-        assert_eq!(json["scopes"], serde_json::json!(["openid", "email"]));
+        assert_eq!(
+            json["scopes"],
+            serde_json::json!([Scope::OPENID.as_str(), Scope::EMAIL.as_str()])
+        );
         assert_eq!(
             json["redirect_uris"],
             serde_json::json!(["https://app.example.com/cb"])

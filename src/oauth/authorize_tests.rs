@@ -8,7 +8,9 @@ fn client() -> Client {
 
 /// The scopes, as a `scope` parameter.
 fn scope(scopes: &[Scope]) -> Option<String> {
-    Some(scope::join(&scopes.iter().map(Scope::to_string).collect::<Vec<_>>()))
+    Some(scope::join(
+        &scopes.iter().map(Scope::to_string).collect::<Vec<_>>(),
+    ))
 }
 
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";

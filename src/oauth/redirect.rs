@@ -7,9 +7,10 @@ use crate::clients::RedirectUri;
 
 /// Whether `requested` may be used for a client that registered `registered`.
 pub fn matches(registered: &[RedirectUri], requested: &str, public_client: bool) -> bool {
-    registered.iter().map(RedirectUri::as_str).any(|r| {
-        r == requested || (public_client && loopback_equal_but_port(r, requested))
-    })
+    registered
+        .iter()
+        .map(RedirectUri::as_str)
+        .any(|r| r == requested || (public_client && loopback_equal_but_port(r, requested)))
 }
 
 fn loopback_equal_but_port(registered: &str, requested: &str) -> bool {
@@ -29,7 +30,9 @@ mod tests {
     use super::*;
 
     fn reg(uris: &[&str]) -> Vec<RedirectUri> {
-        uris.iter().map(|u| RedirectUri::parse(u).unwrap()).collect()
+        uris.iter()
+            .map(|u| RedirectUri::parse(u).unwrap())
+            .collect()
     }
 
     #[test]

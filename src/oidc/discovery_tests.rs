@@ -16,9 +16,7 @@ fn metadata() -> Metadata {
 }
 
 /// A good authorization request for [`Client::example`], changed by `edit`, checked.
-fn authorize(
-    edit: impl FnOnce(&mut AuthorizeParams),
-) -> Result<AuthorizationRequest, Rejection> {
+fn authorize(edit: impl FnOnce(&mut AuthorizeParams)) -> Result<AuthorizationRequest, Rejection> {
     let mut params = AuthorizeParams {
         client_id: Some("app".into()),
         redirect_uri: Some("https://app.example.com/cb".into()),
@@ -105,7 +103,11 @@ fn the_id_token_algorithms_advertised_are_those_a_client_may_choose() {
         assert_eq!(client.id_token_alg.as_str(), *advertised);
     }
     for refused in ["HS256", "none", "PS256"] {
-        assert!(!metadata.id_token_signing_alg_values_supported.contains(&refused));
+        assert!(
+            !metadata
+                .id_token_signing_alg_values_supported
+                .contains(&refused)
+        );
         assert!(spec(refused).validate().is_err());
     }
 }
@@ -146,5 +148,9 @@ fn every_advertised_scope_is_a_scope_the_code_gives_a_meaning() {
         );
     }
     // The admin API's scope is granted by an administrator, never asked for by a stranger.
-    assert!(!metadata.scopes_supported.contains(&Scope::ADMIN.to_string()));
+    assert!(
+        !metadata
+            .scopes_supported
+            .contains(&Scope::ADMIN.to_string())
+    );
 }

@@ -231,7 +231,8 @@ mod tests {
             roles: vec!["billing".into()],
             groups: vec![],
         };
-        let names = |scopes: &[Scope]| -> Vec<String> { scopes.iter().map(Scope::to_string).collect() };
+        let names =
+            |scopes: &[Scope]| -> Vec<String> { scopes.iter().map(Scope::to_string).collect() };
         let openid = user_claims(&profile, &names(&[Scope::OPENID]));
         assert_eq!(openid.len(), 1);
         let all = user_claims(

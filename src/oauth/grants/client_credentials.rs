@@ -25,10 +25,9 @@ pub fn exchange(
     let scopes: Vec<String> = match request.get("scope") {
         Some(requested) => {
             let requested: Vec<String> = requested.split_whitespace().map(str::to_owned).collect();
-            if let Some(refused) = requested
-                .iter()
-                .find(|s| !client.scopes.contains(s) || Scope::ABOUT_A_PERSON.iter().any(|p| p == s.as_str()))
-            {
+            if let Some(refused) = requested.iter().find(|s| {
+                !client.scopes.contains(s) || Scope::ABOUT_A_PERSON.iter().any(|p| p == s.as_str())
+            }) {
                 return Err(OAuthError::new(
                     ErrorCode::InvalidScope,
                     format!("scope `{refused}` is not allowed for this client"),

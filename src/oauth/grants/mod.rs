@@ -10,8 +10,8 @@ use serde::Serialize;
 
 use super::error::{ErrorCode, OAuthError};
 use crate::clients::GrantType;
-use crate::oauth::scope::Scope;
 use crate::clients::store::Client;
+use crate::oauth::scope::Scope;
 use crate::state::AppState;
 
 /// The form parameters of a token request.
@@ -124,8 +124,8 @@ pub async fn offline_refresh_token(
     scopes: &[String],
     auth: &crate::tokens::Authentication,
 ) -> Result<Option<Family>, OAuthError> {
-    let offline = Scope::OFFLINE_ACCESS.is_in(scopes)
-        && client.allows_grant(GrantType::RefreshToken);
+    let offline =
+        Scope::OFFLINE_ACCESS.is_in(scopes) && client.allows_grant(GrantType::RefreshToken);
     if !offline {
         return Ok(None);
     }
