@@ -7,8 +7,8 @@ use std::ops::Deref;
 
 use serde::{Serialize, Serializer};
 
-/// Serializes a value as its `as_str()`, for the enums below.
-macro_rules! serialize_as_str {
+/// Serializes and displays a value as its `as_str()`.
+macro_rules! as_str_serde_and_display {
     ($ty:ty) => {
         impl Serialize for $ty {
             fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -26,8 +26,7 @@ macro_rules! serialize_as_str {
 
 /// A client identifier (RFC 6749 §2.2): a UUID the server generates. Lookups by an id from
 /// outside take `&str` (it derefs to one), so a made-up id is never wrapped in this type.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ClientId(String);
 
 impl ClientId {
@@ -54,11 +53,7 @@ impl Deref for ClientId {
     }
 }
 
-impl fmt::Display for ClientId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+as_str_serde_and_display!(ClientId);
 
 impl PartialEq<str> for ClientId {
     fn eq(&self, other: &str) -> bool {
@@ -110,7 +105,7 @@ impl ClientType {
     }
 }
 
-serialize_as_str!(ClientType);
+as_str_serde_and_display!(ClientType);
 
 /// The grant types Portcullis knows (RFC 6749 §4, RFC 8628 §3.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -161,13 +156,12 @@ impl GrantType {
     }
 }
 
-serialize_as_str!(GrantType);
+as_str_serde_and_display!(GrantType);
 
 /// A redirect URI that may be registered: absolute; https, or http on a loopback host (RFC 8252
 /// §7.3, for native apps); no fragment (RFC 6749 §3.1.2); no wildcard, because redirect URIs are
 /// matched by exact string comparison (RFC 9700 §4.1.3).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RedirectUri(String);
 
 impl RedirectUri {
@@ -213,8 +207,4 @@ impl RedirectUri {
     }
 }
 
-impl fmt::Display for RedirectUri {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+as_str_serde_and_display!(RedirectUri);
