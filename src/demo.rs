@@ -7,8 +7,11 @@ use std::net::SocketAddr;
 use serde_json::{Value, json};
 
 use crate::audit::{Actor, By};
-use crate::clients::{self, ClientSpec};
+use crate::clients::{self, ClientSpec, GrantType};
 use crate::error::Error;
+use crate::oauth::authorize::ResponseType;
+use crate::oauth::pkce::ChallengeMethod;
+use crate::oauth::scope::{Scope, Scopes};
 use crate::oidc::discovery::paths;
 use crate::secret::Secret;
 use crate::state::AppState;
@@ -46,15 +49,17 @@ pub async fn seed(state: &AppState, address: SocketAddr) -> anyhow::Result<Repor
         at(paths::JWKS),
         at(paths::TOKEN),
     );
+    let scope =
+        Scopes::from(vec![Scope::OPENID, Scope::PROFILE, Scope::OFFLINE_ACCESS]).to_string();
     let try_it = Href::route(paths::AUTHORIZE)
         .query(&[
-            ("response_type", "code"),
+            ("response_type", ResponseType::Code.as_str()),
             ("client_id", &public.0),
             ("redirect_uri", DEMO_REDIRECT),
-            ("scope", "openid profile offline_access"),
+            ("scope", &scope),
             ("state", "demo"),
             ("code_challenge", DEMO_CHALLENGE),
-            ("code_challenge_method", "S256"),
+            ("code_challenge_method", ChallengeMethod::S256.as_str()),
         ])
         .absolute(issuer);
     let text = format!(
@@ -111,12 +116,13 @@ async fn seed_client(
     public: bool,
 ) -> anyhow::Result<(String, Option<Secret<String>>)> {
     if let Some(existing) = clients::store::find_by_name(&state.db, name).await? {
-        return Ok((existing.client_id, None));
+        return Ok((existing.client_id.into(), None));
     }
-    let mut grant_types = vec!["authorization_code".to_owned(), "refresh_token".to_owned()];
+    let mut grants = GrantType::DEFAULT.to_vec();
     if !public {
-        grant_types.push("client_credentials".to_owned());
+        grants.push(GrantType::ClientCredentials);
     }
+    let grant_types = grants.iter().map(|g| g.as_str().to_owned()).collect();
     let spec = ClientSpec {
         name: name.to_owned(),
         public,
@@ -128,10 +134,13 @@ async fn seed_client(
     };
     let client = spec.validate().map_err(anyhow::Error::msg)?;
     match clients::store::create(&state.db, &client, &By::new(Actor::System, None)).await {
-        Ok(created) => Ok((created.client_id, created.client_secret)),
+        Ok(created) => Ok((created.client_id.into(), created.client_secret)),
         Err(Error::Conflict(_)) => {
             let existing = clients::store::find_by_name(&state.db, name).await?;
-            Ok((existing.map(|c| c.client_id).unwrap_or_default(), None))
+            Ok((
+                existing.map(|c| c.client_id.into()).unwrap_or_default(),
+                None,
+            ))
         }
         Err(e) => Err(e.into()),
     }

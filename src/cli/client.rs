@@ -5,41 +5,17 @@ use serde_json::json;
 
 use super::{CliError, Output, table};
 use crate::audit::{Actor, By};
-use crate::clients::{ClientSpec, store};
+use crate::clients::{ClientSpec, GrantType, store};
 use crate::config::Config;
 use crate::invalidation::Change;
 use crate::storage::connect_postgres;
 
+// Parsed once per run: the size of the largest variant costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum ClientCommand {
     /// Register a client; a confidential client's secret is printed once.
-    Create {
-        #[arg(long)]
-        name: String,
-        /// A public client (no secret: browser, native and CLI apps).
-        #[arg(long)]
-        public: bool,
-        #[arg(long = "redirect-uri", value_name = "URI")]
-        redirect_uris: Vec<String>,
-        #[arg(long = "post-logout-redirect-uri", value_name = "URI")]
-        post_logout_redirect_uris: Vec<String>,
-        /// Allowed grant types (default: authorization_code and refresh_token).
-        #[arg(long = "grant-type", value_name = "GRANT")]
-        grant_types: Vec<String>,
-        /// Allowed scopes (default: openid profile email offline_access).
-        #[arg(long = "scope", value_name = "SCOPE")]
-        scopes: Vec<String>,
-        /// First-party client: users are not asked for consent.
-        #[arg(long)]
-        skip_consent: bool,
-        /// A resource server this client may name as `resource`/`audience` (RFC 8707).
-        #[arg(long = "audience", value_name = "URI")]
-        audiences: Vec<String>,
-        /// The resource (RFC 8707 URI) this client is the resource server of: it may
-        /// introspect tokens whose audience is that URI.
-        #[arg(long = "resource-uri", value_name = "URI")]
-        resource_uri: Option<String>,
-    },
+    Create(ClientSpec),
     /// List clients.
     List,
     /// Disable a client.
@@ -48,29 +24,7 @@ pub enum ClientCommand {
 
 pub async fn run(command: ClientCommand, config: Config, out: Output) -> Result<(), CliError> {
     match command {
-        ClientCommand::Create {
-            name,
-            public,
-            redirect_uris,
-            post_logout_redirect_uris,
-            grant_types,
-            scopes,
-            skip_consent,
-            audiences,
-            resource_uri,
-        } => {
-            let spec = ClientSpec {
-                name,
-                public,
-                redirect_uris,
-                post_logout_redirect_uris,
-                grant_types,
-                scopes,
-                skip_consent,
-                audiences,
-                resource_uri,
-                ..ClientSpec::default()
-            };
+        ClientCommand::Create(spec) => {
             let client = spec.validate().map_err(CliError::Usage)?;
             let pool = connect_postgres(&config).await?;
             let created = store::create(&pool, &client, &By::new(Actor::Cli, None)).await?;
@@ -97,10 +51,10 @@ pub async fn run(command: ClientCommand, config: Config, out: Output) -> Result<
                     .iter()
                     .map(|c| {
                         vec![
-                            c.client_id.clone(),
+                            c.client_id.to_string(),
                             c.name.clone(),
-                            c.client_type.clone(),
-                            c.grant_types.join(","),
+                            c.client_type.to_string(),
+                            GrantType::join(&c.grant_types, ","),
                             if c.enabled { "enabled" } else { "disabled" }.into(),
                         ]
                     })

@@ -3,161 +3,72 @@
 //! Secrets are generated here (256 bits), shown once and stored as SHA-256.
 
 pub mod cache;
+mod model;
 pub mod origin;
 pub mod store;
+mod types;
 
-use std::fmt;
+pub use types::{ClientId, ClientType, GrantType, RedirectUri};
 
-use serde::Serialize;
+use crate::keys::Alg;
+use crate::oauth::scope::{Scope, Scopes};
 
-/// Public clients (browser apps, native apps, CLIs) cannot keep a secret; confidential ones can.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ClientType {
-    Public,
-    Confidential,
-}
-
-impl ClientType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ClientType::Public => "public",
-            ClientType::Confidential => "confidential",
-        }
-    }
-}
-
-/// The grant types Portcullis knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum GrantType {
-    AuthorizationCode,
-    RefreshToken,
-    ClientCredentials,
-    DeviceCode,
-}
-
-impl GrantType {
-    pub const ALL: [GrantType; 4] = [
-        GrantType::AuthorizationCode,
-        GrantType::RefreshToken,
-        GrantType::ClientCredentials,
-        GrantType::DeviceCode,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            GrantType::AuthorizationCode => "authorization_code",
-            GrantType::RefreshToken => "refresh_token",
-            GrantType::ClientCredentials => "client_credentials",
-            GrantType::DeviceCode => "urn:ietf:params:oauth:grant-type:device_code",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        GrantType::ALL
-            .into_iter()
-            .find(|g| g.as_str() == raw)
-            .ok_or_else(|| {
-                let known: Vec<_> = GrantType::ALL.iter().map(|g| g.as_str()).collect();
-                format!(
-                    "`{raw}` is not a grant type; use one of: {}",
-                    known.join(", ")
-                )
-            })
-    }
-}
-
-impl fmt::Display for GrantType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A redirect URI that may be registered: absolute; https, or http on a loopback host (RFC 8252
-/// §7.3, for native apps); no fragment (RFC 6749 §3.1.2); no wildcard, because redirect URIs are
-/// matched by exact string comparison (RFC 9700 §4.1.3).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RedirectUri(String);
-
-impl RedirectUri {
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        if raw.len() > crate::limits::URI {
-            return Err(format!(
-                "a redirect URI may be at most {} bytes long",
-                crate::limits::URI
-            ));
-        }
-        let url = url::Url::parse(raw).map_err(|_| format!("`{raw}` is not an absolute URI"))?;
-        if raw.contains('*') {
-            return Err(format!(
-                "`{raw}` contains a wildcard; register each exact URI instead"
-            ));
-        }
-        if url.fragment().is_some() || raw.contains('#') {
-            return Err(format!("`{raw}` has a fragment; redirect URIs must not"));
-        }
-        let loopback = matches!(url.host_str(), Some("127.0.0.1" | "[::1]" | "localhost"));
-        match url.scheme() {
-            "https" if url.host_str().is_some() => {}
-            "http" if loopback => {}
-            "http" => {
-                return Err(format!(
-                    "`{raw}` uses http; only https is allowed, or http on a loopback host"
-                ));
-            }
-            _ => {
-                return Err(format!(
-                    "`{raw}` must use https (or http on a loopback host)"
-                ));
-            }
-        }
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err(format!("`{raw}` must not contain user info"));
-        }
-        Ok(Self(raw.to_owned()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-/// A scope token (RFC 6749 §3.3: printable ASCII except space, `"` and `\`).
-pub fn check_scope(raw: &str) -> Result<(), String> {
-    let ok = !raw.is_empty()
-        && raw.len() <= crate::limits::SCOPE_TOKEN
-        && raw
-            .bytes()
-            .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b));
-    if ok {
-        Ok(())
-    } else {
-        Err(format!("`{raw}` is not a valid scope"))
-    }
-}
-
-/// The scopes a client may ask for when none are given.
-pub const DEFAULT_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
-
-/// What an operator asks for, unvalidated (from the CLI, the admin UI or the admin API).
-#[derive(Debug, Clone, Default)]
+// What an operator asks for, unvalidated: the one field list of the CLI's `client create`
+// (clap), the admin API's request body (serde, with its OpenAPI schema `ClientInput`) and the
+// admin form (which fills it from what was typed). The doc comments are both the CLI help and the
+// schema's descriptions.
+/// A client's settings, to create or replace it.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema, clap::Args)]
+#[serde(deny_unknown_fields)]
+#[schema(as = ClientInput)]
 pub struct ClientSpec {
+    #[arg(long)]
     pub name: String,
+    /// A public client has no secret (browser, native and command-line apps).
+    #[arg(long)]
+    #[serde(default)]
     pub public: bool,
+    #[arg(long = "redirect-uri", value_name = "URI")]
+    #[serde(default)]
     pub redirect_uris: Vec<String>,
+    #[arg(long = "post-logout-redirect-uri", value_name = "URI")]
+    #[serde(default)]
     pub post_logout_redirect_uris: Vec<String>,
+    /// Default: `authorization_code` and `refresh_token`.
+    #[arg(long = "grant-type", value_name = "GRANT")]
+    #[serde(default)]
     pub grant_types: Vec<String>,
+    /// Default: `openid profile email offline_access`.
+    #[arg(long = "scope", value_name = "SCOPE")]
+    #[serde(default)]
     pub scopes: Vec<String>,
+    /// First-party: people are not asked for consent.
+    #[arg(long)]
+    #[serde(default)]
     pub skip_consent: bool,
-    /// Resource servers the client may name as the audience of its tokens (RFC 8707).
+    /// Resource servers the client may name as `resource`/`audience` (RFC 8707).
+    #[arg(long = "audience", value_name = "URI")]
+    #[serde(default)]
     pub audiences: Vec<String>,
-    /// The resource (an RFC 8707 absolute URI) this client *is*: as that resource server it may
-    /// introspect tokens whose audience names it. At most one client per resource.
+    /// The resource (RFC 8707 URI) this client is the resource server of: it may introspect
+    /// tokens whose audience is that URI.
+    #[arg(long = "resource-uri", value_name = "URI")]
+    #[serde(default)]
     pub resource_uri: Option<String>,
-    /// `RS256` or `ES256`; empty means RS256, which every OIDC client supports.
+    /// `RS256` (default) or `ES256`.
+    #[arg(
+        long = "id-token-alg",
+        value_name = "ALG",
+        default_value_t,
+        hide_default_value = true
+    )]
+    #[serde(default)]
     pub id_token_alg: String,
-    /// Lifetimes in seconds overriding the configured defaults.
+    /// Access token lifetime in seconds, instead of the configured default.
+    #[arg(long = "access-token-ttl", value_name = "SECONDS")]
     pub access_token_ttl_secs: Option<i64>,
+    /// Refresh token lifetime in seconds, instead of the configured default.
+    #[arg(long = "refresh-token-ttl", value_name = "SECONDS")]
     pub refresh_token_ttl_secs: Option<i64>,
 }
 
@@ -193,13 +104,13 @@ pub struct ValidClient {
     pub redirect_uris: Vec<RedirectUri>,
     pub post_logout_redirect_uris: Vec<RedirectUri>,
     pub grant_types: Vec<GrantType>,
-    pub scopes: Vec<String>,
+    pub scopes: Scopes,
     pub require_consent: bool,
     pub audiences: Vec<String>,
     pub resource_uri: Option<String>,
     /// The origins of the redirect URIs ([`origin`]), for CORS.
     pub web_origins: Vec<String>,
-    pub id_token_alg: &'static str,
+    pub id_token_alg: Alg,
     pub access_token_ttl_secs: Option<i32>,
     pub refresh_token_ttl_secs: Option<i32>,
 }
@@ -228,7 +139,7 @@ impl ClientSpec {
         let redirect_uris = parse_uris(&self.redirect_uris)?;
         let post_logout_redirect_uris = parse_uris(&self.post_logout_redirect_uris)?;
         let mut grant_types = if self.grant_types.is_empty() {
-            vec![GrantType::AuthorizationCode, GrantType::RefreshToken]
+            GrantType::DEFAULT.to_vec()
         } else {
             self.grant_types
                 .iter()
@@ -245,19 +156,18 @@ impl ClientSpec {
         {
             return Err("a public client cannot use the client_credentials grant".into());
         }
-        let mut scopes = if self.scopes.is_empty() {
-            DEFAULT_SCOPES.iter().map(|s| (*s).to_owned()).collect()
+        let scopes = if self.scopes.is_empty() {
+            Scopes::from(Scope::CLIENT_DEFAULT.to_vec())
         } else {
-            self.scopes
+            let mut scopes = self
+                .scopes
                 .iter()
                 .flat_map(|s| s.split_whitespace())
-                .map(str::to_owned)
-                .collect::<Vec<_>>()
+                .map(Scope::parse)
+                .collect::<Result<Vec<_>, _>>()?;
+            scopes.dedup();
+            Scopes::from(scopes)
         };
-        for scope in &scopes {
-            check_scope(scope)?;
-        }
-        scopes.dedup();
         let mut audiences = Vec::new();
         for audience in &self.audiences {
             // RFC 8707 §2: an absolute URI (a logical name of the resource server).
@@ -272,13 +182,15 @@ impl ClientSpec {
             Some(uri) => Some(resource_uri(uri)?),
         };
         let id_token_alg = match self.id_token_alg.trim() {
-            "" | "RS256" => "RS256",
-            "ES256" => "ES256",
-            other => {
-                return Err(format!(
-                    "`{other}` is not an ID token algorithm; use RS256 or ES256"
-                ));
-            }
+            // RS256 is the default: every OIDC client supports it (OIDC Core §15.1).
+            "" => Alg::RS256,
+            other => Alg::parse(other).ok_or_else(|| {
+                let known: Vec<&str> = Alg::ALL.iter().map(|a| a.as_str()).collect();
+                format!(
+                    "`{other}` is not an ID token algorithm; use {}",
+                    known.join(" or ")
+                )
+            })?,
         };
         let access_token_ttl_secs = check_ttl(
             "access token",

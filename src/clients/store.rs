@@ -1,11 +1,10 @@
 //! The `clients` table.
 
-use serde::Serialize;
 use sqlx::PgPool;
-use time::OffsetDateTime;
 
+pub use super::model::Client;
 use super::origin::WebOrigin;
-use super::{ClientType, RedirectUri, ValidClient};
+use super::{ClientId, ClientType, RedirectUri, ValidClient};
 use crate::audit::By;
 use crate::crypto::{random_token, sha256};
 use crate::error::{Error, Result};
@@ -14,7 +13,7 @@ use crate::secret::Secret;
 /// The result of creating a client: the secret exists only here, once.
 #[derive(Debug)]
 pub struct Created {
-    pub client_id: String,
+    pub client_id: ClientId,
     pub client_secret: Option<Secret<String>>,
 }
 
@@ -23,7 +22,7 @@ fn strings(uris: &[RedirectUri]) -> Vec<String> {
 }
 
 pub async fn create(pool: &PgPool, client: &ValidClient, by: &By) -> Result<Created, Error> {
-    let client_id = uuid::Uuid::new_v4().to_string();
+    let client_id = ClientId::generate();
     let secret = (client.client_type == ClientType::Confidential).then(random_token);
     let secret_hash = secret
         .as_ref()
@@ -36,7 +35,7 @@ pub async fn create(pool: &PgPool, client: &ValidClient, by: &By) -> Result<Crea
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     );
     bind_settings(insert, client)
-        .bind(&client_id)
+        .bind(client_id.as_str())
         .bind(client.client_type.as_str())
         .bind(secret_hash)
         .execute(&mut *tx)
@@ -98,10 +97,10 @@ fn bind_settings<'q>(query: PgQuery<'q>, client: &ValidClient) -> PgQuery<'q> {
         .bind(strings(&client.redirect_uris))
         .bind(strings(&client.post_logout_redirect_uris))
         .bind(grant_types)
-        .bind(client.scopes.clone())
+        .bind(client.scopes.to_strings())
         .bind(client.require_consent)
         .bind(client.audiences.clone())
-        .bind(client.id_token_alg)
+        .bind(client.id_token_alg.as_str())
         .bind(client.access_token_ttl_secs)
         .bind(client.refresh_token_ttl_secs)
         .bind(client.resource_uri.clone())
@@ -307,48 +306,6 @@ pub async fn get(pool: &PgPool, client_id: &str) -> Result<Option<Client>> {
     .fetch_optional(pool)
     .await
     .map_err(Into::into)
-}
-
-/// A registered client. Serialized (for listings) without its secret hash.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
-pub struct Client {
-    pub client_id: String,
-    pub name: String,
-    pub client_type: String,
-    #[serde(skip_serializing)]
-    #[schema(ignore)]
-    pub secret_hash: Option<Vec<u8>>,
-    pub redirect_uris: Vec<String>,
-    pub post_logout_redirect_uris: Vec<String>,
-    pub grant_types: Vec<String>,
-    pub scopes: Vec<String>,
-    pub audiences: Vec<String>,
-    /// The resource server this client is (RFC 8707 URI): it may introspect tokens for it.
-    pub resource_uri: Option<String>,
-    /// The origins of its redirect URIs, derived from them (for CORS).
-    #[serde(skip_serializing)]
-    #[schema(ignore)]
-    pub web_origins: Vec<String>,
-    pub require_consent: bool,
-    pub id_token_alg: String,
-    pub access_token_ttl_secs: Option<i32>,
-    pub refresh_token_ttl_secs: Option<i32>,
-    pub enabled: bool,
-    #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: OffsetDateTime,
-    /// Roles of the client itself (a service account), released with the `roles` scope.
-    pub roles: Vec<String>,
-}
-
-impl Client {
-    pub fn is_public(&self) -> bool {
-        self.client_type == ClientType::Public.as_str()
-    }
-
-    pub fn allows_grant(&self, grant: super::GrantType) -> bool {
-        self.grant_types.iter().any(|g| g == grant.as_str())
-    }
 }
 
 /// Whether `origin` is the origin of a redirect URI of some enabled public client (a CORS

@@ -43,7 +43,8 @@ fn defaults_are_a_code_flow_client_with_consent() {
         client.grant_types,
         vec![GrantType::AuthorizationCode, GrantType::RefreshToken]
     );
-    assert_eq!(client.scopes, DEFAULT_SCOPES);
+    assert_eq!(client.scopes, Scopes::from(Scope::CLIENT_DEFAULT.to_vec()));
+    assert_eq!(client.id_token_alg, Alg::RS256);
     assert!(client.require_consent);
 }
 
@@ -86,4 +87,46 @@ fn rules_between_fields() {
         ..spec()
     };
     assert!(bad_scope.validate().is_err());
+}
+
+#[test]
+fn the_spec_reads_the_admin_api_json_and_the_cli_flags_alike() {
+    use clap::Parser as _;
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        spec: ClientSpec,
+    }
+    let json: ClientSpec = serde_json::from_value(serde_json::json!({
+        "name": "App",
+        "redirect_uris": ["https://app.example.com/cb"],
+        "grant_types": ["authorization_code"],
+        "id_token_alg": "ES256",
+        "access_token_ttl_secs": 60,
+    }))
+    .unwrap();
+    let cli = Cli::try_parse_from([
+        "x",
+        "--name",
+        "App",
+        "--redirect-uri",
+        "https://app.example.com/cb",
+        "--grant-type",
+        "authorization_code",
+        "--id-token-alg",
+        "ES256",
+        "--access-token-ttl",
+        "60",
+    ])
+    .unwrap()
+    .spec;
+    for spec in [json, cli] {
+        let client = spec.validate().unwrap();
+        assert_eq!(client.grant_types, vec![GrantType::AuthorizationCode]);
+        assert_eq!(client.id_token_alg, Alg::ES256);
+        assert_eq!(client.access_token_ttl_secs, Some(60));
+    }
+    // The API refuses a field it does not know rather than ignoring a typo.
+    let typo = serde_json::from_value::<ClientSpec>(serde_json::json!({"name": "A", "scope": []}));
+    assert!(typo.is_err());
 }

@@ -53,6 +53,13 @@ impl fmt::Display for Alg {
     }
 }
 
+/// As its JWS name (RFC 7518 §3.1), for the admin API's JSON.
+impl serde::Serialize for Alg {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
 /// A freshly generated key, before it is sealed and stored.
 pub struct NewKey {
     pub kid: String,

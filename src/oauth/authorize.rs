@@ -7,7 +7,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::error::{ErrorCode, OAuthError};
-use super::{pkce, redirect, scope};
+use super::scope::{self, Scope};
+use super::{pkce, redirect};
 use crate::clients::GrantType;
 use crate::clients::store::Client;
 use crate::limits;
@@ -61,6 +62,29 @@ pub enum Rejection {
     },
 }
 
+/// The response types served (RFC 6749 §3.1.1): the code flow only. Discovery advertises exactly
+/// [`ResponseType::SUPPORTED`] (`response_types_supported`, RFC 8414 §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseType {
+    Code,
+}
+
+impl ResponseType {
+    pub const SUPPORTED: [ResponseType; 1] = [ResponseType::Code];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResponseType::Code => "code",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<ResponseType> {
+        ResponseType::SUPPORTED
+            .into_iter()
+            .find(|t| t.as_str() == raw)
+    }
+}
+
 /// The `prompt` values served (OIDC Core §3.1.2.1). Discovery advertises exactly
 /// [`Prompt::SUPPORTED`] (`prompt_values_supported`, OIDC Discovery §3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,7 +109,7 @@ impl Prompt {
     }
 
     /// One value of the space-separated `prompt` list, or the error to send back for it.
-    fn parse(value: &str) -> Result<Prompt, OAuthError> {
+    pub(crate) fn parse(value: &str) -> Result<Prompt, OAuthError> {
         if let Some(prompt) = Prompt::SUPPORTED.into_iter().find(|p| p.as_str() == value) {
             return Ok(prompt);
         }
@@ -131,7 +155,7 @@ pub fn check(
     let openid = params
         .scope
         .as_deref()
-        .is_some_and(|s| s.split_whitespace().any(|s| s == "openid"));
+        .is_some_and(|s| s.split_whitespace().any(|s| Scope::OPENID == *s));
     let redirect_uri = match params.redirect_uri {
         Some(uri) if redirect::matches(&client.redirect_uris, &uri, client.is_public()) => uri,
         Some(_) => {
@@ -140,7 +164,9 @@ pub fn check(
                     .into(),
             ));
         }
-        None if client.redirect_uris.len() == 1 && !openid => client.redirect_uris[0].clone(),
+        None if client.redirect_uris.len() == 1 && !openid => {
+            client.redirect_uris[0].as_str().to_owned()
+        }
         None => {
             return Err(Rejection::Page(
                 "The request does not say where to send you back to (redirect_uri is missing)."
@@ -157,8 +183,8 @@ pub fn check(
     if state.as_ref().is_some_and(|s| s.len() > limits::STATE) {
         return Err(fail(ErrorCode::InvalidRequest, "state is too long"));
     }
-    match params.response_type.as_deref() {
-        Some("code") => {}
+    match params.response_type.as_deref().map(ResponseType::parse) {
+        Some(Some(ResponseType::Code)) => {}
         None => return Err(fail(ErrorCode::InvalidRequest, "response_type is missing")),
         Some(_) => {
             return Err(fail(
@@ -184,7 +210,7 @@ pub fn check(
                 "code_challenge is required (PKCE with S256)",
             ));
         }
-        (Some(_), method) if method != Some("S256") => {
+        (Some(_), method) if method.and_then(pkce::ChallengeMethod::parse).is_none() => {
             return Err(fail(
                 ErrorCode::InvalidRequest,
                 "code_challenge_method must be S256",
@@ -252,7 +278,7 @@ pub fn check(
         return Err(fail(ErrorCode::InvalidRequest, "nonce is too long"));
     }
     Ok(AuthorizationRequest {
-        client_id: client.client_id.clone(),
+        client_id: client.client_id.to_string(),
         client_name: client.name.clone(),
         redirect_uri,
         scopes,

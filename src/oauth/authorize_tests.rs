@@ -3,31 +3,14 @@
 use super::*;
 
 fn client() -> Client {
-    Client {
-        client_id: "app".into(),
-        name: "App".into(),
-        client_type: "confidential".into(),
-        secret_hash: Some(vec![0; 32]),
-        redirect_uris: vec!["https://app.example.com/cb".into()],
-        post_logout_redirect_uris: vec![],
-        grant_types: vec!["authorization_code".into(), "refresh_token".into()],
-        scopes: vec![
-            "openid".into(),
-            "profile".into(),
-            "email".into(),
-            "offline_access".into(),
-        ],
-        audiences: vec![],
-        resource_uri: None,
-        web_origins: vec![],
-        require_consent: true,
-        id_token_alg: "RS256".into(),
-        access_token_ttl_secs: None,
-        refresh_token_ttl_secs: None,
-        enabled: true,
-        created_at: time::OffsetDateTime::UNIX_EPOCH,
-        roles: vec![],
-    }
+    Client::example()
+}
+
+/// The scopes, as a `scope` parameter.
+fn scope(scopes: &[Scope]) -> Option<String> {
+    Some(scope::join(
+        &scopes.iter().map(Scope::to_string).collect::<Vec<_>>(),
+    ))
 }
 
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
@@ -37,7 +20,7 @@ fn params() -> AuthorizeParams {
         client_id: Some("app".into()),
         redirect_uri: Some("https://app.example.com/cb".into()),
         response_type: Some("code".into()),
-        scope: Some("openid profile admin".into()),
+        scope: scope(&[Scope::OPENID, Scope::PROFILE, Scope::ADMIN]),
         state: Some("xyz".into()),
         nonce: Some("n1".into()),
         code_challenge: Some(CHALLENGE.into()),
@@ -64,7 +47,7 @@ fn error_code(result: Result<AuthorizationRequest, Rejection>) -> ErrorCode {
 #[test]
 fn a_good_request_is_kept_with_its_scopes_limited() {
     let request = check(params(), Some(&client()), 1000).unwrap();
-    assert_eq!(request.scopes, vec!["openid", "profile"]);
+    assert_eq!(request.scopes, vec![Scope::OPENID, Scope::PROFILE]);
     assert_eq!(request.code_challenge, CHALLENGE);
     assert_eq!(request.auth_not_before, None);
 }
@@ -116,7 +99,7 @@ fn other_errors_go_back_to_the_client() {
         ErrorCode::InvalidRequest
     );
     assert_eq!(
-        with(|p| p.scope = Some("admin".into())),
+        with(|p| p.scope = scope(&[Scope::ADMIN])),
         ErrorCode::InvalidScope
     );
     assert_eq!(with(|p| p.scope = None), ErrorCode::InvalidScope);
@@ -163,7 +146,7 @@ fn prompt_login_and_max_age_require_a_recent_sign_in() {
 fn a_single_registered_redirect_uri_may_be_left_out_of_oauth_requests_only() {
     let p = AuthorizeParams {
         redirect_uri: None,
-        scope: Some("profile".into()),
+        scope: scope(&[Scope::PROFILE]),
         ..params()
     };
     assert_eq!(

@@ -11,11 +11,44 @@ use crate::clients::store::Client;
 use crate::crypto::matches_sha256;
 use crate::secret::Secret;
 
-/// The credentials a request carries.
+/// How a client authenticates (RFC 6749 §2.3.1, OIDC Core §9). Discovery advertises
+/// [`AuthMethod::ALL`] for the token and revocation endpoints and [`AuthMethod::WITH_SECRET`] for
+/// introspection, which public clients may not call.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AuthMethod {
+    /// The id and secret in an HTTP Basic `Authorization` header.
+    ClientSecretBasic,
+    /// `client_id` and `client_secret` in the form body.
+    ClientSecretPost,
+    /// `client_id` alone: a public client.
+    #[default]
+    None,
+}
+
+impl AuthMethod {
+    pub const ALL: [AuthMethod; 3] = [
+        AuthMethod::ClientSecretBasic,
+        AuthMethod::ClientSecretPost,
+        AuthMethod::None,
+    ];
+    pub const WITH_SECRET: [AuthMethod; 2] =
+        [AuthMethod::ClientSecretBasic, AuthMethod::ClientSecretPost];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMethod::ClientSecretBasic => "client_secret_basic",
+            AuthMethod::ClientSecretPost => "client_secret_post",
+            AuthMethod::None => "none",
+        }
+    }
+}
+
+/// The credentials a request carries, and the method they came by.
 #[derive(Debug, Default)]
 pub struct Presented {
     pub client_id: Option<String>,
     pub secret: Option<Secret<String>>,
+    pub method: AuthMethod,
 }
 
 fn invalid_request(description: &str) -> OAuthError {
@@ -80,11 +113,16 @@ pub fn presented(
             Ok(Presented {
                 client_id: Some(id),
                 secret: Some(Secret::new(secret)),
+                method: AuthMethod::ClientSecretBasic,
             })
         }
         None => Ok(Presented {
             client_id: form_client_id.map(str::to_owned),
             secret: form_secret.map(|s| Secret::new(s.to_owned())),
+            method: match form_secret {
+                Some(_) => AuthMethod::ClientSecretPost,
+                None => AuthMethod::None,
+            },
         }),
     }
 }
@@ -117,6 +155,10 @@ pub fn authenticate(
 mod tests {
     use super::*;
 
+    fn p_method(header: &str) -> AuthMethod {
+        presented(Some(header), None, None).unwrap().method
+    }
+
     #[test]
     fn basic_credentials_are_form_decoded_and_exclusive() {
         let header = format!(
@@ -140,8 +182,12 @@ mod tests {
             presented(Some("Basic !!!"), None, None).unwrap_err().code,
             ErrorCode::InvalidClient
         );
+        assert_eq!(p_method(&header), AuthMethod::ClientSecretBasic);
         let post = presented(None, Some("app"), Some("pw")).unwrap();
         assert_eq!(post.client_id.as_deref(), Some("app"));
+        assert_eq!(post.method, AuthMethod::ClientSecretPost);
+        let none = presented(None, Some("app"), None).unwrap();
+        assert_eq!(none.method, AuthMethod::None);
         // A multi-byte character across the sixth byte is no Basic scheme, and no panic.
         assert!(presented(Some("Basic\u{e9}x"), None, None).is_ok());
     }

@@ -8,6 +8,30 @@ use subtle::ConstantTimeEq as _;
 use crate::crypto::sha256;
 use crate::limits;
 
+/// The code challenge methods served (RFC 7636 §4.3). Discovery advertises exactly
+/// [`ChallengeMethod::SUPPORTED`] (`code_challenge_methods_supported`, RFC 8414 §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChallengeMethod {
+    S256,
+}
+
+impl ChallengeMethod {
+    pub const SUPPORTED: [ChallengeMethod; 1] = [ChallengeMethod::S256];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChallengeMethod::S256 => "S256",
+        }
+    }
+
+    /// A supported method by name; `plain` (and anything else) is `None`.
+    pub fn parse(raw: &str) -> Option<ChallengeMethod> {
+        ChallengeMethod::SUPPORTED
+            .into_iter()
+            .find(|m| m.as_str() == raw)
+    }
+}
+
 /// RFC 7636 §4.1: 43 to 128 characters of `[A-Z] / [a-z] / [0-9] / "-" / "." / "_" / "~"`.
 fn is_verifier_syntax(v: &str) -> bool {
     (limits::CODE_VERIFIER_MIN..=limits::CODE_VERIFIER).contains(&v.len())

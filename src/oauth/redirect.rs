@@ -3,10 +3,13 @@
 //! loopback IP address may use any port (RFC 8252 §7.3), since the OS picks it at run time.
 //! The redirect itself is built by [`crate::urls::client_redirect`].
 
+use crate::clients::RedirectUri;
+
 /// Whether `requested` may be used for a client that registered `registered`.
-pub fn matches(registered: &[String], requested: &str, public_client: bool) -> bool {
+pub fn matches(registered: &[RedirectUri], requested: &str, public_client: bool) -> bool {
     registered
         .iter()
+        .map(RedirectUri::as_str)
         .any(|r| r == requested || (public_client && loopback_equal_but_port(r, requested)))
 }
 
@@ -26,8 +29,10 @@ fn loopback_equal_but_port(registered: &str, requested: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn reg(uris: &[&str]) -> Vec<String> {
-        uris.iter().map(|u| (*u).to_owned()).collect()
+    fn reg(uris: &[&str]) -> Vec<RedirectUri> {
+        uris.iter()
+            .map(|u| RedirectUri::parse(u).unwrap())
+            .collect()
     }
 
     #[test]

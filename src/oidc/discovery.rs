@@ -1,10 +1,17 @@
 //! The provider metadata of OpenID Connect Discovery 1.0 §3 and RFC 8414 §2, built once at start
 //! from the issuer. It advertises only what this server implements; each endpoint is added here
-//! when its route is added to the router, from the same path constants.
+//! when its route is added to the router, from the same path constants, and each list of values
+//! is read from the enum or constants that the enforcing code parses with, so the two cannot
+//! disagree.
 
 use serde::Serialize;
 
-use crate::oauth::authorize::Prompt;
+use crate::clients::GrantType;
+use crate::keys::Alg;
+use crate::oauth::authorize::{Prompt, ResponseType};
+use crate::oauth::client_auth::AuthMethod;
+use crate::oauth::pkce::ChallengeMethod;
+use crate::oauth::scope::Scope;
 use crate::urls::Href;
 
 /// Paths of the endpoints, shared by the router and the metadata so they cannot drift apart.
@@ -24,6 +31,11 @@ pub mod paths {
 /// The absolute URL of an endpoint: always under the configured issuer, never the request's host.
 fn endpoint(issuer: &str, path: &'static str) -> String {
     Href::route(path).absolute(issuer)
+}
+
+/// The names of `values`, in order.
+fn names<T: Copy>(values: &[T], name: fn(T) -> &'static str) -> Vec<&'static str> {
+    values.iter().map(|v| name(*v)).collect()
 }
 
 /// The metadata document. `None` members are left out.
@@ -47,7 +59,7 @@ pub struct Metadata {
     pub grant_types_supported: Vec<&'static str>,
     pub subject_types_supported: Vec<&'static str>,
     pub id_token_signing_alg_values_supported: Vec<&'static str>,
-    pub scopes_supported: Vec<&'static str>,
+    pub scopes_supported: Vec<String>,
     pub prompt_values_supported: Vec<&'static str>,
     pub claims_supported: Vec<&'static str>,
     /// PKCE: only S256; `plain` is refused (RFC 9700 §2.1.1).
@@ -68,40 +80,21 @@ impl Metadata {
             device_authorization_endpoint: endpoint(issuer, paths::DEVICE_AUTHORIZATION),
             introspection_endpoint: endpoint(issuer, paths::INTROSPECT),
             revocation_endpoint: endpoint(issuer, paths::REVOKE),
-            introspection_endpoint_auth_methods_supported: vec![
-                "client_secret_basic",
-                "client_secret_post",
-            ],
+            // Introspection is for resource servers, which authenticate (RFC 7662 §2.1).
+            introspection_endpoint_auth_methods_supported: names(
+                &AuthMethod::WITH_SECRET,
+                AuthMethod::as_str,
+            ),
             // Public clients revoke their own tokens with `client_id` alone (RFC 7009 §2.1).
-            revocation_endpoint_auth_methods_supported: vec![
-                "client_secret_basic",
-                "client_secret_post",
-                "none",
-            ],
-            token_endpoint_auth_methods_supported: vec![
-                "client_secret_basic",
-                "client_secret_post",
-                "none",
-            ],
-            response_types_supported: vec!["code"],
+            revocation_endpoint_auth_methods_supported: names(&AuthMethod::ALL, AuthMethod::as_str),
+            token_endpoint_auth_methods_supported: names(&AuthMethod::ALL, AuthMethod::as_str),
+            response_types_supported: names(&ResponseType::SUPPORTED, ResponseType::as_str),
             response_modes_supported: vec!["query"],
-            grant_types_supported: vec![
-                "authorization_code",
-                "refresh_token",
-                "client_credentials",
-                "urn:ietf:params:oauth:grant-type:device_code",
-            ],
+            grant_types_supported: names(&GrantType::ALL, GrantType::as_str),
             subject_types_supported: vec!["public"],
-            id_token_signing_alg_values_supported: vec!["RS256", "ES256"],
-            scopes_supported: vec![
-                "openid",
-                "profile",
-                "email",
-                "offline_access",
-                "roles",
-                "groups",
-            ],
-            prompt_values_supported: Prompt::SUPPORTED.iter().map(|p| p.as_str()).collect(),
+            id_token_signing_alg_values_supported: names(&Alg::ALL, Alg::as_str),
+            scopes_supported: Scope::SUPPORTED.iter().map(Scope::to_string).collect(),
+            prompt_values_supported: names(&Prompt::SUPPORTED, Prompt::as_str),
             claims_supported: vec![
                 "iss",
                 "sub",
@@ -120,8 +113,15 @@ impl Metadata {
                 "roles",
                 "groups",
             ],
-            code_challenge_methods_supported: vec!["S256"],
+            code_challenge_methods_supported: names(
+                &ChallengeMethod::SUPPORTED,
+                ChallengeMethod::as_str,
+            ),
             authorization_response_iss_parameter_supported: true,
         }
     }
 }
+
+#[cfg(test)]
+#[path = "discovery_tests.rs"]
+mod tests;

@@ -7,11 +7,6 @@ pub mod store;
 
 use std::fmt;
 
-/// The scope that releases the `roles` claim.
-pub const ROLES_SCOPE: &str = "roles";
-/// The scope that releases the `groups` claim.
-pub const GROUPS_SCOPE: &str = "groups";
-
 /// Roles or groups: the two kinds of names, kept in tables of the same shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {

@@ -21,6 +21,7 @@ use uuid::Uuid;
 
 use crate::crypto::sha256;
 use crate::keys::{Alg, KeyRing, SignError};
+use crate::oauth::scope::Scope;
 use crate::users::store::Profile;
 
 /// How a person authenticated, carried from the session into codes and tokens.
@@ -79,10 +80,9 @@ pub struct Rbac<'a> {
 impl<'a> Rbac<'a> {
     /// What `scopes` release of these roles and groups.
     pub fn released(scopes: &[String], roles: &'a [String], groups: &'a [String]) -> Self {
-        let granted = |scope: &str| scopes.iter().any(|s| s == scope);
         Self {
-            roles: granted(crate::rbac::ROLES_SCOPE).then_some(roles),
-            groups: granted(crate::rbac::GROUPS_SCOPE).then_some(groups),
+            roles: Scope::ROLES.is_in(scopes).then_some(roles),
+            groups: Scope::GROUPS.is_in(scopes).then_some(groups),
         }
     }
 
@@ -151,13 +151,13 @@ pub fn mint_access_token(keys: &KeyRing, grant: AccessGrant<'_>) -> Result<Acces
 pub fn user_claims(profile: &Profile, scopes: &[String]) -> Map<String, Value> {
     let mut claims = Map::new();
     claims.insert("sub".into(), json!(profile.id.to_string()));
-    if scopes.iter().any(|s| s == "profile") {
+    if Scope::PROFILE.is_in(scopes) {
         claims.insert("preferred_username".into(), json!(profile.username));
         if let Some(name) = &profile.name {
             claims.insert("name".into(), json!(name));
         }
     }
-    if scopes.iter().any(|s| s == "email")
+    if Scope::EMAIL.is_in(scopes)
         && let Some(email) = &profile.email
     {
         claims.insert("email".into(), json!(email));
@@ -231,17 +231,19 @@ mod tests {
             roles: vec!["billing".into()],
             groups: vec![],
         };
-        let openid = user_claims(&profile, &["openid".into()]);
+        let names =
+            |scopes: &[Scope]| -> Vec<String> { scopes.iter().map(Scope::to_string).collect() };
+        let openid = user_claims(&profile, &names(&[Scope::OPENID]));
         assert_eq!(openid.len(), 1);
         let all = user_claims(
             &profile,
-            &["openid".into(), "profile".into(), "email".into()],
+            &names(&[Scope::OPENID, Scope::PROFILE, Scope::EMAIL]),
         );
         assert_eq!(all["preferred_username"], "alice");
         assert_eq!(all["name"], "Alice");
         assert_eq!(all["email"], "a@example.com");
         assert!(!all.contains_key("roles"));
-        let rbac = user_claims(&profile, &["roles".into(), "groups".into()]);
+        let rbac = user_claims(&profile, &names(&[Scope::ROLES, Scope::GROUPS]));
         assert_eq!(rbac["roles"], json!(["billing"]));
         assert_eq!(rbac["groups"], json!([]));
     }

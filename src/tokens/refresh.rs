@@ -15,6 +15,7 @@ use uuid::Uuid;
 use super::Authentication;
 use crate::crypto::{random_token, sha256};
 use crate::error::Result;
+use crate::oauth::scope::{Scope, Scopes};
 use crate::secret::Secret;
 
 /// The grant a refresh token carries.
@@ -93,8 +94,6 @@ pub enum Rotation {
     Replayed(Uuid),
 }
 
-const OFFLINE_ACCESS: &str = "offline_access";
-
 const COLUMNS: &str = "family_id, client_id, user_id, scope, auth_time, session_id, amr, expires_at, used_at, revoked_at";
 
 /// Uses the token presented by the client `client_id`, whose scopes are now `allowed`.
@@ -102,7 +101,7 @@ pub async fn rotate(
     pool: &PgPool,
     presented: &str,
     client_id: &str,
-    allowed: &[String],
+    allowed: &Scopes,
     ttl: Duration,
     grace: Duration,
 ) -> Result<Rotation> {
@@ -156,7 +155,7 @@ pub async fn rotate(
         return Ok(Rotation::Refused("the user is disabled"));
     }
     let kept = crate::oauth::scope::still_allowed(&grant.scopes(), allowed);
-    let token = match kept.iter().any(|s| s == OFFLINE_ACCESS) {
+    let token = match Scope::OFFLINE_ACCESS.is_in(&kept) {
         true => Some(
             issue(
                 &mut tx,

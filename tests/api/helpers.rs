@@ -412,7 +412,7 @@ impl TestApp {
             .unwrap();
         let secret = created.client_secret.map(|s| s.expose().clone());
         TestClient {
-            id: created.client_id,
+            id: created.client_id.into(),
             secret,
             redirect_uri,
         }

@@ -155,7 +155,7 @@ async fn a_person_signs_in_with_password_and_totp_in_chromium_and_the_client_get
     .unwrap();
     let cleo = app.user("cleo", false).await;
     browser
-        .goto(&authorize.replace(&client.client_id, &wiki.client_id))
+        .goto(&authorize.replace(client.client_id.as_str(), &wiki.client_id))
         .await;
     browser.type_into("#username", "cleo").await;
     browser.type_into("#password", &cleo.password).await;

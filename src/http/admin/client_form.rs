@@ -1,6 +1,8 @@
-//! The client form, shared by "new client" and "edit": what an administrator typed (or what is
-//! stored), turned into a [`ClientSpec`] for the same rules as the CLI. A mistake shows the form
-//! again, as typed, with the message.
+//! The client form, shared by "new client" and "edit". It has no field list of its own: what an
+//! administrator typed (or what is stored) is a [`ClientSpec`], checked by the same rules as the
+//! CLI and the admin API. Only the two lifetimes are also kept as typed, since text that is not a
+//! number cannot be a spec's lifetime but must be shown again. A mistake shows the form again, as
+//! typed, with the message.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -9,7 +11,9 @@ use axum::response::{IntoResponse, Response};
 
 use super::{FormData, Frame, Section};
 use crate::clients::store::Client;
-use crate::clients::{ClientSpec, GrantType};
+use crate::clients::{ClientSpec, ClientType, GrantType};
+use crate::keys::Alg;
+use crate::oauth::scope::Scope;
 use crate::urls;
 
 /// A grant type checkbox.
@@ -27,16 +31,8 @@ pub struct FormPage {
     /// `None` when creating.
     client_id: Option<String>,
     error: Option<String>,
-    name: String,
-    public: bool,
-    redirect_uris: String,
-    post_logout_redirect_uris: String,
-    grants: Vec<Grant>,
-    scopes: String,
-    skip_consent: bool,
-    audiences: String,
-    resource_uri: String,
-    id_token_alg: String,
+    spec: ClientSpec,
+    /// The lifetimes as typed (empty: the default).
     access_ttl: String,
     refresh_ttl: String,
 }
@@ -66,63 +62,39 @@ fn grant_label(grant: GrantType) -> &'static str {
     }
 }
 
-fn grants(checked: impl Fn(&str) -> bool) -> Vec<Grant> {
-    GrantType::ALL
-        .into_iter()
-        .map(|g| Grant {
-            value: g.as_str(),
-            label: grant_label(g),
-            checked: checked(g.as_str()),
-        })
-        .collect()
+/// The form's field names that differ from the spec's (the rest are the same).
+const CLIENT_TYPE: &str = "client_type";
+const GRANT_TYPE: &str = "grant_type";
+const ACCESS_TTL: &str = "access_token_ttl";
+const REFRESH_TTL: &str = "refresh_token_ttl";
+
+fn optional(secs: Option<i64>) -> String {
+    secs.map(|s| s.to_string()).unwrap_or_default()
 }
 
 impl FormPage {
-    pub fn blank(frame: Frame) -> Self {
-        let defaults = [GrantType::AuthorizationCode, GrantType::RefreshToken];
+    fn new(frame: Frame, client_id: Option<String>, spec: ClientSpec) -> Self {
         Self {
             frame,
-            client_id: None,
+            client_id,
             error: None,
-            name: String::new(),
-            public: false,
-            redirect_uris: String::new(),
-            post_logout_redirect_uris: String::new(),
-            grants: grants(|g| defaults.iter().any(|d| d.as_str() == g)),
-            scopes: crate::clients::DEFAULT_SCOPES.join(" "),
-            skip_consent: false,
-            audiences: String::new(),
-            resource_uri: String::new(),
-            id_token_alg: "RS256".into(),
-            access_ttl: String::new(),
-            refresh_ttl: String::new(),
+            access_ttl: optional(spec.access_token_ttl_secs),
+            refresh_ttl: optional(spec.refresh_token_ttl_secs),
+            spec,
         }
     }
 
+    pub fn blank(frame: Frame) -> Self {
+        let spec = ClientSpec {
+            grant_types: GrantType::DEFAULT.map(|g| g.as_str().to_owned()).to_vec(),
+            scopes: Scope::CLIENT_DEFAULT.map(|s| s.to_string()).to_vec(),
+            ..ClientSpec::default()
+        };
+        Self::new(frame, None, spec)
+    }
+
     pub fn of(frame: Frame, client: &Client) -> Self {
-        Self {
-            frame,
-            client_id: Some(client.client_id.clone()),
-            error: None,
-            name: client.name.clone(),
-            public: client.is_public(),
-            redirect_uris: client.redirect_uris.join("\n"),
-            post_logout_redirect_uris: client.post_logout_redirect_uris.join("\n"),
-            grants: grants(|g| client.grant_types.iter().any(|c| c == g)),
-            scopes: client.scopes.join(" "),
-            skip_consent: !client.require_consent,
-            audiences: client.audiences.join("\n"),
-            resource_uri: client.resource_uri.clone().unwrap_or_default(),
-            id_token_alg: client.id_token_alg.clone(),
-            access_ttl: client
-                .access_token_ttl_secs
-                .map(|s| s.to_string())
-                .unwrap_or_default(),
-            refresh_ttl: client
-                .refresh_token_ttl_secs
-                .map(|s| s.to_string())
-                .unwrap_or_default(),
-        }
+        Self::new(frame, Some(client.client_id.to_string()), spec_of(client))
     }
 
     /// The form again, as typed, with what is wrong (400).
@@ -132,25 +104,79 @@ impl FormPage {
         form: &FormData,
         error: String,
     ) -> Response {
-        let chosen = form.all("grant_type");
         let page = Self {
-            frame,
-            client_id,
             error: Some(error),
-            name: form.get("name").to_owned(),
-            public: form.get("client_type") == "public",
-            redirect_uris: form.get("redirect_uris").to_owned(),
-            post_logout_redirect_uris: form.get("post_logout_redirect_uris").to_owned(),
-            grants: grants(|g| chosen.iter().any(|c| c == g)),
-            scopes: form.get("scopes").to_owned(),
-            skip_consent: form.checked("skip_consent"),
-            audiences: form.get("audiences").to_owned(),
-            resource_uri: form.get("resource_uri").to_owned(),
-            id_token_alg: form.get("id_token_alg").to_owned(),
-            access_ttl: form.get("access_token_ttl").to_owned(),
-            refresh_ttl: form.get("refresh_token_ttl").to_owned(),
+            access_ttl: form.get(ACCESS_TTL).to_owned(),
+            refresh_ttl: form.get(REFRESH_TTL).to_owned(),
+            ..Self::new(frame, client_id, read(form))
         };
         (StatusCode::BAD_REQUEST, page).into_response()
+    }
+
+    /// A checkbox per grant type, checked as in the spec.
+    fn grants(&self) -> Vec<Grant> {
+        GrantType::ALL
+            .into_iter()
+            .map(|g| Grant {
+                value: g.as_str(),
+                label: grant_label(g),
+                checked: self.spec.grant_types.iter().any(|c| c == g.as_str()),
+            })
+            .collect()
+    }
+
+    /// The scopes that mean something here, as an example of what to type.
+    fn example_scopes(&self) -> String {
+        crate::oauth::scope::Scopes::from(Scope::SUPPORTED.to_vec()).to_string()
+    }
+
+    /// The ID token algorithms to choose from.
+    fn algs(&self) -> [Alg; 2] {
+        Alg::ALL
+    }
+
+    /// Whether `alg` is the one chosen (RS256 when none, or none that is known, is).
+    fn alg_chosen(&self, alg: &Alg) -> bool {
+        *alg == Alg::parse(self.spec.id_token_alg.trim()).unwrap_or(Alg::RS256)
+    }
+}
+
+/// The stored client as the spec that would register it again (to edit it).
+fn spec_of(client: &Client) -> ClientSpec {
+    let strings = |values: &[crate::clients::RedirectUri]| -> Vec<String> {
+        values.iter().map(|v| v.to_string()).collect()
+    };
+    ClientSpec {
+        name: client.name.clone(),
+        public: client.is_public(),
+        redirect_uris: strings(&client.redirect_uris),
+        post_logout_redirect_uris: strings(&client.post_logout_redirect_uris),
+        grant_types: client.grant_types.iter().map(|g| g.to_string()).collect(),
+        scopes: vec![client.scopes.to_string()],
+        skip_consent: !client.require_consent,
+        audiences: client.audiences.clone(),
+        resource_uri: client.resource_uri.clone(),
+        id_token_alg: client.id_token_alg.to_string(),
+        access_token_ttl_secs: client.access_token_ttl_secs.map(i64::from),
+        refresh_token_ttl_secs: client.refresh_token_ttl_secs.map(i64::from),
+    }
+}
+
+/// What was typed, as a spec without its lifetimes (see [`spec`]).
+fn read(form: &FormData) -> ClientSpec {
+    ClientSpec {
+        name: form.get("name").to_owned(),
+        public: form.get(CLIENT_TYPE) == ClientType::Public.as_str(),
+        redirect_uris: form.lines("redirect_uris"),
+        post_logout_redirect_uris: form.lines("post_logout_redirect_uris"),
+        grant_types: form.all(GRANT_TYPE),
+        scopes: vec![form.get("scopes").to_owned()],
+        skip_consent: form.checked("skip_consent"),
+        audiences: form.lines("audiences"),
+        resource_uri: Some(form.get("resource_uri").to_owned()),
+        id_token_alg: form.get("id_token_alg").to_owned(),
+        access_token_ttl_secs: None,
+        refresh_token_ttl_secs: None,
     }
 }
 
@@ -167,22 +193,13 @@ fn seconds(form: &FormData, name: &str, what: &str) -> Result<Option<i64>, Strin
 
 /// The form as a [`ClientSpec`] (validated by the caller).
 pub fn spec(form: &FormData) -> Result<ClientSpec, String> {
-    let grant_types = form.all("grant_type");
-    if grant_types.is_empty() {
+    let spec = read(form);
+    if spec.grant_types.is_empty() {
         return Err("choose at least one grant type".into());
     }
     Ok(ClientSpec {
-        name: form.get("name").to_owned(),
-        public: form.get("client_type") == "public",
-        redirect_uris: form.lines("redirect_uris"),
-        post_logout_redirect_uris: form.lines("post_logout_redirect_uris"),
-        grant_types,
-        scopes: vec![form.get("scopes").to_owned()],
-        skip_consent: form.checked("skip_consent"),
-        audiences: form.lines("audiences"),
-        resource_uri: Some(form.get("resource_uri").to_owned()),
-        id_token_alg: form.get("id_token_alg").to_owned(),
-        access_token_ttl_secs: seconds(form, "access_token_ttl", "access token")?,
-        refresh_token_ttl_secs: seconds(form, "refresh_token_ttl", "refresh token")?,
+        access_token_ttl_secs: seconds(form, ACCESS_TTL, "access token")?,
+        refresh_token_ttl_secs: seconds(form, REFRESH_TTL, "refresh token")?,
+        ..spec
     })
 }

@@ -88,7 +88,7 @@ pub async fn create(
         Ok(created) => {
             if let Some(secret) = created.client_secret {
                 let once = NewSecret {
-                    client_id: created.client_id.clone(),
+                    client_id: created.client_id.to_string(),
                     secret: secret.expose().clone(),
                 };
                 admin.session.put(NEW_SECRET, &once).await?;

@@ -65,5 +65,5 @@ pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Byt
             .into_response(),
         Err(error) => error.into_response(),
     };
-    crate::http::cors::for_client(response, Some(client.client_id.clone()))
+    crate::http::cors::for_client(response, Some(client.client_id.to_string()))
 }

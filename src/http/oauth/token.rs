@@ -24,7 +24,7 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Byte
         Err(error) => error.into_response(),
     };
     // Errors too: a single-page app must be able to read why (see `cors`).
-    cors::for_client(response, Some(client.client_id.clone()))
+    cors::for_client(response, Some(client.client_id.to_string()))
 }
 
 /// Reads an `application/x-www-form-urlencoded` body and authenticates the client it comes from

@@ -74,7 +74,11 @@ pub async fn start(
     };
     let after = match (&client, &params.post_logout_redirect_uri) {
         // Only a URI the client registered, matched exactly.
-        (Some(c), Some(uri)) if c.post_logout_redirect_uris.iter().any(|r| r == uri) => {
+        (Some(c), Some(uri))
+            if c.post_logout_redirect_uris
+                .iter()
+                .any(|r| r.as_str() == uri) =>
+        {
             Some(AfterLogout {
                 uri: uri.clone(),
                 state: params.state.clone(),

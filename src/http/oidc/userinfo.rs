@@ -69,7 +69,7 @@ async fn claims(
         Rejected::Unavailable(e) => (server_error(e), None),
     })?;
     let client_id = Some(access.client_id.clone());
-    if !access.scopes.iter().any(|s| s == "openid") {
+    if !crate::oauth::scope::Scope::OPENID.is_in(&access.scopes) {
         let error = OAuthError::new(ErrorCode::InsufficientScope, "the openid scope is required");
         return Err((error, client_id));
     }

@@ -5,11 +5,9 @@
 use super::{TokenRequest, TokenResponse, ttl};
 use crate::clients::store::Client;
 use crate::oauth::error::{ErrorCode, OAuthError};
+use crate::oauth::scope::Scope;
 use crate::state::AppState;
 use crate::tokens::{AccessGrant, Rbac, mint_access_token};
-
-/// Scopes about a person make no sense for a client acting for itself.
-const PERSON_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
 
 #[tracing::instrument(name = "client_credentials", level = "debug", skip_all, fields(client_id = %client.client_id))]
 pub fn exchange(
@@ -27,10 +25,9 @@ pub fn exchange(
     let scopes: Vec<String> = match request.get("scope") {
         Some(requested) => {
             let requested: Vec<String> = requested.split_whitespace().map(str::to_owned).collect();
-            if let Some(refused) = requested
-                .iter()
-                .find(|s| !client.scopes.contains(s) || PERSON_SCOPES.contains(&s.as_str()))
-            {
+            if let Some(refused) = requested.iter().find(|s| {
+                !client.scopes.contains(s) || Scope::ABOUT_A_PERSON.iter().any(|p| p == s.as_str())
+            }) {
                 return Err(OAuthError::new(
                     ErrorCode::InvalidScope,
                     format!("scope `{refused}` is not allowed for this client"),
@@ -42,8 +39,8 @@ pub fn exchange(
         None => client
             .scopes
             .iter()
-            .filter(|s| !PERSON_SCOPES.contains(&s.as_str()))
-            .cloned()
+            .filter(|s| !Scope::ABOUT_A_PERSON.contains(s))
+            .map(|s| s.as_str().to_owned())
             .collect(),
     };
     // RFC 8707 `resource`, or the common `audience`: only resource servers the client may name.
@@ -55,7 +52,7 @@ pub fn exchange(
                 format!("this client may not get tokens for `{target}`"),
             ));
         }
-        None => vec![client.client_id.clone()],
+        None => vec![client.client_id.to_string()],
     };
     let access = mint_access_token(
         &state.keys,

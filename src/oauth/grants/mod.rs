@@ -11,6 +11,7 @@ use serde::Serialize;
 use super::error::{ErrorCode, OAuthError};
 use crate::clients::GrantType;
 use crate::clients::store::Client;
+use crate::oauth::scope::Scope;
 use crate::state::AppState;
 
 /// The form parameters of a token request.
@@ -123,8 +124,8 @@ pub async fn offline_refresh_token(
     scopes: &[String],
     auth: &crate::tokens::Authentication,
 ) -> Result<Option<Family>, OAuthError> {
-    let offline = scopes.iter().any(|s| s == "offline_access")
-        && client.allows_grant(GrantType::RefreshToken);
+    let offline =
+        Scope::OFFLINE_ACCESS.is_in(scopes) && client.allows_grant(GrantType::RefreshToken);
     if !offline {
         return Ok(None);
     }
@@ -177,7 +178,7 @@ pub fn tokens_for_person(
     use crate::tokens::{AccessGrant, IdGrant, mint_access_token, mint_id_token};
     let config = &state.config;
     let subject = auth.user_id.to_string();
-    let audience = vec![client.client_id.clone()];
+    let audience = vec![client.client_id.to_string()];
     let access = mint_access_token(
         &state.keys,
         AccessGrant {
@@ -193,15 +194,13 @@ pub fn tokens_for_person(
         },
     )
     .map_err(unavailable)?;
-    let id_token = match scopes.iter().any(|s| s == "openid") {
+    let id_token = match Scope::OPENID.is_in(scopes) {
         false => None,
         true => {
-            let alg =
-                crate::keys::Alg::parse(&client.id_token_alg).unwrap_or(crate::keys::Alg::RS256);
             let grant = IdGrant {
                 issuer: &config.issuer,
                 client_id: &client.client_id,
-                alg,
+                alg: client.id_token_alg,
                 profile,
                 auth,
                 nonce,

@@ -12,60 +12,6 @@ use crate::clients::store::{self, Client};
 use crate::http::admin::paginate;
 use crate::state::AppState;
 
-/// A client's settings, to create or replace it.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ClientInput {
-    name: String,
-    /// A public client has no secret (browser, native and command-line apps).
-    #[serde(default)]
-    public: bool,
-    #[serde(default)]
-    redirect_uris: Vec<String>,
-    #[serde(default)]
-    post_logout_redirect_uris: Vec<String>,
-    /// Default: `authorization_code` and `refresh_token`.
-    #[serde(default)]
-    grant_types: Vec<String>,
-    /// Default: `openid profile email offline_access`.
-    #[serde(default)]
-    scopes: Vec<String>,
-    /// First-party: people are not asked for consent.
-    #[serde(default)]
-    skip_consent: bool,
-    /// Resource servers the client may name as `resource`/`audience` (RFC 8707).
-    #[serde(default)]
-    audiences: Vec<String>,
-    /// The resource (RFC 8707 URI) this client is the resource server of: it may introspect
-    /// tokens whose audience is that URI.
-    #[serde(default)]
-    resource_uri: Option<String>,
-    /// `RS256` (default) or `ES256`.
-    #[serde(default)]
-    id_token_alg: String,
-    access_token_ttl_secs: Option<i64>,
-    refresh_token_ttl_secs: Option<i64>,
-}
-
-impl From<ClientInput> for ClientSpec {
-    fn from(input: ClientInput) -> Self {
-        ClientSpec {
-            name: input.name,
-            public: input.public,
-            redirect_uris: input.redirect_uris,
-            post_logout_redirect_uris: input.post_logout_redirect_uris,
-            grant_types: input.grant_types,
-            scopes: input.scopes,
-            skip_consent: input.skip_consent,
-            audiences: input.audiences,
-            resource_uri: input.resource_uri,
-            id_token_alg: input.id_token_alg,
-            access_token_ttl_secs: input.access_token_ttl_secs,
-            refresh_token_ttl_secs: input.refresh_token_ttl_secs,
-        }
-    }
-}
-
 /// A new secret, shown only in this answer.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Secret {
@@ -87,17 +33,17 @@ pub async fn list(
     Ok(axum::Json(Page::new(items, paging)).into_response())
 }
 
-#[utoipa::path(post, path = "/admin/api/v1/clients", tag = "clients", request_body = ClientInput,
+#[utoipa::path(post, path = "/admin/api/v1/clients", tag = "clients", request_body = ClientSpec,
     responses((status = 201, description = "Created; a confidential client's secret is in this answer only", body = Secret),
         (status = 400, body = super::ApiErrorBody), (status = 409, body = super::ApiErrorBody)))]
 pub async fn create(
     caller: ApiCaller,
     State(state): State<AppState>,
-    ApiJson(input): ApiJson<ClientInput>,
+    ApiJson(spec): ApiJson<ClientSpec>,
 ) -> Result<Response, ApiError> {
-    let created = ops::create(&state, input.into(), &caller.by).await?;
+    let created = ops::create(&state, spec, &caller.by).await?;
     let body = Secret {
-        client_id: created.client_id,
+        client_id: created.client_id.into(),
         client_secret: created.client_secret.map(|s| s.expose().clone()),
     };
     Ok((
@@ -121,16 +67,16 @@ pub async fn get(
     }
 }
 
-#[utoipa::path(put, path = "/admin/api/v1/clients/{id}", tag = "clients", request_body = ClientInput,
+#[utoipa::path(put, path = "/admin/api/v1/clients/{id}", tag = "clients", request_body = ClientSpec,
     responses((status = 204, description = "Saved"), (status = 400, body = super::ApiErrorBody),
         (status = 404, body = super::ApiErrorBody)))]
 pub async fn update(
     caller: ApiCaller,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    ApiJson(input): ApiJson<ClientInput>,
+    ApiJson(spec): ApiJson<ClientSpec>,
 ) -> Result<Response, ApiError> {
-    ops::update(&state, &id, input.into(), &caller.by).await?;
+    ops::update(&state, &id, spec, &caller.by).await?;
     Ok(done())
 }
 

@@ -26,9 +26,6 @@ use crate::error::Error;
 use crate::state::AppState;
 use crate::tokens::access::{self, Rejected};
 
-/// The scope a token needs for the admin API.
-pub const ADMIN_SCOPE: &str = "admin";
-
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin/api/openapi.json", get(openapi))
@@ -270,7 +267,7 @@ impl FromRequestParts<AppState> for ApiCaller {
             Err(Rejected::Unavailable(e)) => return Err(Error::Other(e).into()),
         };
         let for_itself = claims.subject == claims.client_id && claims.person.is_none();
-        if !for_itself || !claims.scopes.iter().any(|s| s == ADMIN_SCOPE) {
+        if !for_itself || !crate::oauth::scope::Scope::ADMIN.is_in(&claims.scopes) {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "insufficient_scope",

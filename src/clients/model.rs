@@ -1,0 +1,237 @@
+//! The registered client as the rest of the code sees it: typed values, decoded once when its
+//! row is read ([`ClientRow`] → [`Client`]), so no request re-parses a grant type or an
+//! algorithm. It serializes (admin API, CLI listing) as the plain strings of the row.
+
+use serde::Serialize;
+use sqlx::postgres::PgRow;
+use time::OffsetDateTime;
+
+use super::{ClientId, ClientType, GrantType, RedirectUri};
+use crate::keys::Alg;
+#[cfg(test)]
+use crate::oauth::scope::Scope;
+use crate::oauth::scope::Scopes;
+
+/// A registered client. Serialized (for listings) without its secret hash.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Client {
+    #[schema(value_type = String)]
+    pub client_id: ClientId,
+    pub name: String,
+    #[schema(value_type = String)]
+    pub client_type: ClientType,
+    #[serde(skip_serializing)]
+    #[schema(ignore)]
+    pub secret_hash: Option<Vec<u8>>,
+    #[schema(value_type = Vec<String>)]
+    pub redirect_uris: Vec<RedirectUri>,
+    #[schema(value_type = Vec<String>)]
+    pub post_logout_redirect_uris: Vec<RedirectUri>,
+    #[schema(value_type = Vec<String>)]
+    pub grant_types: Vec<GrantType>,
+    #[schema(value_type = Vec<String>)]
+    pub scopes: Scopes,
+    pub audiences: Vec<String>,
+    /// The resource server this client is (RFC 8707 URI): it may introspect tokens for it.
+    pub resource_uri: Option<String>,
+    /// The origins of its redirect URIs, derived from them (for CORS).
+    #[serde(skip_serializing)]
+    #[schema(ignore)]
+    pub web_origins: Vec<String>,
+    pub require_consent: bool,
+    #[schema(value_type = String)]
+    pub id_token_alg: Alg,
+    pub access_token_ttl_secs: Option<i32>,
+    pub refresh_token_ttl_secs: Option<i32>,
+    pub enabled: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    /// Roles of the client itself (a service account), released with the `roles` scope.
+    pub roles: Vec<String>,
+}
+
+impl Client {
+    pub fn is_public(&self) -> bool {
+        self.client_type == ClientType::Public
+    }
+
+    pub fn allows_grant(&self, grant: GrantType) -> bool {
+        self.grant_types.contains(&grant)
+    }
+
+    /// The grant types, comma-separated (for listings).
+    pub fn grant_list(&self) -> String {
+        GrantType::join(&self.grant_types, ", ")
+    }
+}
+
+/// A row of `clients` (with the client's roles) as stored: strings, checked by
+/// [`Client::try_from`].
+#[derive(sqlx::FromRow)]
+struct ClientRow {
+    client_id: String,
+    name: String,
+    client_type: String,
+    secret_hash: Option<Vec<u8>>,
+    redirect_uris: Vec<String>,
+    post_logout_redirect_uris: Vec<String>,
+    grant_types: Vec<String>,
+    scopes: Vec<String>,
+    audiences: Vec<String>,
+    resource_uri: Option<String>,
+    web_origins: Vec<String>,
+    require_consent: bool,
+    id_token_alg: String,
+    access_token_ttl_secs: Option<i32>,
+    refresh_token_ttl_secs: Option<i32>,
+    enabled: bool,
+    created_at: OffsetDateTime,
+    roles: Vec<String>,
+}
+
+impl TryFrom<ClientRow> for Client {
+    type Error = String;
+
+    fn try_from(row: ClientRow) -> Result<Client, String> {
+        let uris = |raw: &[String]| -> Result<Vec<RedirectUri>, String> {
+            raw.iter().map(|u| RedirectUri::parse(u)).collect()
+        };
+        Ok(Client {
+            client_type: ClientType::parse(&row.client_type)?,
+            redirect_uris: uris(&row.redirect_uris)?,
+            post_logout_redirect_uris: uris(&row.post_logout_redirect_uris)?,
+            grant_types: row
+                .grant_types
+                .iter()
+                .map(|g| GrantType::parse(g))
+                .collect::<Result<_, _>>()?,
+            scopes: Scopes::parse_all(&row.scopes)?,
+            id_token_alg: Alg::parse(&row.id_token_alg)
+                .ok_or_else(|| format!("`{}` is not a signing algorithm", row.id_token_alg))?,
+            client_id: ClientId::stored(row.client_id),
+            name: row.name,
+            secret_hash: row.secret_hash,
+            audiences: row.audiences,
+            resource_uri: row.resource_uri,
+            web_origins: row.web_origins,
+            require_consent: row.require_consent,
+            access_token_ttl_secs: row.access_token_ttl_secs,
+            refresh_token_ttl_secs: row.refresh_token_ttl_secs,
+            enabled: row.enabled,
+            created_at: row.created_at,
+            roles: row.roles,
+        })
+    }
+}
+
+/// Decodes the row and then its values, so every query of `clients` yields a typed [`Client`]
+/// or a decode error naming the client and the column's problem.
+impl<'r> sqlx::FromRow<'r, PgRow> for Client {
+    fn from_row(row: &'r PgRow) -> sqlx::Result<Client> {
+        let raw = ClientRow::from_row(row)?;
+        let id = raw.client_id.clone();
+        Client::try_from(raw).map_err(|e| sqlx::Error::Decode(format!("client {id}: {e}").into()))
+    }
+}
+
+/// A row as a confidential code-flow client `app` writes it, for unit tests.
+#[cfg(test)]
+fn example_row() -> ClientRow {
+    ClientRow {
+        client_id: "app".into(),
+        name: "App".into(),
+        client_type: ClientType::Confidential.as_str().into(),
+        secret_hash: Some(vec![0; 32]),
+        redirect_uris: vec!["https://app.example.com/cb".into()],
+        post_logout_redirect_uris: vec![],
+        grant_types: GrantType::DEFAULT.map(|g| g.as_str().to_owned()).to_vec(),
+        scopes: Scope::CLIENT_DEFAULT
+            .map(|s| s.as_str().to_owned())
+            .to_vec(),
+        audiences: vec![],
+        resource_uri: None,
+        web_origins: vec!["https://app.example.com".into()],
+        require_consent: true,
+        id_token_alg: Alg::RS256.as_str().into(),
+        access_token_ttl_secs: None,
+        refresh_token_ttl_secs: None,
+        enabled: true,
+        created_at: OffsetDateTime::UNIX_EPOCH,
+        roles: vec![],
+    }
+}
+
+#[cfg(test)]
+impl Client {
+    /// A confidential code-flow client `app` with the default scopes, for unit tests.
+    pub(crate) fn example() -> Client {
+        match Client::try_from(example_row()) {
+            Ok(client) => client,
+            Err(e) => panic!("the example row does not decode: {e}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_row_decodes_into_typed_values_and_serializes_back_as_strings() {
+        let row = ClientRow {
+            client_type: "public".into(),
+            secret_hash: None,
+            scopes: vec![Scope::OPENID.to_string(), Scope::EMAIL.to_string()],
+            id_token_alg: "ES256".into(),
+            ..example_row()
+        };
+        let client = Client::try_from(row).unwrap();
+        assert!(client.is_public());
+        assert!(client.allows_grant(GrantType::RefreshToken));
+        assert!(!client.allows_grant(GrantType::ClientCredentials));
+        assert_eq!(client.id_token_alg, Alg::ES256);
+        assert_eq!(client.grant_list(), "authorization_code, refresh_token");
+        let json = serde_json::to_value(&client).unwrap();
+        assert_eq!(json["client_id"], "app");
+        assert_eq!(json["client_type"], "public");
+        assert_eq!(
+            json["grant_types"],
+            serde_json::json!(["authorization_code", "refresh_token"])
+        );
+        assert_eq!(
+            json["scopes"],
+            serde_json::json!([Scope::OPENID.as_str(), Scope::EMAIL.as_str()])
+        );
+        assert_eq!(
+            json["redirect_uris"],
+            serde_json::json!(["https://app.example.com/cb"])
+        );
+        assert_eq!(json["id_token_alg"], "ES256");
+        assert!(json.get("secret_hash").is_none() && json.get("web_origins").is_none());
+    }
+
+    #[test]
+    fn a_row_with_a_value_the_code_does_not_know_is_refused() {
+        let unknown_grant = ClientRow {
+            grant_types: vec!["password".into()],
+            ..example_row()
+        };
+        assert!(Client::try_from(unknown_grant).is_err());
+        let unknown_alg = ClientRow {
+            id_token_alg: "HS256".into(),
+            ..example_row()
+        };
+        assert!(Client::try_from(unknown_alg).is_err());
+        let unknown_type = ClientRow {
+            client_type: "trusted".into(),
+            ..example_row()
+        };
+        assert!(Client::try_from(unknown_type).is_err());
+        let bad_uri = ClientRow {
+            redirect_uris: vec!["https://app.example.com/*".into()],
+            ..example_row()
+        };
+        assert!(Client::try_from(bad_uri).is_err());
+    }
+}
