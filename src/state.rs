@@ -1,11 +1,11 @@
 //! The state every handler can reach: configuration, the stores, the key ring, metrics and the
-//! password hasher. Built once by `App::build`; a clone is one reference count, since axum clones
-//! it for every handler on every request.
+//! password hasher. Built once by `App::build`; a clone is one reference count, since the router
+//! clones it for every handler on every request.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use axum::body::Bytes;
+use bytes::Bytes;
 use sqlx::PgPool;
 
 use crate::clients::cache::ClientCache;
@@ -45,7 +45,7 @@ pub struct Shared {
     /// The discovery document, serialized once.
     pub discovery: Bytes,
     /// Whether the stores answered at the last check ([`crate::health`]).
-    pub health: StoreHealth,
+    pub health: Arc<StoreHealth>,
     /// Set at SIGTERM: `/readyz` fails from then on, so load balancers stop sending requests.
     pub draining: AtomicBool,
 }
