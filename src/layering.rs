@@ -87,6 +87,18 @@ fn only_http_and_app_know_axum() {
 }
 
 #[test]
+fn the_protocol_core_does_not_take_the_app_state() {
+    for module in ["oauth", "tokens", "keys"] {
+        let hits = mentions(module, &["crate::state", "AppState"]);
+        assert!(
+            hits.is_empty(),
+            "{module} uses the app state:\n{}",
+            hits.join("\n")
+        );
+    }
+}
+
+#[test]
 fn modules_that_imported_each_other_do_not() {
     // (module, what it would write to import the other one), both ways.
     let pairs: [((&str, &[&str]), (&str, &[&str])); 4] = [

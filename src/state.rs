@@ -15,6 +15,8 @@ use crate::health::StoreHealth;
 use crate::keys::KeyRing;
 use crate::metrics::Metrics;
 use crate::storage::Redis;
+use crate::tokens::Issuer;
+use crate::tokens::stores::Stores;
 
 #[derive(Clone)]
 pub struct AppState(Arc<Shared>);
@@ -48,4 +50,21 @@ pub struct Shared {
     pub health: Arc<StoreHealth>,
     /// Set at SIGTERM: `/readyz` fails from then on, so load balancers stop sending requests.
     pub draining: AtomicBool,
+}
+
+impl Shared {
+    /// The signing handle the protocol core mints and checks tokens with.
+    pub fn issuer(&self) -> Issuer<'_> {
+        Issuer::new(&self.config, &self.keys)
+    }
+
+    /// The stores the protocol core reads and writes.
+    pub fn stores(&self) -> Stores<'_> {
+        Stores::new(
+            &self.db,
+            &self.redis,
+            &self.clients,
+            self.config.access_token_ttl,
+        )
+    }
 }

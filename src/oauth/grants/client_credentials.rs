@@ -5,14 +5,13 @@
 use super::{TokenRequest, TokenResponse, ttl};
 use crate::clients::store::Client;
 use crate::oauth::error::{ErrorCode, OAuthError};
-use crate::state::AppState;
-use crate::tokens::{AccessGrant, Rbac, mint_access_token};
+use crate::tokens::{AccessGrant, Issuer, Rbac, mint_access_token};
 
 /// Scopes about a person make no sense for a client acting for itself.
 const PERSON_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
 
 pub fn exchange(
-    state: &AppState,
+    issuer: &Issuer<'_>,
     client: &Client,
     request: &TokenRequest,
 ) -> Result<TokenResponse, OAuthError> {
@@ -57,14 +56,14 @@ pub fn exchange(
         None => vec![client.client_id.clone()],
     };
     let access = mint_access_token(
-        &state.keys,
+        issuer.keys,
         AccessGrant {
-            issuer: &state.config.issuer,
+            issuer: issuer.url,
             client_id: &client.client_id,
             subject: &client.client_id,
             audience: &audience,
             scopes: &scopes,
-            ttl: ttl(client.access_token_ttl_secs, state.config.access_token_ttl),
+            ttl: ttl(client.access_token_ttl_secs, issuer.lifetimes.access_token),
             person: None,
             // A client acting for itself has roles (as a service account) but no groups.
             rbac: Rbac::released(&scopes, &client.roles, &[]),
@@ -81,3 +80,7 @@ pub fn exchange(
         refresh_token: None,
     })
 }
+
+#[cfg(test)]
+#[path = "client_credentials_tests.rs"]
+mod tests;
