@@ -101,7 +101,8 @@ fn the_protocol_core_does_not_take_the_app_state() {
 #[test]
 fn modules_that_imported_each_other_do_not() {
     // (module, what it would write to import the other one), both ways.
-    let pairs: [((&str, &[&str]), (&str, &[&str])); 4] = [
+    type Side = (&'static str, &'static [&'static str]);
+    let pairs: [(Side, Side); 4] = [
         (
             ("config", &["crate::crypto"]),
             ("crypto", &["crate::config"]),

@@ -232,13 +232,10 @@ pub fn rotate_now(keys: &[KeyTimes], now: OffsetDateTime, schedule: &Schedule) -
 /// The key that signs at `now`: the newest usable active key. The key ring signs with the key
 /// this picks among the keys it holds a signer for ([`super::Snapshot::signing_key`]), so the rule
 /// the tests below check is the one production follows.
-pub fn signer<'a, K: AsRef<KeyTimes>>(
+pub fn signer<'a, K: AsRef<KeyTimes> + 'a>(
     keys: impl IntoIterator<Item = &'a K>,
     now: OffsetDateTime,
-) -> Option<&'a K>
-where
-    K: 'a,
-{
+) -> Option<&'a K> {
     keys.into_iter()
         .filter(|k| {
             let k = k.as_ref();

@@ -19,9 +19,10 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Byte
         Ok(found) => found,
         Err(error) => return error.into_response(),
     };
-    let response = match grants::exchange(&state.issuer(), &state.stores(), &client, &request).await
-    {
+    let issued = grants::exchange(&state.issuer(), &state.stores(), &client, &request).await;
+    let response = match issued {
         Ok(response) => {
+            // Counted here, not in the grants: the protocol core records no metrics.
             if let Ok(grant) = request.grant_type() {
                 state.metrics.token_issued(grant.as_str());
             }
