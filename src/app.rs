@@ -80,7 +80,7 @@ impl App {
             metrics: Arc::new(Metrics::new()),
             hasher,
             discovery,
-            health: StoreHealth::default(),
+            health: Arc::new(StoreHealth::default()),
             draining: AtomicBool::new(false),
         });
         Ok(App {
@@ -130,7 +130,12 @@ impl App {
             background.clone(),
         );
         crate::admin::dashboard::spawn_tally(self.state.clone(), background.clone());
-        crate::health::spawn_monitor(self.state.clone(), background.clone());
+        crate::health::spawn_monitor(
+            state.db.clone(),
+            state.redis.clone(),
+            state.health.clone(),
+            background.clone(),
+        );
         if let Some((listener, address)) = self.metrics {
             tracing::info!(%address, "serving /metrics");
             let router = crate::http::metrics_router(self.state.clone());

@@ -15,7 +15,6 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq as _;
 use tokio::sync::Semaphore;
 
-use crate::config::Argon2Params;
 use crate::secret::Secret;
 
 /// `n` random bytes from the thread-local CSPRNG.
@@ -117,6 +116,14 @@ type Job = Box<dyn FnOnce() + Send>;
 /// storm of sign-ins queues instead of starving the async runtime. Dedicated threads (rather than
 /// tokio's blocking pool, which grows to hundreds of threads) also bound memory: each thread keeps
 /// its allocator arena, and each hash needs `m` (19 MiB) of it.
+/// argon2id cost parameters for password hashes (configured, see [`crate::config`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Argon2Params {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
 #[derive(Clone)]
 pub struct PasswordHasher {
     params: Params,

@@ -3,12 +3,14 @@
 //! answers at once from memory: a probe is never slow because a store is, and probes from every
 //! load balancer never add load to a store that is struggling.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
-use crate::state::AppState;
+use crate::storage::Redis;
 
 /// How often the stores are checked, and how long each check may take.
 const EVERY: Duration = Duration::from_secs(1);
@@ -39,13 +41,12 @@ impl StoreHealth {
     }
 }
 
-/// Checks both stores now and records the result.
-pub async fn check(state: &AppState) {
-    let postgres = tokio::time::timeout(TIMEOUT, sqlx::query("select 1").execute(&state.db));
-    let redis = tokio::time::timeout(TIMEOUT, state.redis.ping());
+/// Checks both stores now and records the result in `health`.
+pub async fn check(db: &PgPool, redis: &Redis, health: &StoreHealth) {
+    let postgres = tokio::time::timeout(TIMEOUT, sqlx::query("select 1").execute(db));
+    let redis = tokio::time::timeout(TIMEOUT, redis.ping());
     let (postgres, redis) = tokio::join!(postgres, redis);
     let (postgres, redis) = (matches!(postgres, Ok(Ok(_))), matches!(redis, Ok(Ok(()))));
-    let health = &state.health;
     for (name, now, flag) in [
         ("PostgreSQL", postgres, &health.postgres),
         ("Redis", redis, &health.redis),
@@ -59,15 +60,15 @@ pub async fn check(state: &AppState) {
     }
 }
 
-/// Checks the stores every second until `stop` is cancelled.
-pub fn spawn_monitor(state: AppState, stop: CancellationToken) {
+/// Checks the stores every second until `stop` is cancelled, recording the result in `health`.
+pub fn spawn_monitor(db: PgPool, redis: Redis, health: Arc<StoreHealth>, stop: CancellationToken) {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(EVERY);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 _ = stop.cancelled() => return,
-                _ = ticks.tick() => check(&state).await,
+                _ = ticks.tick() => check(&db, &redis, &health).await,
             }
         }
     });

@@ -33,6 +33,9 @@ pub mod http;
 pub mod invalidation;
 /// The rotating signing-key ring.
 pub mod keys;
+/// Checks that the layering above holds.
+#[cfg(test)]
+mod layering;
 /// The longest value accepted for each input from outside.
 pub mod limits;
 /// Prometheus metrics.

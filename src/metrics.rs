@@ -51,8 +51,8 @@ pub fn route_label(matched: Option<&str>) -> Cow<'static, str> {
 
 /// The label of a request method: the standard methods (RFC 9110 §9, and PATCH) by name, any
 /// other name a client makes up as `other`, so a client cannot add series at will.
-pub fn method_label(method: &axum::http::Method) -> Cow<'static, str> {
-    use axum::http::Method;
+pub fn method_label(method: &http::Method) -> Cow<'static, str> {
+    use http::Method;
     let name = match *method {
         Method::GET => "GET",
         Method::POST => "POST",
@@ -175,8 +175,8 @@ mod tests {
 
     #[test]
     fn made_up_methods_share_one_label() {
-        let method = |name: &str| axum::http::Method::from_bytes(name.as_bytes());
-        assert_eq!(method_label(&axum::http::Method::DELETE), "DELETE");
+        let method = |name: &str| http::Method::from_bytes(name.as_bytes());
+        assert_eq!(method_label(&http::Method::DELETE), "DELETE");
         assert!(method("FOOBAR").is_ok_and(|m| method_label(&m) == "other"));
         assert!(method("BAZ").is_ok_and(|m| method_label(&m) == "other"));
     }

@@ -1,11 +1,11 @@
 //! The state every handler can reach: configuration, the stores, the key ring, metrics and the
-//! password hasher. Built once by `App::build`; a clone is one reference count, since axum clones
-//! it for every handler on every request.
+//! password hasher. Built once by `App::build`; a clone is one reference count, since the router
+//! clones it for every handler on every request.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use axum::body::Bytes;
+use bytes::Bytes;
 use sqlx::PgPool;
 
 use crate::clients::cache::ClientCache;
@@ -15,6 +15,8 @@ use crate::health::StoreHealth;
 use crate::keys::KeyRing;
 use crate::metrics::Metrics;
 use crate::storage::Redis;
+use crate::tokens::Issuer;
+use crate::tokens::stores::Stores;
 
 #[derive(Clone)]
 pub struct AppState(Arc<Shared>);
@@ -45,7 +47,24 @@ pub struct Shared {
     /// The discovery document, serialized once.
     pub discovery: Bytes,
     /// Whether the stores answered at the last check ([`crate::health`]).
-    pub health: StoreHealth,
+    pub health: Arc<StoreHealth>,
     /// Set at SIGTERM: `/readyz` fails from then on, so load balancers stop sending requests.
     pub draining: AtomicBool,
+}
+
+impl Shared {
+    /// The signing handle the protocol core mints and checks tokens with.
+    pub fn issuer(&self) -> Issuer<'_> {
+        Issuer::new(&self.config, &self.keys)
+    }
+
+    /// The stores the protocol core reads and writes.
+    pub fn stores(&self) -> Stores<'_> {
+        Stores::new(
+            &self.db,
+            &self.redis,
+            &self.clients,
+            self.config.access_token_ttl,
+        )
+    }
 }

@@ -35,25 +35,16 @@ pub struct KeyView {
     pub revoked_at: Option<OffsetDateTime>,
 }
 
-fn state_at(row: &store::KeyRow, now: OffsetDateTime) -> &'static str {
-    match () {
-        () if row.revoked_at.is_some() => "revoked",
-        () if now < row.activate_at => "next",
-        () if now < row.retire_at => "active",
-        () if now < row.expire_at => "retiring",
-        () => "expired",
-    }
-}
-
 /// Every key, newest first.
 pub async fn list(state: &AppState) -> Result<Vec<KeyView>> {
     let now = OffsetDateTime::now_utc();
+    let kek_id = state.keys.kek().id();
     let mut rows = store::load_all(&state.db).await?;
     rows.sort_by_key(|r| std::cmp::Reverse(r.created_at));
     Ok(rows
         .into_iter()
         .map(|row| KeyView {
-            state: state_at(&row, now),
+            state: row.key_times(kek_id).state(now).as_str(),
             kid: row.kid,
             alg: row.alg,
             created_at: row.created_at,

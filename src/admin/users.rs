@@ -76,9 +76,7 @@ pub async fn cut_off(state: &AppState, id: Uuid) -> Result<(), Error> {
         .map_err(anyhow::Error::from)?;
     let mut conn = state.db.acquire().await?;
     let grants = crate::tokens::refresh::revoke_user_grants(&mut conn, id, None).await?;
-    crate::tokens::access::deny_grants(state, &grants)
-        .await
-        .map_err(anyhow::Error::from)?;
+    crate::tokens::access::deny_grants(&state.stores(), &grants).await?;
     Ok(())
 }
 

@@ -45,6 +45,14 @@ impl ClientId {
     }
 }
 
+/// Unit tests name their clients with plain strings.
+#[cfg(test)]
+impl From<&str> for ClientId {
+    fn from(raw: &str) -> Self {
+        Self(raw.to_owned())
+    }
+}
+
 impl Deref for ClientId {
     type Target = str;
 

@@ -18,6 +18,7 @@ pub use duration::{Human, parse_duration};
 use layers::Layers;
 pub use layers::{ConfigError, ENV_PREFIX, Origin, env_name};
 
+pub use crate::crypto::Argon2Params;
 use crate::crypto::Kek;
 use crate::secret::Secret;
 
@@ -158,14 +159,6 @@ pub const SETTINGS: &[Setting] = &[
 
 const fn s(key: &'static str, default: &'static str, help: &'static str) -> Setting {
     Setting { key, default, help }
-}
-
-/// argon2id cost parameters for password hashes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Argon2Params {
-    pub memory_kib: u32,
-    pub iterations: u32,
-    pub parallelism: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

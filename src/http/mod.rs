@@ -17,6 +17,7 @@ pub mod login;
 pub mod oauth;
 mod oidc;
 mod ops;
+mod session;
 mod well_known;
 
 use std::sync::Arc;

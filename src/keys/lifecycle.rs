@@ -37,6 +37,12 @@ impl KeyState {
     pub fn is_published(self) -> bool {
         matches!(self, KeyState::Next | KeyState::Active | KeyState::Retiring)
     }
+
+    /// Whether a key in this state signs now or may sign later, so its private half is worth
+    /// unsealing.
+    pub fn may_sign(self) -> bool {
+        matches!(self, KeyState::Next | KeyState::Active)
+    }
 }
 
 /// When a key activates, retires and expires.
@@ -57,6 +63,12 @@ pub struct KeyTimes {
     /// Sealed under the configured key-encryption key, so this replica could sign with it. A key
     /// sealed under another key is left to expire and never planned around.
     pub usable: bool,
+}
+
+impl AsRef<KeyTimes> for KeyTimes {
+    fn as_ref(&self) -> &KeyTimes {
+        self
+    }
 }
 
 impl KeyTimes {
@@ -134,9 +146,7 @@ fn active_and_next(
     now: OffsetDateTime,
 ) -> (Option<&KeyTimes>, Option<&KeyTimes>) {
     let usable = || keys.iter().filter(|k| k.usable);
-    let active = usable()
-        .filter(|k| k.state(now) == KeyState::Active)
-        .max_by_key(|k| k.times.activate_at);
+    let active = signer(keys, now);
     let next = usable()
         .filter(|k| k.state(now) == KeyState::Next)
         .min_by_key(|k| k.times.activate_at);
@@ -219,9 +229,19 @@ pub fn rotate_now(keys: &[KeyTimes], now: OffsetDateTime, schedule: &Schedule) -
     plan
 }
 
-/// The key that signs at `now`: the newest usable active key.
-pub fn signer(keys: &[KeyTimes], now: OffsetDateTime) -> Option<&KeyTimes> {
-    active_and_next(keys, now).0
+/// The key that signs at `now`: the newest usable active key. The key ring signs with the key
+/// this picks among the keys it holds a signer for ([`super::Snapshot::signing_key`]), so the rule
+/// the tests below check is the one production follows.
+pub fn signer<'a, K: AsRef<KeyTimes> + 'a>(
+    keys: impl IntoIterator<Item = &'a K>,
+    now: OffsetDateTime,
+) -> Option<&'a K> {
+    keys.into_iter()
+        .filter(|k| {
+            let k = k.as_ref();
+            k.usable && k.state(now) == KeyState::Active
+        })
+        .max_by_key(|k| k.as_ref().times.activate_at)
 }
 
 #[cfg(test)]

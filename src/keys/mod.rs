@@ -16,8 +16,8 @@ pub mod store;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use axum::body::Bytes;
 use base64::Engine as _;
+use bytes::Bytes;
 use josekit::jws::{JwsHeader, JwsSigner, JwsVerifier};
 use josekit::jwt::{self, JwtPayload};
 use sqlx::PgPool;
@@ -27,7 +27,7 @@ use tokio_util::sync::CancellationToken;
 use crate::audit::Actor;
 use crate::config::Config;
 use crate::crypto::{Kek, sha256};
-use lifecycle::{KeyState, KeyTimes, Schedule};
+use lifecycle::{KeyTimes, Schedule};
 pub use material::Alg;
 pub use rotation::{RevokeError, Rotator};
 
@@ -41,6 +41,12 @@ struct LoadedKey {
     verifier: Option<Arc<dyn JwsVerifier>>,
 }
 
+impl AsRef<KeyTimes> for LoadedKey {
+    fn as_ref(&self) -> &KeyTimes {
+        &self.times
+    }
+}
+
 /// The JWKS as served: bytes built once per key change, and their entity tag.
 #[derive(Clone)]
 pub struct Jwks {
@@ -52,6 +58,18 @@ pub struct Jwks {
 pub struct Snapshot {
     keys: Vec<LoadedKey>,
     pub jwks: Jwks,
+}
+
+impl Snapshot {
+    /// The key that signs for `alg` at `now`: the one [`lifecycle::signer`] picks among the keys
+    /// of `alg` this replica holds a signer for.
+    fn signing_key(&self, alg: Alg, now: OffsetDateTime) -> Option<&LoadedKey> {
+        let held = self
+            .keys
+            .iter()
+            .filter(|k| k.alg == alg && k.signer.is_some());
+        lifecycle::signer(held, now)
+    }
 }
 
 /// A signed JWT and the key that signed it.
@@ -149,6 +167,11 @@ impl KeyRing {
         for row in rows {
             let Some(alg) = row.alg() else { continue };
             let times = row.key_times(self.kek().id());
+            // The query leaves out revoked and expired keys already; the lifecycle has the last word.
+            let state = times.state(now);
+            if !state.is_published() {
+                continue;
+            }
             let reused = old
                 .keys
                 .iter()
@@ -156,8 +179,7 @@ impl KeyRing {
             let (signer, verifier) = match reused {
                 Some(key) => (key.signer.clone(), key.verifier.clone()),
                 None => {
-                    let may_sign = times.usable && now < times.times.retire_at;
-                    let signer = if may_sign {
+                    let signer = if times.usable && state.may_sign() {
                         self.unseal(alg, &row)
                     } else {
                         None
@@ -208,12 +230,7 @@ impl KeyRing {
         let snapshot = self.snapshot();
         let now = OffsetDateTime::now_utc();
         let key = snapshot
-            .keys
-            .iter()
-            .filter(|k| {
-                k.alg == alg && k.signer.is_some() && k.times.state(now) == KeyState::Active
-            })
-            .max_by_key(|k| k.times.times.activate_at)
+            .signing_key(alg, now)
             .ok_or(SignError::NoActiveKey(alg))?;
         let signer = key.signer.as_ref().ok_or(SignError::NoActiveKey(alg))?;
         let mut header = JwsHeader::new();
@@ -281,5 +298,76 @@ fn build_jwks(public: &[serde_json::Value]) -> Jwks {
     Jwks {
         body: Bytes::from(body),
         etag,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lifecycle::Times;
+
+    const S: time::Duration = time::Duration::SECOND;
+
+    fn key(kid: &str, activate_at: OffsetDateTime, with_signer: bool) -> LoadedKey {
+        let new = material::generate(Alg::ES256).unwrap();
+        LoadedKey {
+            alg: Alg::ES256,
+            times: KeyTimes {
+                kid: kid.into(),
+                created_at: activate_at - 20 * S,
+                times: Times {
+                    activate_at,
+                    retire_at: activate_at + 100 * S,
+                    expire_at: activate_at + 130 * S,
+                },
+                revoked_at: None,
+                usable: true,
+            },
+            sealed: String::new(),
+            signer: with_signer
+                .then(|| material::signer(Alg::ES256, new.private_jwk.expose()).unwrap()),
+            verifier: Some(material::verifier(Alg::ES256, &new.public_jwk).unwrap()),
+        }
+    }
+
+    fn snapshot(keys: Vec<LoadedKey>) -> Snapshot {
+        Snapshot {
+            keys,
+            jwks: build_jwks(&[]),
+        }
+    }
+
+    fn kid(key: Option<&LoadedKey>) -> Option<&str> {
+        key.map(|k| k.times.kid.as_str())
+    }
+
+    #[test]
+    fn the_ring_signs_with_the_key_the_lifecycle_picks() {
+        let now = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+        let ring = snapshot(vec![
+            key("retiring", now - 110 * S, true),
+            key("active", now - 10 * S, true),
+            key("next", now + 90 * S, true),
+        ]);
+        assert_eq!(kid(ring.signing_key(Alg::ES256, now)), Some("active"));
+        assert_eq!(
+            kid(ring.signing_key(Alg::ES256, now + 95 * S)),
+            Some("next")
+        );
+        assert_eq!(kid(ring.signing_key(Alg::RS256, now)), None);
+        let times: Vec<KeyTimes> = ring.keys.iter().map(|k| k.times.clone()).collect();
+        for at in [now, now + 50 * S, now + 95 * S] {
+            assert_eq!(
+                kid(ring.signing_key(Alg::ES256, at)),
+                lifecycle::signer(&times, at).map(|k| k.kid.as_str())
+            );
+        }
+    }
+
+    #[test]
+    fn a_key_this_replica_cannot_unseal_does_not_sign() {
+        let now = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+        let ring = snapshot(vec![key("active", now - 10 * S, false)]);
+        assert_eq!(kid(ring.signing_key(Alg::ES256, now)), None);
     }
 }

@@ -295,6 +295,25 @@ pub fn check(
     })
 }
 
+/// Where an error goes back to the client: `redirect_uri` with `error`, `error_description` and
+/// `state` (RFC 6749 §4.1.2.1), and `iss`, the `issuer` (RFC 9207 §2).
+pub fn error_location(
+    issuer: &str,
+    redirect_uri: &str,
+    client_state: Option<&str>,
+    error: &OAuthError,
+) -> String {
+    let mut params = vec![
+        ("error", error.code.as_str()),
+        ("error_description", error.description.as_str()),
+    ];
+    if let Some(client_state) = client_state {
+        params.push(("state", client_state));
+    }
+    params.push(("iss", issuer));
+    crate::urls::client_redirect(redirect_uri, &params)
+}
+
 #[cfg(test)]
 #[path = "authorize_tests.rs"]
 mod tests;

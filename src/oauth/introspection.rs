@@ -14,10 +14,15 @@ use serde_json::Value;
 use crate::clients::store::Client;
 use crate::oauth::error::OAuthError;
 use crate::oauth::grants::{revoke_grant, server_error};
-use crate::state::AppState;
+use crate::tokens::Issuer;
 use crate::tokens::access::{self, AccessClaims, Rejected};
-use crate::tokens::denylist;
-use crate::tokens::refresh::{self, RefreshGrant};
+use crate::tokens::refresh::RefreshGrant;
+use crate::tokens::stores::{ClientDirectory, Denylist, People, RefreshTokens};
+
+/// The stores introspection and revocation use.
+pub trait IntrospectionStores: RefreshTokens + Denylist + ClientDirectory + People {}
+
+impl<T: RefreshTokens + Denylist + ClientDirectory + People> IntrospectionStores for T {}
 
 /// RFC 7662 §2.2. Only `active` for an inactive token.
 #[derive(Debug, Default, Serialize)]
@@ -53,7 +58,8 @@ enum Found {
 
 /// Finds a live token of ours that `caller` may see.
 async fn find(
-    state: &AppState,
+    issuer: &Issuer<'_>,
+    stores: &impl IntrospectionStores,
     caller: &Client,
     token: &str,
     hint: Option<&str>,
@@ -65,7 +71,7 @@ async fn find(
         ["access", "refresh"]
     } {
         if kind == "access" {
-            let claims = match access::accept(state, token).await {
+            let claims = match access::accept(issuer, stores, token).await {
                 Ok(claims) => claims,
                 // Ours, but no longer active.
                 Err(Rejected::Invalid {
@@ -80,10 +86,7 @@ async fn find(
         if token.len() != 43 || token.contains('.') {
             continue;
         }
-        let Some(grant) = refresh::peek(&state.db, token)
-            .await
-            .map_err(server_error)?
-        else {
+        let Some(grant) = stores.peek(token).await.map_err(server_error)? else {
             continue;
         };
         let now = time::OffsetDateTime::now_utc();
@@ -102,12 +105,13 @@ fn may_see(caller: &Client, claims: &AccessClaims) -> bool {
 }
 
 pub async fn introspect(
-    state: &AppState,
+    issuer: &Issuer<'_>,
+    stores: &impl IntrospectionStores,
     caller: &Client,
     token: &str,
     hint: Option<&str>,
 ) -> Result<Introspection, OAuthError> {
-    Ok(match find(state, caller, token, hint).await? {
+    Ok(match find(issuer, stores, caller, token, hint).await? {
         None => Introspection::default(),
         Some(Found::Access(claims)) => Introspection {
             active: true,
@@ -116,7 +120,7 @@ pub async fn introspect(
             sub: Some(claims.subject),
             exp: Some(claims.expires_at),
             iat: Some(claims.issued_at),
-            iss: Some(state.config.issuer.clone()),
+            iss: Some(issuer.url.to_owned()),
             aud: Some(Value::from(claims.audience)),
             token_type: Some("Bearer"),
             roles: claims.roles,
@@ -129,7 +133,7 @@ pub async fn introspect(
             sub: Some(grant.user_id.to_string()),
             exp: Some(grant.expires_at.unix_timestamp()),
             iat: None,
-            iss: Some(state.config.issuer.clone()),
+            iss: Some(issuer.url.to_owned()),
             aud: Some(Value::from(vec![grant.client_id])),
             token_type: Some("refresh_token"),
             ..Introspection::default()
@@ -140,20 +144,26 @@ pub async fn introspect(
 /// Revokes the token if it is the caller's own: a refresh token takes its grant (refresh-token
 /// family and access tokens) with it; an access token is denied until it expires. Unknown tokens are ignored (RFC 7009 §2.2).
 pub async fn revoke(
-    state: &AppState,
+    issuer: &Issuer<'_>,
+    stores: &impl IntrospectionStores,
     caller: &Client,
     token: &str,
     hint: Option<&str>,
 ) -> Result<(), OAuthError> {
-    match find(state, caller, token, hint).await? {
+    match find(issuer, stores, caller, token, hint).await? {
         Some(Found::Access(claims)) if claims.client_id == caller.client_id => {
-            denylist::deny(&state.redis, &claims.jti, claims.expires_at)
+            stores
+                .deny_token(&claims.jti, claims.expires_at)
                 .await
                 .map_err(server_error)?;
         }
         // RFC 7009 §2.1: the grant's access tokens go with it.
-        Some(Found::Refresh(grant)) => revoke_grant(state, grant.family_id).await?,
+        Some(Found::Refresh(grant)) => revoke_grant(stores, grant.family_id).await?,
         _ => {}
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "introspection_tests.rs"]
+mod tests;

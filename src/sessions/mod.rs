@@ -10,8 +10,6 @@ pub mod index;
 pub mod pending;
 pub mod store;
 
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq as _;
 use time::OffsetDateTime;
@@ -270,14 +268,4 @@ pub async fn sign_out_everywhere(
 async fn signed_out_everywhere_at(redis: &Redis, user_id: Uuid) -> redis::RedisResult<Option<i64>> {
     let mut conn = redis.conn.clone();
     conn.get(everywhere_key(redis, user_id)).await
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for TypedSession {
-    type Rejection = <Session as FromRequestParts<S>>::Rejection;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Session::from_request_parts(parts, state)
-            .await
-            .map(TypedSession)
-    }
 }

@@ -1,21 +1,19 @@
 //! Accepting an access token: the one check that every endpoint taking an access token uses
 //! (userinfo, introspection, the admin API), so that they cannot disagree about whether a token
 //! is active (RFC 7662 §2.2). [`accept`] verifies the JWT (signature by a published key, `typ`,
-//! issuer, expiry), then that neither the token nor its grant was revoked ([`denylist`]), that
+//! issuer, expiry), then that neither the token nor its grant was revoked ([`super::denylist`]), that
 //! its client is still enabled, and, for a person's token, that the person is still enabled.
 //! Resource servers that validate the JWT locally see only the first part; the rest is what
 //! introspection and userinfo add.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::denylist;
-use crate::error::Result;
+use super::Issuer;
+use super::stores::{ClientDirectory, Denylist, People};
 use crate::keys::KeyRing;
-use crate::state::AppState;
-use crate::users::store as users;
 
 /// The claim naming the grant (the refresh-token family) an access token was issued in, so that
 /// revoking the grant revokes its access tokens too (RFC 7009 §2.1).
@@ -55,6 +53,12 @@ pub enum Rejected {
     Unavailable(#[from] anyhow::Error),
 }
 
+impl From<crate::error::Error> for Rejected {
+    fn from(error: crate::error::Error) -> Self {
+        Self::Unavailable(error.into())
+    }
+}
+
 impl Rejected {
     fn invalid(why: &'static str, client_id: Option<&str>) -> Self {
         Self::Invalid {
@@ -66,35 +70,29 @@ impl Rejected {
 
 /// Denies the access tokens issued in these grants (whose refresh tokens are revoked), for as
 /// long as any of them can live (RFC 7009 §2.1).
-pub async fn deny_grants(state: &AppState, families: &[Uuid]) -> Result<()> {
-    let longest = state.config.access_token_ttl.max(Duration::from_secs(
-        crate::clients::MAX_ACCESS_TTL_SECS.unsigned_abs(),
-    ));
+pub async fn deny_grants(stores: &impl Denylist, families: &[Uuid]) -> crate::error::Result<()> {
     for family in families {
-        denylist::deny_grant(&state.redis, *family, longest).await?;
+        stores.deny_grant(*family).await?;
     }
     Ok(())
 }
 
 /// Whether `token` is an active access token of ours: see the module comment.
-pub async fn accept(state: &AppState, token: &str) -> Result<AccessClaims, Rejected> {
-    let claims = verify(&state.keys, &state.config.issuer, token)?;
+pub async fn accept(
+    issuer: &Issuer<'_>,
+    stores: &(impl Denylist + ClientDirectory + People),
+    token: &str,
+) -> Result<AccessClaims, Rejected> {
+    let claims = verify(issuer.keys, issuer.url, token)?;
     let invalid = |why| Rejected::invalid(why, Some(&claims.client_id));
-    if denylist::is_denied(&state.redis, &claims.jti, claims.grant)
-        .await
-        .map_err(anyhow::Error::from)?
-    {
+    if stores.is_denied(&claims.jti, claims.grant).await? {
         return Err(invalid("the access token was revoked"));
     }
-    let client = state.clients.get(&claims.client_id).await;
-    if client.map_err(anyhow::Error::from)?.is_none() {
+    if !stores.client_enabled(&claims.client_id).await? {
         return Err(invalid("the client is disabled or gone"));
     }
     if let Some(person) = claims.person {
-        let enabled = users::profile(&state.db, person)
-            .await
-            .map_err(anyhow::Error::from)?
-            .is_some_and(|p| !p.disabled);
+        let enabled = stores.profile(person).await?.is_some_and(|p| !p.disabled);
         if !enabled {
             return Err(invalid("the user is disabled or gone"));
         }

@@ -8,7 +8,9 @@ pub mod access;
 pub mod codes;
 pub mod denylist;
 pub mod device;
+pub mod issuer;
 pub mod refresh;
+pub mod stores;
 
 use std::time::{Duration, SystemTime};
 
@@ -23,6 +25,7 @@ use crate::crypto::sha256;
 use crate::keys::{Alg, KeyRing, SignError};
 use crate::oauth::scope::Scope;
 use crate::users::store::Profile;
+pub use issuer::{Issuer, Lifetimes};
 
 /// How a person authenticated, carried from the session into codes and tokens.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

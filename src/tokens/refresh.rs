@@ -96,6 +96,33 @@ pub enum Rotation {
 
 const COLUMNS: &str = "family_id, client_id, user_id, scope, auth_time, session_id, amr, expires_at, used_at, revoked_at";
 
+/// What presenting a token that is no longer fresh (used, revoked or expired) amounts to.
+#[derive(Debug, PartialEq, Eq)]
+enum Reuse {
+    /// Not this client's, or no longer valid: refused, and nothing else happens.
+    Refused(&'static str),
+    /// Used before, outside the grace window: a stolen copy is in play, so the family goes.
+    Replayed,
+    /// Used moments ago by the same client (a retry racing itself): rotated once more.
+    WithinGrace,
+}
+
+/// The decision for a token that is no longer fresh, presented by `client_id` at `now`. Another
+/// client's token is refused without touching its family, so one client cannot revoke another's
+/// grant by presenting its token.
+fn reuse(grant: &RefreshGrant, client_id: &str, now: OffsetDateTime, grace: Duration) -> Reuse {
+    if grant.client_id != client_id {
+        return Reuse::Refused("the refresh token was issued to another client");
+    }
+    if grant.revoked_at.is_some() || grant.expires_at <= now {
+        return Reuse::Refused("the refresh token is expired or revoked");
+    }
+    match grant.used_at.is_some_and(|used| now < used + grace) {
+        true => Reuse::WithinGrace,
+        false => Reuse::Replayed,
+    }
+}
+
 /// Uses the token presented by the client `client_id`, whose scopes are now `allowed`.
 pub async fn rotate(
     pool: &PgPool,
@@ -120,22 +147,15 @@ pub async fn rotate(
             let Some(grant) = find(&mut tx, &hash).await? else {
                 return Ok(Rotation::Refused("unknown refresh token"));
             };
-            let now = OffsetDateTime::now_utc();
-            let within_grace = grant.used_at.is_some_and(|used| now < used + grace);
-            if grant.client_id != client_id {
-                return Ok(Rotation::Refused(
-                    "the refresh token was issued to another client",
-                ));
+            match reuse(&grant, client_id, OffsetDateTime::now_utc(), grace) {
+                Reuse::Refused(why) => return Ok(Rotation::Refused(why)),
+                Reuse::Replayed => {
+                    revoke_family(&mut tx, grant.family_id).await?;
+                    tx.commit().await?;
+                    return Ok(Rotation::Replayed(grant.family_id));
+                }
+                Reuse::WithinGrace => grant,
             }
-            if grant.revoked_at.is_some() || grant.expires_at <= now {
-                return Ok(Rotation::Refused("the refresh token is expired or revoked"));
-            }
-            if !within_grace {
-                revoke_family(&mut tx, grant.family_id).await?;
-                tx.commit().await?;
-                return Ok(Rotation::Replayed(grant.family_id));
-            }
-            grant
         }
     };
     if grant.client_id != client_id {
@@ -219,4 +239,72 @@ pub async fn revoke_family(conn: &mut PgConnection, family: Uuid) -> Result<u64>
     .execute(conn)
     .await?;
     Ok(done.rows_affected())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GRACE: Duration = Duration::from_secs(10);
+
+    fn used(seconds_ago: i64, now: OffsetDateTime) -> RefreshGrant {
+        RefreshGrant {
+            family_id: Uuid::now_v7(),
+            client_id: "app".into(),
+            user_id: Uuid::now_v7(),
+            scope: "openid offline_access".into(),
+            auth_time: now,
+            session_id: None,
+            amr: vec!["pwd".into()],
+            expires_at: now + time::Duration::DAY,
+            used_at: Some(now - time::Duration::seconds(seconds_ago)),
+            revoked_at: None,
+        }
+    }
+
+    fn now() -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap()
+    }
+
+    #[test]
+    fn a_used_token_is_a_replay_once_the_grace_window_has_passed() {
+        assert_eq!(
+            reuse(&used(3, now()), "app", now(), GRACE),
+            Reuse::WithinGrace
+        );
+        assert_eq!(
+            reuse(&used(10, now()), "app", now(), GRACE),
+            Reuse::Replayed
+        );
+        assert_eq!(
+            reuse(&used(0, now()), "app", now(), Duration::ZERO),
+            Reuse::Replayed,
+            "no grace by default"
+        );
+    }
+
+    #[test]
+    fn another_clients_token_is_refused_without_revoking_its_grant() {
+        let stale = used(3600, now());
+        assert!(matches!(
+            reuse(&stale, "other", now(), GRACE),
+            Reuse::Refused(_)
+        ));
+    }
+
+    #[test]
+    fn a_revoked_or_expired_token_is_refused_even_within_the_grace_window() {
+        let mut revoked = used(1, now());
+        revoked.revoked_at = Some(now());
+        assert!(matches!(
+            reuse(&revoked, "app", now(), GRACE),
+            Reuse::Refused(_)
+        ));
+        let mut expired = used(1, now());
+        expired.expires_at = now();
+        assert!(matches!(
+            reuse(&expired, "app", now(), GRACE),
+            Reuse::Refused(_)
+        ));
+    }
 }

@@ -159,9 +159,7 @@ pub async fn revoke_application(
     require_csrf(&session, &form.csrf).await?;
     let (signed_in, _) = signed_in_or_redirect!(&state, &session);
     let withdrawn = crate::consent::revoke(&state.db, signed_in.user_id, &form.client_id).await?;
-    crate::tokens::access::deny_grants(&state, &withdrawn.grants)
-        .await
-        .map_err(anyhow::Error::from)?;
+    crate::tokens::access::deny_grants(&state.stores(), &withdrawn.grants).await?;
     if withdrawn.had_consent {
         notice(
             &session,

@@ -11,11 +11,10 @@ use axum::http::request::Parts;
 use axum::http::{Method, Uri};
 use axum::response::{IntoResponse, Response};
 
-use super::RETURN_TO;
 use crate::audit::{Actor, By};
 use crate::http::client_addr::ClientAddr;
 use crate::http::error::PageError;
-use crate::http::login::{flash, require_csrf, see_other};
+use crate::http::login::{RETURN_TO, flash, require_csrf, see_other};
 use crate::sessions::TypedSession;
 use crate::state::AppState;
 use crate::urls;

@@ -28,8 +28,6 @@ use crate::state::AppState;
 use crate::urls::Href;
 pub use gate::{Admin, FreshAdmin};
 
-/// Session key: where to go once signed in (an `/admin` path).
-pub const RETURN_TO: &str = "return_to";
 /// Session keys: a notice, or what went wrong, for the next admin page.
 const NOTICE: &str = "admin_notice";
 const PROBLEM: &str = "admin_problem";

@@ -11,10 +11,10 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::{Continue, require_csrf, see_other};
+use super::{Continue, require_csrf, see_other, see_other_url};
 use crate::http::csp::allow_form_target;
 use crate::http::error::PageError;
-use crate::oauth::authorize::AuthorizationRequest;
+use crate::oauth::authorize::{self, AuthorizationRequest};
 use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::oauth::scope;
 use crate::sessions::pending::{Pending, RequestId};
@@ -111,12 +111,12 @@ pub async fn submit(
     if form.decision != "approve" {
         session.finish(&id).await?;
         let error = OAuthError::new(ErrorCode::AccessDenied, "the user denied the request");
-        return Ok(crate::http::oauth::authorize::redirect_error(
-            &state,
+        return Ok(see_other_url(&authorize::error_location(
+            &state.config.issuer,
             &request.redirect_uri,
             request.state.as_deref(),
             &error,
-        ));
+        )));
     }
     crate::consent::grant(
         &state.db,

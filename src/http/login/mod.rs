@@ -18,6 +18,8 @@ use crate::sessions::pending::{Pending, RequestId};
 use crate::urls::{self, Href};
 
 const FLASH: &str = "flash";
+/// Session key: where to go once signed in (an `/admin` path), set by the admin pages' gate.
+pub const RETURN_TO: &str = "return_to";
 
 /// `?request=<id>`: the pending request (see [`crate::sessions::pending`]) a page continues.
 /// Sign-in carries it from page to page, so each tab resumes its own request.
@@ -108,7 +110,7 @@ pub async fn after_sign_in(session: &TypedSession, next: &Continue) -> Result<Re
         }
     }
     // Back to the admin page that sent the person to sign in (only ever an `/admin` path).
-    if let Some(back) = session.take::<String>(super::admin::RETURN_TO).await?
+    if let Some(back) = session.take::<String>(RETURN_TO).await?
         && back.starts_with(urls::admin::dashboard().as_str())
     {
         return Ok(see_other_url(&back));

@@ -145,20 +145,17 @@ async fn proceed(
     )))
 }
 
-/// An error sent back to the client (RFC 6749 §4.1.2.1), with `iss` (RFC 9207 §2).
+/// An error sent back to the client ([`authorize::error_location`]).
 pub fn redirect_error(
     state: &AppState,
     redirect_uri: &str,
     client_state: Option<&str>,
     error: &OAuthError,
 ) -> Response {
-    let mut params = vec![
-        ("error", error.code.as_str()),
-        ("error_description", error.description.as_str()),
-    ];
-    if let Some(client_state) = client_state {
-        params.push(("state", client_state));
-    }
-    params.push(("iss", state.config.issuer.as_str()));
-    see_other_url(&urls::client_redirect(redirect_uri, &params))
+    see_other_url(&authorize::error_location(
+        &state.config.issuer,
+        redirect_uri,
+        client_state,
+        error,
+    ))
 }

@@ -39,7 +39,8 @@ pub async fn introspect(
     let result = async {
         let (client, request) = confidential(&state, &headers, &body).await?;
         let token = request.require("token")?;
-        introspection::introspect(&state, &client, token, request.get("token_type_hint")).await
+        let hint = request.get("token_type_hint");
+        introspection::introspect(&state.issuer(), &state.stores(), &client, token, hint).await
     };
     match result.await {
         Ok(answer) => no_store(answer),
@@ -54,7 +55,8 @@ pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Byt
     };
     let result = async {
         let token = request.require("token")?;
-        introspection::revoke(&state, &client, token, request.get("token_type_hint")).await
+        let hint = request.get("token_type_hint");
+        introspection::revoke(&state.issuer(), &state.stores(), &client, token, hint).await
     };
     let response = match result.await {
         // RFC 7009 §2.2: 200 whether or not the token was known.

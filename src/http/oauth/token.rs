@@ -19,8 +19,15 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Byte
         Ok(found) => found,
         Err(error) => return error.into_response(),
     };
-    let response = match grants::exchange(&state, &client, &request).await {
-        Ok(response) => no_store(response),
+    let issued = grants::exchange(&state.issuer(), &state.stores(), &client, &request).await;
+    let response = match issued {
+        Ok(response) => {
+            // Counted here, not in the grants: the protocol core records no metrics.
+            if let Ok(grant) = request.grant_type() {
+                state.metrics.token_issued(grant.as_str());
+            }
+            no_store(response)
+        }
         Err(error) => error.into_response(),
     };
     // Errors too: a single-page app must be able to read why (see `cors`).

@@ -64,10 +64,12 @@ async fn claims(
     token: &str,
 ) -> Result<(Claims, String), (OAuthError, Option<String>)> {
     let invalid = |why: &str| OAuthError::new(ErrorCode::InvalidToken, why);
-    let access = access::accept(state, token).await.map_err(|e| match e {
-        Rejected::Invalid { why, client_id } => (invalid(why), client_id),
-        Rejected::Unavailable(e) => (server_error(e), None),
-    })?;
+    let access = access::accept(&state.issuer(), &state.stores(), token)
+        .await
+        .map_err(|e| match e {
+            Rejected::Invalid { why, client_id } => (invalid(why), client_id),
+            Rejected::Unavailable(e) => (server_error(e), None),
+        })?;
     let client_id = Some(access.client_id.clone());
     if !crate::oauth::scope::Scope::OPENID.is_in(&access.scopes) {
         let error = OAuthError::new(ErrorCode::InsufficientScope, "the openid scope is required");

@@ -6,31 +6,30 @@ use super::{TokenRequest, TokenResponse, offline_refresh_token, server_error, to
 use crate::clients::store::Client;
 use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::oauth::pkce;
-use crate::state::AppState;
-use crate::tokens::codes::{self, Issued};
-use crate::tokens::denylist;
-use crate::users::store as users;
+use crate::tokens::Issuer;
+use crate::tokens::codes::Issued;
+use crate::tokens::stores::{AuthorizationCodes, Denylist, People, RefreshTokens};
 
 fn invalid_grant(description: &str) -> OAuthError {
     OAuthError::new(ErrorCode::InvalidGrant, description)
 }
 
+/// The stores this grant uses.
+pub trait AuthorizationCodeStores: AuthorizationCodes + RefreshTokens + People + Denylist {}
+
+impl<T: AuthorizationCodes + RefreshTokens + People + Denylist> AuthorizationCodeStores for T {}
+
 #[tracing::instrument(name = "authorization_code", level = "debug", skip_all, fields(client_id = %client.client_id))]
 pub async fn exchange(
-    state: &AppState,
+    issuer: &Issuer<'_>,
+    stores: &impl AuthorizationCodeStores,
     client: &Client,
     request: &TokenRequest,
 ) -> Result<TokenResponse, OAuthError> {
     let code = request.require("code")?;
-    let Some(grant) = codes::redeem(&state.redis, code)
-        .await
-        .map_err(server_error)?
-    else {
-        if let Some(issued) = codes::already_redeemed(&state.redis, code)
-            .await
-            .map_err(server_error)?
-        {
-            revoke(state, &issued).await?;
+    let Some(grant) = stores.redeem(code).await.map_err(server_error)? else {
+        if let Some(issued) = stores.already_redeemed(code).await.map_err(server_error)? {
+            revoke(stores, &issued).await?;
             tracing::warn!(client_id = %client.client_id, "an authorization code was presented twice; its tokens are revoked");
             return Err(invalid_grant(
                 "the code was already used; the tokens it issued are revoked",
@@ -54,16 +53,17 @@ pub async fn exchange(
             "code_verifier does not match the code_challenge",
         ));
     }
-    let profile = users::profile(&state.db, grant.auth.user_id)
+    let profile = stores
+        .profile(grant.auth.user_id)
         .await
         .map_err(server_error)?
         .filter(|p| !p.disabled)
         .ok_or_else(|| invalid_grant("the user is disabled"))?;
 
-    let offline = offline_refresh_token(state, client, &grant.scopes, &grant.auth).await?;
+    let offline = offline_refresh_token(issuer, stores, client, &grant.scopes, &grant.auth).await?;
     let family = offline.as_ref().map(|f| f.id);
     let (response, access) = tokens_for_person(
-        state,
+        issuer,
         client,
         &grant.scopes,
         &grant.auth,
@@ -78,20 +78,26 @@ pub async fn exchange(
         refresh_family: family,
     };
     let remember_for =
-        std::time::Duration::from_secs(access.expires_in).max(state.config.authorization_code_ttl);
-    codes::remember(&state.redis, code, &issued, remember_for)
+        std::time::Duration::from_secs(access.expires_in).max(issuer.lifetimes.authorization_code);
+    stores
+        .remember(code, &issued, remember_for)
         .await
         .map_err(server_error)?;
     Ok(response)
 }
 
 /// Revokes the access token and refresh-token family a code issued.
-async fn revoke(state: &AppState, issued: &Issued) -> Result<(), OAuthError> {
-    denylist::deny(&state.redis, &issued.access_jti, issued.access_expires_at)
+async fn revoke(stores: &impl AuthorizationCodeStores, issued: &Issued) -> Result<(), OAuthError> {
+    stores
+        .deny_token(&issued.access_jti, issued.access_expires_at)
         .await
         .map_err(server_error)?;
     if let Some(family) = issued.refresh_family {
-        super::revoke_grant(state, family).await?;
+        super::revoke_grant(stores, family).await?;
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "authorization_code_tests.rs"]
+mod tests;

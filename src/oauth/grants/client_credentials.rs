@@ -6,12 +6,11 @@ use super::{TokenRequest, TokenResponse, ttl};
 use crate::clients::store::Client;
 use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::oauth::scope::Scope;
-use crate::state::AppState;
-use crate::tokens::{AccessGrant, Rbac, mint_access_token};
+use crate::tokens::{AccessGrant, Issuer, Rbac, mint_access_token};
 
 #[tracing::instrument(name = "client_credentials", level = "debug", skip_all, fields(client_id = %client.client_id))]
 pub fn exchange(
-    state: &AppState,
+    issuer: &Issuer<'_>,
     client: &Client,
     request: &TokenRequest,
 ) -> Result<TokenResponse, OAuthError> {
@@ -55,14 +54,14 @@ pub fn exchange(
         None => vec![client.client_id.to_string()],
     };
     let access = mint_access_token(
-        &state.keys,
+        issuer.keys,
         AccessGrant {
-            issuer: &state.config.issuer,
+            issuer: issuer.url,
             client_id: &client.client_id,
             subject: &client.client_id,
             audience: &audience,
             scopes: &scopes,
-            ttl: ttl(client.access_token_ttl_secs, state.config.access_token_ttl),
+            ttl: ttl(client.access_token_ttl_secs, issuer.lifetimes.access_token),
             person: None,
             // A client acting for itself has roles (as a service account) but no groups.
             rbac: Rbac::released(&scopes, &client.roles, &[]),
@@ -79,3 +78,7 @@ pub fn exchange(
         refresh_token: None,
     })
 }
+
+#[cfg(test)]
+#[path = "client_credentials_tests.rs"]
+mod tests;

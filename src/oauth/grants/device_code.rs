@@ -5,18 +5,25 @@
 use super::{TokenRequest, TokenResponse, offline_refresh_token, server_error, tokens_for_person};
 use crate::clients::store::Client;
 use crate::oauth::error::{ErrorCode, OAuthError};
-use crate::state::AppState;
-use crate::tokens::device::{self, Poll};
-use crate::users::store as users;
+use crate::tokens::Issuer;
+use crate::tokens::device::Poll;
+use crate::tokens::stores::{DeviceCodes, People, RefreshTokens};
+
+/// The stores this grant uses.
+pub trait DeviceCodeStores: DeviceCodes + RefreshTokens + People {}
+
+impl<T: DeviceCodes + RefreshTokens + People> DeviceCodeStores for T {}
 
 #[tracing::instrument(name = "device_code", level = "debug", skip_all, fields(client_id = %client.client_id))]
 pub async fn exchange(
-    state: &AppState,
+    issuer: &Issuer<'_>,
+    stores: &impl DeviceCodeStores,
     client: &Client,
     request: &TokenRequest,
 ) -> Result<TokenResponse, OAuthError> {
     let device_code = request.require("device_code")?;
-    let polled = device::poll(&state.redis, device_code, &client.client_id)
+    let polled = stores
+        .poll(device_code, &client.client_id)
         .await
         .map_err(server_error)?;
     let error = |code: ErrorCode, description: &str| Err(OAuthError::new(code, description));
@@ -51,13 +58,25 @@ pub async fn exchange(
         }
         Poll::Approved(auth, device) => (auth, device),
     };
-    let profile = users::profile(&state.db, auth.user_id)
+    let profile = stores
+        .profile(auth.user_id)
         .await
         .map_err(server_error)?
         .filter(|p| !p.disabled)
         .ok_or_else(|| OAuthError::new(ErrorCode::InvalidGrant, "the user is disabled"))?;
-    let family = offline_refresh_token(state, client, &device.scopes, &auth).await?;
-    let (response, _) =
-        tokens_for_person(state, client, &device.scopes, &auth, &profile, None, family)?;
+    let family = offline_refresh_token(issuer, stores, client, &device.scopes, &auth).await?;
+    let (response, _) = tokens_for_person(
+        issuer,
+        client,
+        &device.scopes,
+        &auth,
+        &profile,
+        None,
+        family,
+    )?;
     Ok(response)
 }
+
+#[cfg(test)]
+#[path = "device_code_tests.rs"]
+mod tests;

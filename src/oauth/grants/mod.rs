@@ -1,10 +1,17 @@
 //! The token endpoint's grants, one file each. [`TokenRequest`] holds the form parameters (each
 //! at most once, RFC 6749 §3.2); [`exchange`] checks the client may use the grant and runs it.
+//! A grant takes the signing handle ([`Issuer`]) and the stores it uses
+//! ([`crate::tokens::stores`]), never the app state, so each is unit-tested without a server
+//! (`tests.rs` beside each grant); the HTTP layer builds both and records the metrics.
 
 pub mod authorization_code;
 pub mod client_credentials;
 pub mod device_code;
 pub mod refresh_token;
+#[cfg(test)]
+pub(crate) mod testing;
+#[cfg(test)]
+mod tests;
 
 use serde::Serialize;
 
@@ -12,7 +19,8 @@ use super::error::{ErrorCode, OAuthError};
 use crate::clients::GrantType;
 use crate::clients::store::Client;
 use crate::oauth::scope::Scope;
-use crate::state::AppState;
+use crate::tokens::Issuer;
+use crate::tokens::stores::{AuthorizationCodes, Denylist, DeviceCodes, People, RefreshTokens};
 
 /// The form parameters of a token request.
 #[derive(Debug, Default)]
@@ -50,6 +58,17 @@ impl TokenRequest {
             OAuthError::new(ErrorCode::InvalidRequest, format!("`{name}` is required"))
         })
     }
+
+    /// The grant the request names (`grant_type`, RFC 6749 §4).
+    pub fn grant_type(&self) -> Result<GrantType, OAuthError> {
+        let grant_type = self.require("grant_type")?;
+        GrantType::parse(grant_type).map_err(|_| {
+            OAuthError::new(
+                ErrorCode::UnsupportedGrantType,
+                format!("grant type `{grant_type}` is not supported"),
+            )
+        })
+    }
 }
 
 /// A successful token response (RFC 6749 §5.1, OIDC Core §3.1.3.3).
@@ -65,35 +84,37 @@ pub struct TokenResponse {
     pub refresh_token: Option<String>,
 }
 
+/// Every store some grant uses.
+pub trait GrantStores:
+    AuthorizationCodes + RefreshTokens + DeviceCodes + People + Denylist
+{
+}
+
+impl<T: AuthorizationCodes + RefreshTokens + DeviceCodes + People + Denylist> GrantStores for T {}
+
 /// Runs the grant the request names for an authenticated `client`.
 #[tracing::instrument(level = "debug", skip_all, fields(client_id = %client.client_id, grant_type = ?request.get("grant_type")))]
 pub async fn exchange(
-    state: &AppState,
+    issuer: &Issuer<'_>,
+    stores: &impl GrantStores,
     client: &Client,
     request: &TokenRequest,
 ) -> Result<TokenResponse, OAuthError> {
-    let grant_type = request.require("grant_type")?;
-    let grant = GrantType::parse(grant_type).map_err(|_| {
-        OAuthError::new(
-            ErrorCode::UnsupportedGrantType,
-            format!("grant type `{grant_type}` is not supported"),
-        )
-    })?;
+    let grant = request.grant_type()?;
     if !client.allows_grant(grant) {
         return Err(OAuthError::new(
             ErrorCode::UnauthorizedClient,
-            format!("this client may not use {grant_type}"),
+            format!("this client may not use {}", grant.as_str()),
         ));
     }
     let response = match grant {
         GrantType::AuthorizationCode => {
-            authorization_code::exchange(state, client, request).await?
+            authorization_code::exchange(issuer, stores, client, request).await?
         }
-        GrantType::RefreshToken => refresh_token::exchange(state, client, request).await?,
-        GrantType::ClientCredentials => client_credentials::exchange(state, client, request)?,
-        GrantType::DeviceCode => device_code::exchange(state, client, request).await?,
+        GrantType::RefreshToken => refresh_token::exchange(issuer, stores, client, request).await?,
+        GrantType::ClientCredentials => client_credentials::exchange(issuer, client, request)?,
+        GrantType::DeviceCode => device_code::exchange(issuer, stores, client, request).await?,
     };
-    state.metrics.token_issued(grant.as_str());
     Ok(response)
 }
 
@@ -119,7 +140,8 @@ pub struct Family {
 /// A new refresh token (in a new family) when `offline_access` was granted and the client may
 /// refresh.
 pub async fn offline_refresh_token(
-    state: &AppState,
+    issuer: &Issuer<'_>,
+    stores: &impl RefreshTokens,
     client: &Client,
     scopes: &[String],
     auth: &crate::tokens::Authentication,
@@ -130,15 +152,14 @@ pub async fn offline_refresh_token(
         return Ok(None);
     }
     let family = uuid::Uuid::now_v7();
-    let mut conn = state.db.acquire().await.map_err(server_error)?;
     let lifetime = ttl(
         client.refresh_token_ttl_secs,
-        state.config.refresh_token_ttl,
+        issuer.lifetimes.refresh_token,
     );
-    let token =
-        crate::tokens::refresh::issue(&mut conn, family, &client.client_id, scopes, auth, lifetime)
-            .await
-            .map_err(server_error)?;
+    let token = stores
+        .issue(family, &client.client_id, scopes, auth, lifetime)
+        .await
+        .map_err(server_error)?;
     Ok(Some(Family {
         id: family,
         token: Some(token.expose().clone()),
@@ -148,17 +169,17 @@ pub async fn offline_refresh_token(
 /// Revokes a grant: every refresh token of the family, and (until the longest an access token
 /// can live) every access token issued in it (RFC 7009 §2.1, RFC 9700 §4.14.2). Resource
 /// servers that validate JWTs locally cannot see the latter; introspection and userinfo do.
-pub async fn revoke_grant(state: &AppState, family: uuid::Uuid) -> Result<(), OAuthError> {
-    let mut conn = state.db.acquire().await.map_err(server_error)?;
-    crate::tokens::refresh::revoke_family(&mut conn, family)
-        .await
-        .map_err(server_error)?;
-    deny_grant(state, family).await
+pub async fn revoke_grant(
+    stores: &(impl RefreshTokens + Denylist),
+    family: uuid::Uuid,
+) -> Result<(), OAuthError> {
+    stores.revoke_family(family).await.map_err(server_error)?;
+    deny_grant(stores, family).await
 }
 
 /// Denies the access tokens of the grant `family` (its refresh tokens are already revoked).
-pub async fn deny_grant(state: &AppState, family: uuid::Uuid) -> Result<(), OAuthError> {
-    crate::tokens::access::deny_grants(state, &[family])
+pub async fn deny_grant(stores: &impl Denylist, family: uuid::Uuid) -> Result<(), OAuthError> {
+    crate::tokens::access::deny_grants(stores, &[family])
         .await
         .map_err(server_error)
 }
@@ -167,7 +188,7 @@ pub async fn deny_grant(state: &AppState, family: uuid::Uuid) -> Result<(), OAut
 /// when `openid` was granted, and the refresh token of `family`, if any. Shared by every grant
 /// that acts for a person.
 pub fn tokens_for_person(
-    state: &AppState,
+    issuer: &Issuer<'_>,
     client: &Client,
     scopes: &[String],
     auth: &crate::tokens::Authentication,
@@ -176,18 +197,17 @@ pub fn tokens_for_person(
     family: Option<Family>,
 ) -> Result<(TokenResponse, crate::tokens::AccessToken), OAuthError> {
     use crate::tokens::{AccessGrant, IdGrant, mint_access_token, mint_id_token};
-    let config = &state.config;
     let subject = auth.user_id.to_string();
     let audience = vec![client.client_id.to_string()];
     let access = mint_access_token(
-        &state.keys,
+        issuer.keys,
         AccessGrant {
-            issuer: &config.issuer,
+            issuer: issuer.url,
             client_id: &client.client_id,
             subject: &subject,
             audience: &audience,
             scopes,
-            ttl: ttl(client.access_token_ttl_secs, config.access_token_ttl),
+            ttl: ttl(client.access_token_ttl_secs, issuer.lifetimes.access_token),
             person: Some(auth),
             rbac: crate::tokens::Rbac::released(scopes, &profile.roles, &profile.groups),
             grant: family.as_ref().map(|f| f.id),
@@ -198,7 +218,7 @@ pub fn tokens_for_person(
         false => None,
         true => {
             let grant = IdGrant {
-                issuer: &config.issuer,
+                issuer: issuer.url,
                 client_id: &client.client_id,
                 alg: client.id_token_alg,
                 profile,
@@ -206,9 +226,9 @@ pub fn tokens_for_person(
                 nonce,
                 access_token: &access.token,
                 scopes,
-                ttl: config.id_token_ttl,
+                ttl: issuer.lifetimes.id_token,
             };
-            Some(mint_id_token(&state.keys, grant).map_err(unavailable)?)
+            Some(mint_id_token(issuer.keys, grant).map_err(unavailable)?)
         }
     };
     let response = TokenResponse {

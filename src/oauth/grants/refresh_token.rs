@@ -8,13 +8,19 @@ use super::{
 use crate::clients::store::Client;
 use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::oauth::scope;
-use crate::state::AppState;
-use crate::tokens::refresh::{self, Rotation};
-use crate::users::store as users;
+use crate::tokens::Issuer;
+use crate::tokens::refresh::Rotation;
+use crate::tokens::stores::{Denylist, People, RefreshTokens};
+
+/// The stores this grant uses.
+pub trait RefreshTokenStores: RefreshTokens + People + Denylist {}
+
+impl<T: RefreshTokens + People + Denylist> RefreshTokenStores for T {}
 
 #[tracing::instrument(name = "refresh_token", level = "debug", skip_all, fields(client_id = %client.client_id))]
 pub async fn exchange(
-    state: &AppState,
+    issuer: &Issuer<'_>,
+    stores: &impl RefreshTokenStores,
     client: &Client,
     request: &TokenRequest,
 ) -> Result<TokenResponse, OAuthError> {
@@ -27,33 +33,31 @@ pub async fn exchange(
             .map_err(|why| OAuthError::new(ErrorCode::InvalidScope, why))
     };
     // Check the scope before rotating, so a bad request does not use up the token.
-    if let Some(current) = refresh::peek(&state.db, presented)
-        .await
-        .map_err(server_error)?
+    if let Some(current) = stores.peek(presented).await.map_err(server_error)?
         && current.client_id == client.client_id
     {
         scopes_of(&current.scopes())?;
     }
     let lifetime = ttl(
         client.refresh_token_ttl_secs,
-        state.config.refresh_token_ttl,
+        issuer.lifetimes.refresh_token,
     );
-    let rotation = refresh::rotate(
-        &state.db,
-        presented,
-        &client.client_id,
-        &client.scopes,
-        lifetime,
-        state.config.refresh_token_grace,
-    )
-    .await
-    .map_err(server_error)?;
+    let rotation = stores
+        .rotate(
+            presented,
+            &client.client_id,
+            &client.scopes,
+            lifetime,
+            issuer.lifetimes.refresh_token_grace,
+        )
+        .await
+        .map_err(server_error)?;
     let (grant, token) = match rotation {
         Rotation::Rotated { grant, token } => (grant, token),
         Rotation::Refused(why) => return Err(OAuthError::new(ErrorCode::InvalidGrant, why)),
         Rotation::Replayed(family) => {
             tracing::warn!(client_id = %client.client_id, "a used refresh token was presented again; its grant is revoked");
-            deny_grant(state, family).await?;
+            deny_grant(stores, family).await?;
             return Err(OAuthError::new(
                 ErrorCode::InvalidGrant,
                 "the refresh token was already used; the grant is revoked",
@@ -61,7 +65,8 @@ pub async fn exchange(
         }
     };
     let scopes = scopes_of(&grant.scopes())?;
-    let profile = users::profile(&state.db, grant.user_id)
+    let profile = stores
+        .profile(grant.user_id)
         .await
         .map_err(server_error)?
         .filter(|p| !p.disabled)
@@ -72,6 +77,10 @@ pub async fn exchange(
         token: token.map(|t| t.expose().clone()),
     };
     let (response, _) =
-        tokens_for_person(state, client, &scopes, &auth, &profile, None, Some(family))?;
+        tokens_for_person(issuer, client, &scopes, &auth, &profile, None, Some(family))?;
     Ok(response)
 }
+
+#[cfg(test)]
+#[path = "refresh_token_tests.rs"]
+mod tests;

@@ -261,7 +261,7 @@ impl FromRequestParts<AppState> for ApiCaller {
             return Err(unauthorized(""));
         };
         // The one access-token check (revoked tokens and grants, disabled clients included).
-        let claims = match access::accept(state, token.trim()).await {
+        let claims = match access::accept(&state.issuer(), &state.stores(), token.trim()).await {
             Ok(claims) => claims,
             Err(Rejected::Invalid { why, .. }) => return Err(unauthorized(why)),
             Err(Rejected::Unavailable(e)) => return Err(Error::Other(e).into()),
