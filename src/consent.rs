@@ -4,7 +4,7 @@
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::audit::{self, Actor};
+use crate::audit::{Actor, AuditEvent, By};
 
 /// Whether the user already allowed `client_id` every one of `scopes`.
 pub async fn covers(
@@ -41,15 +41,9 @@ pub async fn grant(
     .bind(scopes)
     .execute(&mut *tx)
     .await?;
-    let details = serde_json::json!({ "client_id": client_id, "scopes": scopes });
-    audit::record_simple(
-        &mut tx,
-        &Actor::User(user_id),
-        "consent.given",
-        client_id,
-        details,
-    )
-    .await?;
+    By::new(Actor::User(user_id), None)
+        .record(&mut tx, AuditEvent::ConsentGiven { client_id, scopes })
+        .await?;
     tx.commit().await
 }
 
@@ -95,15 +89,9 @@ pub async fn revoke(pool: &PgPool, user_id: Uuid, client_id: &str) -> sqlx::Resu
     let grants =
         crate::tokens::refresh::revoke_user_grants(&mut tx, user_id, Some(client_id)).await?;
     if removed > 0 {
-        let details = serde_json::json!({ "client_id": client_id });
-        audit::record_simple(
-            &mut tx,
-            &Actor::User(user_id),
-            "consent.revoked",
-            client_id,
-            details,
-        )
-        .await?;
+        By::new(Actor::User(user_id), None)
+            .record(&mut tx, AuditEvent::ConsentRevoked { client_id })
+            .await?;
     }
     tx.commit().await?;
     Ok(Withdrawn {

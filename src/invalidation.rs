@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::clients::cache::ClientCache;
 use crate::keys::KeyRing;
-use crate::storage::Redis;
+use crate::storage::{Redis, RedisKey};
 
 /// What changed.
 pub enum Change<'a> {
@@ -32,7 +32,7 @@ impl Change<'_> {
 /// Tells every replica (this one included) about `change`.
 pub async fn announce(redis: &Redis, change: Change<'_>) -> redis::RedisResult<()> {
     let mut conn = redis.conn.clone();
-    conn.publish::<_, _, ()>(redis.channel(), change.message())
+    conn.publish::<_, _, ()>(redis.key(RedisKey::Invalidation), change.message())
         .await
 }
 
@@ -63,7 +63,7 @@ pub fn spawn_listener(
 
 async fn listen(redis: &Redis, clients: &ClientCache, keys: &KeyRing) -> redis::RedisResult<()> {
     let mut pubsub = redis.client.get_async_pubsub().await?;
-    pubsub.subscribe(redis.channel()).await?;
+    pubsub.subscribe(redis.key(RedisKey::Invalidation)).await?;
     // Anything announced before the subscription took effect may be missed: start clean.
     clients.clear();
     let mut messages = pubsub.on_message();

@@ -10,7 +10,7 @@ use redis::AsyncCommands as _;
 use tokio_util::sync::CancellationToken;
 
 use crate::state::AppState;
-use crate::storage::Redis;
+use crate::storage::{Redis, RedisKey};
 
 /// How often each replica adds its count to Redis.
 const TALLY_EVERY: Duration = Duration::from_secs(5);
@@ -28,7 +28,7 @@ pub struct Counts {
 }
 
 fn minute_key(redis: &Redis, minute: i64) -> String {
-    redis.key("tokens-issued", &minute.to_string())
+    redis.key(RedisKey::TokensIssued(minute))
 }
 
 fn this_minute() -> i64 {

@@ -4,7 +4,7 @@
 
 use uuid::Uuid;
 
-use crate::audit::By;
+use crate::audit::{AuditEvent, By};
 use crate::error::StoreError;
 use crate::rbac::{self, Kind, Name};
 use crate::secret::Secret;
@@ -129,13 +129,8 @@ pub async fn clear_throttling(state: &AppState, id: Uuid, by: &By) -> Result<(),
         .await
         .map_err(anyhow::Error::from)?;
     let mut conn = state.db.acquire().await?;
-    by.record(
-        &mut conn,
-        "user.throttling_cleared",
-        &id.to_string(),
-        serde_json::json!({}),
-    )
-    .await?;
+    by.record(&mut conn, AuditEvent::ThrottlingCleared { user: id })
+        .await?;
     Ok(())
 }
 
@@ -163,13 +158,8 @@ pub async fn end_session(
         ));
     }
     let mut conn = state.db.acquire().await?;
-    by.record(
-        &mut conn,
-        "session.ended",
-        &id.to_string(),
-        serde_json::json!({}),
-    )
-    .await?;
+    by.record(&mut conn, AuditEvent::SessionEnded { user: id })
+        .await?;
     Ok(())
 }
 
@@ -180,13 +170,8 @@ pub async fn end_sessions(state: &AppState, id: Uuid, by: &By) -> Result<(), Sto
         .await
         .map_err(anyhow::Error::from)?;
     let mut conn = state.db.acquire().await?;
-    by.record(
-        &mut conn,
-        "session.ended_all",
-        &id.to_string(),
-        serde_json::json!({}),
-    )
-    .await?;
+    by.record(&mut conn, AuditEvent::SessionsEnded { user: id })
+        .await?;
     Ok(())
 }
 

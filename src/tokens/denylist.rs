@@ -7,7 +7,7 @@ use std::time::Duration;
 use redis::AsyncCommands as _;
 use uuid::Uuid;
 
-use crate::storage::Redis;
+use crate::storage::{Redis, RedisKey};
 
 /// Denies the token `jti` until `expires_at` (unix seconds).
 pub async fn deny(redis: &Redis, jti: &str, expires_at: i64) -> redis::RedisResult<()> {
@@ -16,8 +16,12 @@ pub async fn deny(redis: &Redis, jti: &str, expires_at: i64) -> redis::RedisResu
         return Ok(());
     }
     let mut conn = redis.conn.clone();
-    conn.set_ex(redis.key("revoked-jti", jti), 1, remaining.unsigned_abs())
-        .await
+    conn.set_ex(
+        redis.key(RedisKey::RevokedJti(jti)),
+        1,
+        remaining.unsigned_abs(),
+    )
+    .await
 }
 
 /// Denies every access token issued in the grant `family` for `longest`, the longest an access
@@ -25,15 +29,15 @@ pub async fn deny(redis: &Redis, jti: &str, expires_at: i64) -> redis::RedisResu
 /// same grant).
 pub async fn deny_grant(redis: &Redis, family: Uuid, longest: Duration) -> redis::RedisResult<()> {
     let mut conn = redis.conn.clone();
-    let key = redis.key("revoked-grant", &family.to_string());
+    let key = redis.key(RedisKey::RevokedGrant(family));
     conn.set_ex(key, 1, longest.as_secs().max(1)).await
 }
 
 /// Whether the token `jti`, or its grant, was revoked (one round trip).
 pub async fn is_denied(redis: &Redis, jti: &str, grant: Option<Uuid>) -> redis::RedisResult<bool> {
-    let mut keys = vec![redis.key("revoked-jti", jti)];
+    let mut keys = vec![redis.key(RedisKey::RevokedJti(jti))];
     if let Some(family) = grant {
-        keys.push(redis.key("revoked-grant", &family.to_string()));
+        keys.push(redis.key(RedisKey::RevokedGrant(family)));
     }
     let mut conn = redis.conn.clone();
     let found: u64 = conn.exists(keys).await?;

@@ -13,6 +13,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::Authentication;
+use crate::amr::Amr;
 use crate::crypto::{random_token, sha256};
 use crate::secret::Secret;
 
@@ -25,7 +26,7 @@ pub struct RefreshGrant {
     pub scope: String,
     pub auth_time: OffsetDateTime,
     pub session_id: Option<String>,
-    pub amr: Vec<String>,
+    pub amr: Vec<Amr>,
     pub expires_at: OffsetDateTime,
     pub used_at: Option<OffsetDateTime>,
     pub revoked_at: Option<OffsetDateTime>,

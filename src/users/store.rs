@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{DisplayName, Email, Username};
-use crate::audit::{self, Actor, By};
+use crate::audit::{Actor, AuditEvent, By};
 use crate::error::StoreError;
 
 /// A user as listed (never with the password hash or TOTP secret).
@@ -60,9 +60,13 @@ pub async fn create_by(pool: &PgPool, user: NewUser<'_>, by: &By) -> Result<Uuid
             ("users_email_key", "another user already has this email address".to_owned()),
         ])
     })?;
-    let details = serde_json::json!({ "username": user.username.as_str(), "admin": user.is_admin, "totp": user.totp_secret_sealed.is_some() });
-    by.record(&mut tx, "user.created", &id.to_string(), details)
-        .await?;
+    let event = AuditEvent::UserCreated {
+        user: id,
+        username: user.username.as_str(),
+        admin: user.is_admin,
+        totp: user.totp_secret_sealed.is_some(),
+    };
+    by.record(&mut tx, event).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -85,17 +89,12 @@ pub async fn disable(pool: &PgPool, username: &str, actor: &Actor) -> Result<(),
     .bind(username)
     .fetch_optional(&mut *tx)
     .await?;
-    if found.is_none() {
+    let Some(user) = found else {
         return Err(StoreError::NotFound(format!("no user named `{username}`")));
-    }
-    audit::record_simple(
-        &mut tx,
-        actor,
-        "user.disabled",
-        username,
-        serde_json::json!({}),
-    )
-    .await?;
+    };
+    By::new(actor.clone(), None)
+        .record(&mut tx, AuditEvent::UserDisabled { user })
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -201,18 +200,13 @@ pub async fn set_totp(
             .await?;
     }
     let event = if sealed.is_some() {
-        "mfa.enrolled"
+        AuditEvent::MfaEnrolled { user: id }
     } else {
-        "mfa.removed"
+        AuditEvent::MfaRemoved { user: id }
     };
-    audit::record_simple(
-        &mut tx,
-        &Actor::User(id),
-        event,
-        &id.to_string(),
-        serde_json::json!({}),
-    )
-    .await?;
+    By::new(Actor::User(id), None)
+        .record(&mut tx, event)
+        .await?;
     tx.commit().await
 }
 
@@ -224,13 +218,8 @@ pub async fn set_password(pool: &PgPool, id: Uuid, hash: &str, by: &By) -> sqlx:
         .bind(hash)
         .execute(&mut *tx)
         .await?;
-    by.record(
-        &mut tx,
-        "password.changed",
-        &id.to_string(),
-        serde_json::json!({}),
-    )
-    .await?;
+    by.record(&mut tx, AuditEvent::PasswordChanged { user: id })
+        .await?;
     tx.commit().await
 }
 
@@ -325,13 +314,12 @@ pub async fn set_flag(
         ));
     }
     let event = match (flag, value) {
-        (Flag::Disabled, true) => "user.disabled",
-        (Flag::Disabled, false) => "user.enabled",
-        (Flag::Admin, true) => "user.admin_granted",
-        (Flag::Admin, false) => "user.admin_removed",
+        (Flag::Disabled, true) => AuditEvent::UserDisabled { user: id },
+        (Flag::Disabled, false) => AuditEvent::UserEnabled { user: id },
+        (Flag::Admin, true) => AuditEvent::AdminGranted { user: id },
+        (Flag::Admin, false) => AuditEvent::AdminRemoved { user: id },
     };
-    by.record(&mut tx, event, &id.to_string(), serde_json::json!({}))
-        .await?;
+    by.record(&mut tx, event).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -371,7 +359,7 @@ pub async fn reset_mfa(pool: &PgPool, id: Uuid, by: &By) -> Result<(), StoreErro
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    by.record(&mut tx, "mfa.reset", &id.to_string(), serde_json::json!({}))
+    by.record(&mut tx, AuditEvent::MfaReset { user: id })
         .await?;
     tx.commit().await?;
     Ok(())
