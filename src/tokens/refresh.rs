@@ -95,7 +95,12 @@ pub enum Rotation {
 
 const OFFLINE_ACCESS: &str = "offline_access";
 
-const COLUMNS: &str = "family_id, client_id, user_id, scope, auth_time, session_id, amr, expires_at, used_at, revoked_at";
+/// The columns of [`RefreshGrant`], for `concat!` (sqlx wants static SQL strings).
+macro_rules! columns {
+    () => {
+        "family_id, client_id, user_id, scope, auth_time, session_id, amr, expires_at, used_at, revoked_at"
+    };
+}
 
 /// Uses the token presented by the client `client_id`, whose scopes are now `allowed`.
 pub async fn rotate(
@@ -108,10 +113,11 @@ pub async fn rotate(
 ) -> anyhow::Result<Rotation> {
     let hash = sha256(presented.as_bytes()).to_vec();
     let mut tx = pool.begin().await?;
-    let fresh: Option<RefreshGrant> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let fresh: Option<RefreshGrant> = sqlx::query_as(concat!(
         "update refresh_tokens set used_at = now() where token_hash = $1 and used_at is null \
-         and revoked_at is null and expires_at > now() returning {COLUMNS}"
-    )))
+         and revoked_at is null and expires_at > now() returning ",
+        columns!()
+    ))
     .bind(&hash)
     .fetch_optional(&mut *tx)
     .await?;
@@ -181,9 +187,11 @@ pub async fn peek(pool: &PgPool, presented: &str) -> sqlx::Result<Option<Refresh
 }
 
 async fn find(conn: &mut PgConnection, hash: &[u8]) -> sqlx::Result<Option<RefreshGrant>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from refresh_tokens where token_hash = $1"
-    )))
+    sqlx::query_as(concat!(
+        "select ",
+        columns!(),
+        " from refresh_tokens where token_hash = $1"
+    ))
     .bind(hash)
     .fetch_optional(conn)
     .await

@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::{DisplayName, Email, Username};
 use crate::audit::{Actor, AuditEvent, By};
 use crate::error::StoreError;
+use crate::mfa::recovery;
 
 /// A user as listed (never with the password hash or TOTP secret).
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -71,11 +72,27 @@ pub async fn create_by(pool: &PgPool, user: NewUser<'_>, by: &By) -> Result<Uuid
     Ok(id)
 }
 
+/// The columns of [`UserSummary`], for `concat!` (sqlx wants static SQL strings).
+macro_rules! summary_columns {
+    () => {
+        "id, username, email, name, is_admin, totp_secret_sealed is not null as totp_enrolled, \
+         disabled, created_at"
+    };
+}
+
+/// The columns of [`Credentials`].
+macro_rules! credentials_columns {
+    () => {
+        "id, username, password_hash, totp_secret_sealed, disabled, is_admin"
+    };
+}
+
 pub async fn list(pool: &PgPool) -> sqlx::Result<Vec<UserSummary>> {
-    sqlx::query_as(
-        "select id, username, email, name, is_admin, totp_secret_sealed is not null as totp_enrolled, \
-         disabled, created_at from users order by lower(username)",
-    )
+    sqlx::query_as(concat!(
+        "select ",
+        summary_columns!(),
+        " from users order by lower(username)"
+    ))
     .fetch_all(pool)
     .await
 }
@@ -120,20 +137,23 @@ pub struct Credentials {
 
 /// Finds a user by username or email, without regard to case.
 pub async fn credentials(pool: &PgPool, login: &str) -> sqlx::Result<Option<Credentials>> {
-    sqlx::query_as(
-        "select id, username, password_hash, totp_secret_sealed, disabled, is_admin from users \
-         where lower(username) = lower($1) or lower(email) = lower($1) \
-         order by (lower(username) = lower($1)) desc limit 1",
-    )
+    sqlx::query_as(concat!(
+        "select ",
+        credentials_columns!(),
+        " from users where lower(username) = lower($1) or lower(email) = lower($1) \
+         order by (lower(username) = lower($1)) desc limit 1"
+    ))
     .bind(login)
     .fetch_optional(pool)
     .await
 }
 
 pub async fn credentials_by_id(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<Credentials>> {
-    sqlx::query_as(
-        "select id, username, password_hash, totp_secret_sealed, disabled, is_admin from users where id = $1",
-    )
+    sqlx::query_as(concat!(
+        "select ",
+        credentials_columns!(),
+        " from users where id = $1"
+    ))
     .bind(id)
     .fetch_optional(pool)
     .await
@@ -194,10 +214,7 @@ pub async fn set_totp(
         .execute(&mut *tx)
         .await?;
     if sealed.is_none() {
-        sqlx::query("delete from recovery_codes where user_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        recovery::delete_all(&mut tx, id).await?;
     }
     let event = if sealed.is_some() {
         AuditEvent::MfaEnrolled { user: id }
@@ -245,8 +262,9 @@ pub async fn page(
             .fetch_one(pool)
             .await?;
     let users = sqlx::query_as(concat!(
-        "select id, username, email, name, is_admin, totp_secret_sealed is not null as totp_enrolled, \
-         disabled, created_at from users where ",
+        "select ",
+        summary_columns!(),
+        " from users where ",
         user_match!(),
         " order by lower(username) offset $2 limit $3"
     ))
@@ -260,10 +278,11 @@ pub async fn page(
 
 /// One user as an administrator sees it, or `None`.
 pub async fn summary(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<UserSummary>> {
-    sqlx::query_as(
-        "select id, username, email, name, is_admin, totp_secret_sealed is not null as totp_enrolled, \
-         disabled, created_at from users where id = $1",
-    )
+    sqlx::query_as(concat!(
+        "select ",
+        summary_columns!(),
+        " from users where id = $1"
+    ))
     .bind(id)
     .fetch_optional(pool)
     .await
@@ -331,17 +350,6 @@ pub enum Flag {
     Admin,
 }
 
-/// Revokes every live refresh token of the user; returns how many.
-pub async fn revoke_refresh_tokens(pool: &PgPool, id: Uuid) -> sqlx::Result<u64> {
-    Ok(sqlx::query(
-        "update refresh_tokens set revoked_at = now() where user_id = $1 and revoked_at is null",
-    )
-    .bind(id)
-    .execute(pool)
-    .await?
-    .rows_affected())
-}
-
 /// Removes the user's TOTP secret and recovery codes, audited as done by `by`.
 pub async fn reset_mfa(pool: &PgPool, id: Uuid, by: &By) -> Result<(), StoreError> {
     let mut tx = pool.begin().await?;
@@ -355,10 +363,7 @@ pub async fn reset_mfa(pool: &PgPool, id: Uuid, by: &By) -> Result<(), StoreErro
     if found == 0 {
         return Err(no_user());
     }
-    sqlx::query("delete from recovery_codes where user_id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    recovery::delete_all(&mut tx, id).await?;
     by.record(&mut tx, AuditEvent::MfaReset { user: id })
         .await?;
     tx.commit().await?;
