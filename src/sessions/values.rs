@@ -65,6 +65,21 @@ struct NewSecret {
     secret: String,
 }
 
+/// For each entry, `$set` keeps a text under `$key` until `$take` takes it (the next page that
+/// shows it).
+macro_rules! text_once {
+    ($($(#[$doc:meta])* $set:ident, $take:ident, $key:expr;)*) => {$(
+        $(#[$doc])*
+        pub async fn $set(&self, text: &str) -> Result<(), SessionError> {
+            self.put($key, &text).await
+        }
+
+        pub async fn $take(&self) -> Result<Option<String>, SessionError> {
+            self.take($key).await
+        }
+    )*};
+}
+
 impl TypedSession {
     async fn put<T: Serialize>(&self, key: &str, value: &T) -> Result<(), SessionError> {
         self.0.insert(key, value).await
@@ -74,58 +89,19 @@ impl TypedSession {
         self.0.remove(key).await
     }
 
-    /// A message for the next sign-in or account page this session shows.
-    pub async fn set_flash(&self, message: &str) -> Result<(), SessionError> {
-        self.put(key::FLASH, &message).await
-    }
-
-    pub async fn take_flash(&self) -> Result<Option<String>, SessionError> {
-        self.take(key::FLASH).await
-    }
-
-    /// The name typed at a failed sign-in, to fill the form again.
-    pub async fn set_last_username(&self, username: &str) -> Result<(), SessionError> {
-        self.put(key::LAST_USERNAME, &username).await
-    }
-
-    pub async fn take_last_username(&self) -> Result<Option<String>, SessionError> {
-        self.take(key::LAST_USERNAME).await
-    }
-
-    /// The admin page to come back to after signing in or stepping up.
-    pub async fn set_return_to(&self, path: &str) -> Result<(), SessionError> {
-        self.put(key::RETURN_TO, &path).await
-    }
-
-    pub async fn take_return_to(&self) -> Result<Option<String>, SessionError> {
-        self.take(key::RETURN_TO).await
-    }
-
-    /// What the last change on the account pages did, shown once.
-    pub async fn set_account_notice(&self, message: &str) -> Result<(), SessionError> {
-        self.put(key::ACCOUNT_NOTICE, &message).await
-    }
-
-    pub async fn take_account_notice(&self) -> Result<Option<String>, SessionError> {
-        self.take(key::ACCOUNT_NOTICE).await
-    }
-
-    /// What the last admin action did, shown once.
-    pub async fn set_admin_notice(&self, message: &str) -> Result<(), SessionError> {
-        self.put(key::ADMIN_NOTICE, &message).await
-    }
-
-    pub async fn take_admin_notice(&self) -> Result<Option<String>, SessionError> {
-        self.take(key::ADMIN_NOTICE).await
-    }
-
-    /// Why the last admin action changed nothing, shown once.
-    pub async fn set_admin_problem(&self, message: &str) -> Result<(), SessionError> {
-        self.put(key::ADMIN_PROBLEM, &message).await
-    }
-
-    pub async fn take_admin_problem(&self) -> Result<Option<String>, SessionError> {
-        self.take(key::ADMIN_PROBLEM).await
+    text_once! {
+        /// A message for the next sign-in or account page this session shows.
+        set_flash, take_flash, key::FLASH;
+        /// The name typed at a failed sign-in, to fill the form again.
+        set_last_username, take_last_username, key::LAST_USERNAME;
+        /// The admin page to come back to after signing in or stepping up.
+        set_return_to, take_return_to, key::RETURN_TO;
+        /// What the last change on the account pages did, shown once.
+        set_account_notice, take_account_notice, key::ACCOUNT_NOTICE;
+        /// What the last admin action did, shown once.
+        set_admin_notice, take_admin_notice, key::ADMIN_NOTICE;
+        /// Why the last admin action changed nothing, shown once.
+        set_admin_problem, take_admin_problem, key::ADMIN_PROBLEM;
     }
 
     /// A TOTP secret being enrolled (sealed under the key-encryption key) until a code
