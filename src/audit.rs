@@ -1,5 +1,6 @@
-//! Audit events: who did what to what, when and from where, in the `audit_events` table.
-//! Security-relevant changes (keys, users, clients, sign-ins) are recorded in the same
+//! Audit events: who did what to what, when and from where, in the `audit_events` table. What
+//! can happen is [`AuditEvent`], each with its name, target and details; [`By::record`] writes
+//! them, and nothing else does. Security-relevant changes (keys, users, clients, sign-ins) are recorded in the same
 //! transaction as the change, so an event exists exactly when the change does. Details never hold
 //! a secret.
 //!
@@ -7,10 +8,14 @@
 //! passes: the target and the actor are cut to [`limits::AUDIT_TARGET`] bytes, and every string
 //! in the details to [`limits::DEFAULT`]. (Input is bounded at the edge already; this is the floor.)
 
+mod event;
+
 use serde_json::Value;
 use sqlx::PgConnection;
 
 use crate::error::Result;
+pub use event::{AuditEvent, KeyChange};
+
 use crate::limits;
 
 /// Who caused an event.
@@ -37,28 +42,6 @@ impl Actor {
     }
 }
 
-/// One event to record. `event` is a dotted name such as `key.rotated` or `user.created`.
-pub struct Event<'a> {
-    pub actor: &'a Actor,
-    pub event: &'a str,
-    pub target: Option<&'a str>,
-    pub ip: Option<std::net::IpAddr>,
-    pub details: Value,
-}
-
-pub async fn record(conn: &mut PgConnection, event: Event<'_>) -> Result<()> {
-    let actor = event.actor.label();
-    sqlx::query("insert into audit_events (actor, event, target, ip, details) values ($1, $2, $3, $4::inet, $5)")
-        .bind(limits::truncate(&actor, limits::AUDIT_TARGET))
-        .bind(limits::truncate(event.event, limits::AUDIT_TARGET))
-        .bind(event.target.map(|t| limits::truncate(t, limits::AUDIT_TARGET)))
-        .bind(event.ip.map(|ip| ip.to_string()))
-        .bind(bounded(event.details))
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
 /// `details` with every string cut to [`limits::DEFAULT`] bytes.
 fn bounded(details: Value) -> Value {
     match details {
@@ -81,21 +64,7 @@ fn bounded(details: Value) -> Value {
     }
 }
 
-/// Shorthand for the common case: no IP address, no details beyond `details`.
-pub async fn record_simple(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    event: &str,
-    target: &str,
-    details: Value,
-) -> Result<()> {
-    By::new(actor.clone(), None)
-        .record(conn, event, target, details)
-        .await
-}
-
-/// Who is acting and from where: carried through an administrative change so its audit event
-/// names both.
+/// Who is acting and from where: carried through a change so its audit event names both.
 #[derive(Debug, Clone)]
 pub struct By {
     pub actor: Actor,
@@ -107,25 +76,24 @@ impl By {
         Self { actor, ip }
     }
 
-    /// Records `event` on `target` as this actor, from this address.
-    pub async fn record(
-        &self,
-        conn: &mut PgConnection,
-        event: &str,
-        target: &str,
-        details: Value,
-    ) -> Result<()> {
-        record(
-            conn,
-            Event {
-                actor: &self.actor,
-                event,
-                target: Some(target),
-                ip: self.ip,
-                details,
-            },
+    /// Records `event` as done by this actor, from this address: the one writer of
+    /// `audit_events`. Pass the transaction of the change, so the event exists exactly when the
+    /// change does.
+    pub async fn record(&self, conn: &mut PgConnection, event: AuditEvent<'_>) -> Result<()> {
+        let actor = self.actor.label();
+        let target = event.target();
+        sqlx::query(
+            "insert into audit_events (actor, event, target, ip, details) \
+             values ($1, $2, $3, $4::inet, $5)",
         )
-        .await
+        .bind(limits::truncate(&actor, limits::AUDIT_TARGET))
+        .bind(limits::truncate(event.name(), limits::AUDIT_TARGET))
+        .bind(limits::truncate(&target, limits::AUDIT_TARGET))
+        .bind(self.ip.map(|ip| ip.to_string()))
+        .bind(bounded(event.details()))
+        .execute(conn)
+        .await?;
+        Ok(())
     }
 }
 

@@ -4,7 +4,7 @@
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::audit::{self, Actor};
+use crate::audit::{Actor, AuditEvent, By};
 use crate::error::Result;
 
 /// Whether the user already allowed `client_id` every one of `scopes`.
@@ -37,15 +37,9 @@ pub async fn grant(pool: &PgPool, user_id: Uuid, client_id: &str, scopes: &[Stri
     .bind(scopes)
     .execute(&mut *tx)
     .await?;
-    let details = serde_json::json!({ "client_id": client_id, "scopes": scopes });
-    audit::record_simple(
-        &mut tx,
-        &Actor::User(user_id),
-        "consent.given",
-        client_id,
-        details,
-    )
-    .await?;
+    By::new(Actor::User(user_id), None)
+        .record(&mut tx, AuditEvent::ConsentGiven { client_id, scopes })
+        .await?;
     tx.commit().await.map_err(Into::into)
 }
 
@@ -91,15 +85,9 @@ pub async fn revoke(pool: &PgPool, user_id: Uuid, client_id: &str) -> Result<Wit
     let grants =
         crate::tokens::refresh::revoke_user_grants(&mut tx, user_id, Some(client_id)).await?;
     if removed > 0 {
-        let details = serde_json::json!({ "client_id": client_id });
-        audit::record_simple(
-            &mut tx,
-            &Actor::User(user_id),
-            "consent.revoked",
-            client_id,
-            details,
-        )
-        .await?;
+        By::new(Actor::User(user_id), None)
+            .record(&mut tx, AuditEvent::ConsentRevoked { client_id })
+            .await?;
     }
     tx.commit().await?;
     Ok(Withdrawn {

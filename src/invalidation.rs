@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use crate::clients::cache::ClientCache;
 use crate::error::Result;
 use crate::keys::KeyRing;
-use crate::storage::Redis;
+use crate::storage::{Redis, RedisKey};
 
 /// What changed.
 pub enum Change<'a> {
@@ -33,7 +33,7 @@ impl Change<'_> {
 /// Tells every replica (this one included) about `change`.
 pub async fn announce(redis: &Redis, change: Change<'_>) -> Result<()> {
     let mut conn = redis.conn.clone();
-    conn.publish::<_, _, ()>(redis.channel(), change.message())
+    conn.publish::<_, _, ()>(redis.key(RedisKey::Invalidation), change.message())
         .await
         .map_err(Into::into)
 }
@@ -65,7 +65,7 @@ pub fn spawn_listener(
 
 async fn listen(redis: &Redis, clients: &ClientCache, keys: &KeyRing) -> Result<()> {
     let mut pubsub = redis.client.get_async_pubsub().await?;
-    pubsub.subscribe(redis.channel()).await?;
+    pubsub.subscribe(redis.key(RedisKey::Invalidation)).await?;
     // Anything announced before the subscription took effect may be missed: start clean.
     clients.clear();
     let mut messages = pubsub.on_message();

@@ -7,6 +7,8 @@
 
 /// Administration shared by the admin pages and the admin API.
 pub mod admin;
+/// How a person authenticated (RFC 8176 `amr` values).
+pub mod amr;
 /// Building and running the server.
 pub mod app;
 /// Audit events.

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use crate::storage::Redis;
+use crate::storage::{Redis, RedisKey};
 
 /// One limit: at most `max` per `window` for each subject.
 #[derive(Debug, Clone, Copy)]
@@ -95,5 +95,8 @@ return 0
 }
 
 fn key(redis: &Redis, limit: &Limit, subject: &str) -> String {
-    redis.key("rate", &format!("{}:{subject}", limit.name))
+    redis.key(RedisKey::Rate {
+        limit: limit.name,
+        subject,
+    })
 }

@@ -111,14 +111,15 @@ impl Redis {
         })
     }
 
-    /// A key in this deployment's namespace: `key("code", "abc")` → `portcullis:code:abc`.
-    pub fn key(&self, kind: &str, id: &str) -> String {
-        format!("{}{kind}:{id}", self.prefix)
+    /// A key (or channel) in this deployment's namespace:
+    /// `key(RedisKey::Code("abc"))` → `portcullis:code:abc`.
+    pub fn key(&self, key: RedisKey<'_>) -> String {
+        format!("{}{key}", self.prefix)
     }
 
-    /// The pub/sub channel on which replicas of this deployment tell each other what changed.
-    pub fn channel(&self) -> String {
-        format!("{}invalidate", self.prefix)
+    /// This deployment's prefix, which every key starts with (for a `SCAN`/`KEYS` pattern).
+    pub fn prefix(&self) -> &str {
+        &self.prefix
     }
 
     /// `PING`, for readiness.
@@ -131,6 +132,71 @@ impl Redis {
     }
 }
 
+/// Every key the server keeps in Redis, and the pub/sub channel: the one place that knows their
+/// formats, so two features cannot collide on a name. [`Redis::key`] adds the deployment prefix.
+/// Outside input appears in a key only hashed or as an id the server made (see each caller).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RedisKey<'a> {
+    /// An authorization code's grant, by the code's hash (`tokens::codes`).
+    Code(&'a str),
+    /// What a redeemed authorization code issued, by the code's hash, to revoke it on replay.
+    CodeUsed(&'a str),
+    /// A device authorization request, by the device code's hash (`tokens::device`).
+    Device(&'a str),
+    /// A user code → its device request id.
+    DeviceUserCode(&'a str),
+    /// The approval of a device request, taken once by the polling client.
+    DeviceApproval(&'a str),
+    /// A revoked access token, by `jti` (`tokens::denylist`).
+    RevokedJti(&'a str),
+    /// A revoked grant (refresh-token family), whose access tokens are refused.
+    RevokedGrant(uuid::Uuid),
+    /// A guessing counter (`throttle`): what is guessed, and whose guess.
+    Throttle {
+        kind: &'static str,
+        subject: &'a str,
+    },
+    /// A fixed-window rate-limit counter (`ratelimit`): the limit's name, and for whom.
+    Rate {
+        limit: &'static str,
+        subject: &'a str,
+    },
+    /// A browser session's record, by session id (`sessions::store`).
+    Session(&'a str),
+    /// The sorted set of signed-in sessions (`sessions::index`).
+    Sessions,
+    /// The sessions of one person (`sessions::index`).
+    UserSessions(uuid::Uuid),
+    /// When a person last signed out everywhere (`sessions`).
+    SignedOutEverywhere(uuid::Uuid),
+    /// Tokens issued in one minute, for the dashboard (`admin::dashboard`).
+    TokensIssued(i64),
+    /// The pub/sub channel on which replicas tell each other what changed (`invalidation`).
+    Invalidation,
+}
+
+impl std::fmt::Display for RedisKey<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RedisKey::Code(id) => write!(f, "code:{id}"),
+            RedisKey::CodeUsed(id) => write!(f, "code-used:{id}"),
+            RedisKey::Device(id) => write!(f, "device:{id}"),
+            RedisKey::DeviceUserCode(code) => write!(f, "device-user-code:{code}"),
+            RedisKey::DeviceApproval(id) => write!(f, "device-approval:{id}"),
+            RedisKey::RevokedJti(jti) => write!(f, "revoked-jti:{jti}"),
+            RedisKey::RevokedGrant(family) => write!(f, "revoked-grant:{family}"),
+            RedisKey::Throttle { kind, subject } => write!(f, "throttle:{kind}:{subject}"),
+            RedisKey::Rate { limit, subject } => write!(f, "rate:{limit}:{subject}"),
+            RedisKey::Session(id) => write!(f, "session:{id}"),
+            RedisKey::Sessions => f.write_str("sessions:all"),
+            RedisKey::UserSessions(user) => write!(f, "user-sessions:{user}"),
+            RedisKey::SignedOutEverywhere(user) => write!(f, "signed-out-everywhere:{user}"),
+            RedisKey::TokensIssued(minute) => write!(f, "tokens-issued:{minute}"),
+            RedisKey::Invalidation => f.write_str("invalidate"),
+        }
+    }
+}
+
 /// `search` with the `LIKE` wildcards escaped, so it matches literally.
 pub fn like_escape(search: &str) -> String {
     search
@@ -138,4 +204,58 @@ pub fn like_escape(search: &str) -> String {
         .replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RedisKey;
+    use uuid::Uuid;
+
+    /// The names are what replicas already running use: a change here is a change of format in
+    /// a rolling upgrade, so each is pinned.
+    #[test]
+    fn keys_keep_their_names() {
+        let id = Uuid::nil();
+        let cases = [
+            (RedisKey::Code("h"), "code:h"),
+            (RedisKey::CodeUsed("h"), "code-used:h"),
+            (RedisKey::Device("r"), "device:r"),
+            (RedisKey::DeviceUserCode("BCDF"), "device-user-code:BCDF"),
+            (RedisKey::DeviceApproval("r"), "device-approval:r"),
+            (RedisKey::RevokedJti("j"), "revoked-jti:j"),
+            (
+                RedisKey::RevokedGrant(id),
+                "revoked-grant:00000000-0000-0000-0000-000000000000",
+            ),
+            (
+                RedisKey::Throttle {
+                    kind: "pw",
+                    subject: "ip:::1",
+                },
+                "throttle:pw:ip:::1",
+            ),
+            (
+                RedisKey::Rate {
+                    limit: "device-ip",
+                    subject: "192.0.2.1",
+                },
+                "rate:device-ip:192.0.2.1",
+            ),
+            (RedisKey::Session("s"), "session:s"),
+            (RedisKey::Sessions, "sessions:all"),
+            (
+                RedisKey::UserSessions(id),
+                "user-sessions:00000000-0000-0000-0000-000000000000",
+            ),
+            (
+                RedisKey::SignedOutEverywhere(id),
+                "signed-out-everywhere:00000000-0000-0000-0000-000000000000",
+            ),
+            (RedisKey::TokensIssued(29_000_000), "tokens-issued:29000000"),
+            (RedisKey::Invalidation, "invalidate"),
+        ];
+        for (key, name) in cases {
+            assert_eq!(key.to_string(), name);
+        }
+    }
 }

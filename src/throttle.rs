@@ -19,7 +19,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use crate::error::Result;
-use crate::storage::Redis;
+use crate::storage::{Redis, RedisKey};
 
 /// How one kind of subject is throttled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -174,7 +174,10 @@ pub fn code_from(session_secret: &str, ip: IpAddr) -> Vec<Subject> {
 }
 
 fn key(redis: &Redis, kind: Kind, subject: &str) -> String {
-    redis.key(&format!("throttle:{}", kind.as_str()), subject)
+    redis.key(RedisKey::Throttle {
+        kind: kind.as_str(),
+        subject,
+    })
 }
 
 /// Checks every subject (KEYS) and, only if none must wait, counts the attempt against all.

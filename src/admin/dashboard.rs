@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::error::Result;
 use crate::state::AppState;
-use crate::storage::Redis;
+use crate::storage::{Redis, RedisKey};
 
 /// How often each replica adds its count to Redis.
 const TALLY_EVERY: Duration = Duration::from_secs(5);
@@ -29,7 +29,7 @@ pub struct Counts {
 }
 
 fn minute_key(redis: &Redis, minute: i64) -> String {
-    redis.key("tokens-issued", &minute.to_string())
+    redis.key(RedisKey::TokensIssued(minute))
 }
 
 fn this_minute() -> i64 {

@@ -4,7 +4,7 @@
 
 use uuid::Uuid;
 
-use crate::audit::By;
+use crate::audit::{AuditEvent, By};
 use crate::error::Error;
 use crate::rbac::{self, Kind, Name};
 use crate::secret::Secret;
@@ -134,13 +134,8 @@ pub async fn clear_throttling(state: &AppState, id: Uuid, by: &By) -> Result<(),
         .await
         .map_err(anyhow::Error::from)?;
     let mut conn = state.db.acquire().await?;
-    by.record(
-        &mut conn,
-        "user.throttling_cleared",
-        &id.to_string(),
-        serde_json::json!({}),
-    )
-    .await?;
+    by.record(&mut conn, AuditEvent::ThrottlingCleared { user: id })
+        .await?;
     Ok(())
 }
 
@@ -162,13 +157,8 @@ pub async fn end_session(state: &AppState, id: Uuid, session: &str, by: &By) -> 
         return Err(Error::NotFound("that session has already ended".into()));
     }
     let mut conn = state.db.acquire().await?;
-    by.record(
-        &mut conn,
-        "session.ended",
-        &id.to_string(),
-        serde_json::json!({}),
-    )
-    .await?;
+    by.record(&mut conn, AuditEvent::SessionEnded { user: id })
+        .await?;
     Ok(())
 }
 
@@ -180,13 +170,8 @@ pub async fn end_sessions(state: &AppState, id: Uuid, by: &By) -> Result<(), Err
         .await
         .map_err(anyhow::Error::from)?;
     let mut conn = state.db.acquire().await?;
-    by.record(
-        &mut conn,
-        "session.ended_all",
-        &id.to_string(),
-        serde_json::json!({}),
-    )
-    .await?;
+    by.record(&mut conn, AuditEvent::SessionsEnded { user: id })
+        .await?;
     Ok(())
 }
 

@@ -5,7 +5,7 @@ use sqlx::PgPool;
 pub use super::model::Client;
 use super::origin::WebOrigin;
 use super::{ClientId, ClientType, RedirectUri, ValidClient};
-use crate::audit::By;
+use crate::audit::{AuditEvent, By};
 use crate::crypto::{random_token, sha256};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
@@ -41,8 +41,11 @@ pub async fn create(pool: &PgPool, client: &ValidClient, by: &By) -> Result<Crea
         .execute(&mut *tx)
         .await
         .map_err(|e| name_taken(e, client))?;
-    by.record(&mut tx, "client.created", &client_id, described(client))
-        .await?;
+    let event = AuditEvent::ClientCreated {
+        client_id: &client_id,
+        settings: described(client),
+    };
+    by.record(&mut tx, event).await?;
     tx.commit().await?;
     Ok(Created {
         client_id,
@@ -159,12 +162,11 @@ pub async fn set_enabled(
         return Err(no_client(client_id));
     }
     let event = if enabled {
-        "client.enabled"
+        AuditEvent::ClientEnabled { client_id }
     } else {
-        "client.disabled"
+        AuditEvent::ClientDisabled { client_id }
     };
-    by.record(&mut tx, event, client_id, serde_json::json!({}))
-        .await?;
+    by.record(&mut tx, event).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -202,8 +204,11 @@ pub async fn update(
         .execute(&mut *tx)
         .await
         .map_err(|e| name_taken(e, client))?;
-    by.record(&mut tx, "client.updated", client_id, described(client))
-        .await?;
+    let event = AuditEvent::ClientUpdated {
+        client_id,
+        settings: described(client),
+    };
+    by.record(&mut tx, event).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -234,13 +239,8 @@ pub async fn rotate_secret(
             ));
         }
     }
-    by.record(
-        &mut tx,
-        "client.secret_rotated",
-        client_id,
-        serde_json::json!({}),
-    )
-    .await?;
+    by.record(&mut tx, AuditEvent::ClientSecretRotated { client_id })
+        .await?;
     tx.commit().await?;
     Ok(secret)
 }
@@ -257,13 +257,11 @@ pub async fn delete(pool: &PgPool, client_id: &str, by: &By) -> Result<(), Error
     let Some(name) = name else {
         return Err(no_client(client_id));
     };
-    by.record(
-        &mut tx,
-        "client.deleted",
+    let event = AuditEvent::ClientDeleted {
         client_id,
-        serde_json::json!({ "name": name }),
-    )
-    .await?;
+        name: &name,
+    };
+    by.record(&mut tx, event).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -4,14 +4,13 @@
 //! the same moment and exactly one of them creates the next key. Every change is audited.
 
 use anyhow::Context as _;
-use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
 
 use super::lifecycle::{self, KeyTimes, Plan, Schedule};
 use super::material::{self, Alg};
 use super::store;
-use crate::audit::{Actor, By};
+use crate::audit::{Actor, AuditEvent, By, KeyChange};
 use crate::crypto::Kek;
 
 /// What the key ring needs to change keys.
@@ -52,7 +51,8 @@ impl Rotator {
         let mut tx = self.pool.begin().await?;
         let keys = self.lock(&mut tx, alg).await?;
         let plan = lifecycle::rotate_now(&keys, OffsetDateTime::now_utc(), &self.schedule);
-        self.apply(&mut tx, alg, plan, by, "key.rotated").await?;
+        self.apply(&mut tx, alg, plan, by, KeyChange::Rotated)
+            .await?;
         let keys = self.lock(&mut tx, alg).await?;
         self.settle(&mut tx, alg, keys, by).await?;
         tx.commit().await?;
@@ -68,9 +68,11 @@ impl Rotator {
             .as_deref()
             .and_then(Alg::parse)
             .ok_or_else(|| RevokeError::NotFound(kid.into()))?;
-        by.record(&mut tx, "key.revoked", kid, json!({ "alg": alg.as_str() }))
-            .await
-            .context("audit")?;
+        let event = AuditEvent::KeyRevoked {
+            kid,
+            alg: alg.as_str(),
+        };
+        by.record(&mut tx, event).await.context("audit")?;
         let keys = self.lock(&mut tx, alg).await?;
         self.settle(&mut tx, alg, keys, by).await?;
         tx.commit().await.context("commit")?;
@@ -98,7 +100,8 @@ impl Rotator {
             if plan.is_empty() {
                 break;
             }
-            self.apply(conn, alg, plan, by, "key.rescheduled").await?;
+            self.apply(conn, alg, plan, by, KeyChange::Rescheduled)
+                .await?;
             changed = true;
             keys = self.lock(conn, alg).await?;
         }
@@ -111,13 +114,18 @@ impl Rotator {
         alg: Alg,
         plan: Plan,
         by: &By,
-        update_event: &str,
+        cause: KeyChange,
     ) -> anyhow::Result<()> {
         for (kid, times) in &plan.updates {
             store::update_times(conn, kid, *times).await?;
-            let details = json!({ "alg": alg.as_str(), "activate_at": times.activate_at.unix_timestamp(),
-                                  "retire_at": times.retire_at.unix_timestamp() });
-            by.record(conn, update_event, kid, details).await?;
+            let event = AuditEvent::KeyTimesChanged {
+                kid,
+                alg: alg.as_str(),
+                activate_at: times.activate_at.unix_timestamp(),
+                retire_at: times.retire_at.unix_timestamp(),
+                cause,
+            };
+            by.record(conn, event).await?;
         }
         if let Some(times) = plan.create {
             // RSA generation is CPU-heavy: keep it off the async threads.
@@ -133,9 +141,12 @@ impl Rotator {
                 times,
             };
             store::insert(conn, row).await?;
-            let details =
-                json!({ "alg": alg.as_str(), "activate_at": times.activate_at.unix_timestamp() });
-            by.record(conn, "key.created", &key.kid, details).await?;
+            let event = AuditEvent::KeyCreated {
+                kid: &key.kid,
+                alg: alg.as_str(),
+                activate_at: times.activate_at.unix_timestamp(),
+            };
+            by.record(conn, event).await?;
             tracing::info!(kid = %key.kid, alg = %alg, activate_at = %times.activate_at, "created a signing key");
         }
         Ok(())

@@ -9,7 +9,7 @@
 //! Codes made before codes had 120 bits (10 characters, 50 bits) still work until they are used
 //! or replaced: the stored format did not change, and nobody is locked out by the change.
 
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::crypto::{random_bytes, sha256};
@@ -83,10 +83,7 @@ fn generate() -> Secret<String> {
 pub async fn regenerate(pool: &PgPool, user_id: Uuid) -> Result<Vec<Secret<String>>> {
     let codes: Vec<Secret<String>> = (0..COUNT).map(|_| generate()).collect();
     let mut tx = pool.begin().await?;
-    sqlx::query("delete from recovery_codes where user_id = $1")
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
+    delete_all(&mut tx, user_id).await?;
     for code in &codes {
         let stored = normalize(code.expose()).unwrap_or_default();
         sqlx::query("insert into recovery_codes (user_id, code_hash) values ($1, $2) on conflict do nothing")
@@ -97,6 +94,16 @@ pub async fn regenerate(pool: &PgPool, user_id: Uuid) -> Result<Vec<Secret<Strin
     }
     tx.commit().await?;
     Ok(codes)
+}
+
+/// Deletes every recovery code of the user, in the caller's transaction: the second factor
+/// they stand in for was removed (or new codes replace them).
+pub async fn delete_all(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<()> {
+    sqlx::query("delete from recovery_codes where user_id = $1")
+        .bind(user_id)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Uses a recovery code: true if it was the user's and unused (it is now used).

@@ -108,7 +108,7 @@ fn refresh_grant(client_id: &str) -> RefreshGrant {
         scope: "openid offline_access".into(),
         auth_time: now,
         session_id: None,
-        amr: vec!["pwd".into()],
+        amr: vec![crate::amr::Amr::Pwd],
         expires_at: now + time::Duration::DAY,
         used_at: None,
         revoked_at: None,

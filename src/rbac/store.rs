@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{Kind, Name};
-use crate::audit::By;
+use crate::audit::{AuditEvent, By};
 use crate::error::{Error, Result};
 
 /// The tables and columns of one kind (fixed strings, never input).
@@ -95,14 +95,12 @@ pub async fn define(
             kind.noun()
         )));
     }
-    let event = format!("{}.defined", kind.noun());
-    by.record(
-        &mut tx,
-        &event,
-        name.as_str(),
-        serde_json::json!({ "description": description }),
-    )
-    .await?;
+    let name = name.as_str();
+    let event = match kind {
+        Kind::Role => AuditEvent::RoleDefined { name, description },
+        Kind::Group => AuditEvent::GroupDefined { name, description },
+    };
+    by.record(&mut tx, event).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -135,9 +133,11 @@ pub async fn remove(pool: &PgPool, kind: Kind, name: &str, by: &By) -> Result<Ve
             kind.noun()
         )));
     }
-    let event = format!("{}.deleted", kind.noun());
-    by.record(&mut tx, &event, name, serde_json::json!({}))
-        .await?;
+    let event = match kind {
+        Kind::Role => AuditEvent::RoleDeleted { name },
+        Kind::Group => AuditEvent::GroupDeleted { name },
+    };
+    by.record(&mut tx, event).await?;
     tx.commit().await?;
     Ok(clients)
 }
@@ -198,10 +198,17 @@ pub async fn set_for_user(
     .bind(&names)
     .execute(&mut *tx)
     .await?;
-    let event = format!("user.{}s_set", kind.noun());
-    let details = serde_json::json!({ kind.noun().to_owned() + "s": names });
-    by.record(&mut tx, &event, &user_id.to_string(), details)
-        .await?;
+    let event = match kind {
+        Kind::Role => AuditEvent::UserRolesSet {
+            user: user_id,
+            roles: &names,
+        },
+        Kind::Group => AuditEvent::UserGroupsSet {
+            user: user_id,
+            groups: &names,
+        },
+    };
+    by.record(&mut tx, event).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -233,13 +240,11 @@ pub async fn set_for_client(
         .bind(&names)
         .execute(&mut *tx)
         .await?;
-    by.record(
-        &mut tx,
-        "client.roles_set",
+    let event = AuditEvent::ClientRolesSet {
         client_id,
-        serde_json::json!({ "roles": names }),
-    )
-    .await?;
+        roles: &names,
+    };
+    by.record(&mut tx, event).await?;
     tx.commit().await?;
     Ok(())
 }

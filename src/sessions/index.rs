@@ -13,20 +13,21 @@ use tower_sessions::session::Record;
 use uuid::Uuid;
 
 use super::SignedIn;
+use crate::amr::Amr;
 use crate::error::Result;
-use crate::storage::Redis;
+use crate::storage::{Redis, RedisKey};
 
 fn all_key(redis: &Redis) -> String {
-    redis.key("sessions", "all")
+    redis.key(RedisKey::Sessions)
 }
 
 fn user_key(redis: &Redis, user_id: Uuid) -> String {
-    redis.key("user-sessions", &user_id.to_string())
+    redis.key(RedisKey::UserSessions(user_id))
 }
 
 /// The Redis key of a session record (shared with the store).
 pub fn session_key(redis: &Redis, id: &str) -> String {
-    redis.key("session", id)
+    redis.key(RedisKey::Session(id))
 }
 
 /// The handle a session is shown and ended by: SHA-256 of its id (128 random bits, so the hash
@@ -41,7 +42,7 @@ pub fn handle(id: &str) -> String {
 pub fn signed_in(record: &Record) -> Option<SignedIn> {
     record
         .data
-        .get(super::TypedSession::SIGNED_IN)
+        .get(super::key::SIGNED_IN)
         .and_then(|v| serde_json::from_value(v.clone()).ok())
 }
 
@@ -90,8 +91,16 @@ pub struct LiveSession {
     pub handle: String,
     pub sid: String,
     pub signed_in_at: i64,
-    pub amr: Vec<String>,
+    pub amr: Vec<Amr>,
     pub expires_at: i64,
+}
+
+impl LiveSession {
+    /// How the person signed in, as shown to administrators: `pwd + otp`.
+    pub fn methods(&self) -> String {
+        let names: Vec<&str> = self.amr.iter().map(|m| m.as_str()).collect();
+        names.join(" + ")
+    }
 }
 
 /// The live sessions of `user_id`, newest first.

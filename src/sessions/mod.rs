@@ -1,29 +1,35 @@
 //! Browser sessions: tower-sessions over Redis ([`store::RedisSessionStore`]), with a typed
-//! wrapper ([`TypedSession`]) so handlers never touch raw keys. The cookie is `HttpOnly`,
-//! `SameSite=Lax`, and under an https issuer `Secure` with the `__Host-` prefix. A session ends
-//! after `PORTCULLIS_SESSION_IDLE_TIMEOUT` without requests (the Redis key expires) and at most
-//! `PORTCULLIS_SESSION_LIFETIME` after sign-in (checked here). The id changes whenever privilege
-//! changes: after the password, after the second factor, at sign-out.
+//! wrapper ([`TypedSession`]) so handlers never touch raw keys: each value a session holds has
+//! typed accessors (here and in `values`), and the key names are private to this module. The
+//! cookie is `HttpOnly`, `SameSite=Lax`, and under an https issuer `Secure` with the `__Host-`
+//! prefix. A session ends after `PORTCULLIS_SESSION_IDLE_TIMEOUT` without requests (the Redis key
+//! expires) and at most `PORTCULLIS_SESSION_LIFETIME` after sign-in (checked here). The id changes
+//! whenever privilege changes: after the password, after the second factor, at sign-out.
 
 pub mod admission;
 pub mod index;
 pub mod pending;
 pub mod store;
+mod values;
+
+pub use values::AfterLogout;
+use values::key;
 
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq as _;
 use time::OffsetDateTime;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::cookie::time::Duration as CookieDuration;
-use tower_sessions::session_store::Error as StoreError;
+use tower_sessions::session_store::Error;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
 use uuid::Uuid;
 
 use redis::AsyncCommands as _;
 
+use crate::amr::Amr;
 use crate::config::Config;
 use crate::crypto::random_token;
-use crate::storage::Redis;
+use crate::storage::{Redis, RedisKey};
 use store::RedisSessionStore;
 
 /// The session layer for the router.
@@ -54,8 +60,8 @@ pub struct SignedIn {
     pub user_id: Uuid,
     /// When the person last proved who they are (OIDC `auth_time`), unix seconds.
     pub auth_time: i64,
-    /// How (RFC 8176 values: `pwd`, `otp`).
-    pub amr: Vec<String>,
+    /// How (RFC 8176 values).
+    pub amr: Vec<Amr>,
     /// The session id given to relying parties (OIDC `sid`); not the cookie value.
     pub sid: String,
     /// When this session signed in, in milliseconds (to compare with "sign out everywhere").
@@ -81,12 +87,6 @@ pub type SessionError = tower_sessions::session::Error;
 pub struct TypedSession(pub Session);
 
 impl TypedSession {
-    pub(crate) const SIGNED_IN: &'static str = "signed_in";
-    const PASSWORD_VERIFIED: &'static str = "password_verified";
-    const CSRF: &'static str = "csrf";
-    /// When a second factor was last entered here after sign-in (step-up), unix seconds.
-    const SECOND_FACTOR_AT: &'static str = "second_factor_at";
-
     /// The signed-in person, unless the session outlived `lifetime` since sign-in or the person
     /// signed out everywhere after signing in here.
     pub async fn signed_in(
@@ -94,7 +94,7 @@ impl TypedSession {
         lifetime: std::time::Duration,
         redis: &Redis,
     ) -> Result<Option<SignedIn>, SessionError> {
-        let Some(signed_in) = self.0.get::<SignedIn>(Self::SIGNED_IN).await? else {
+        let Some(signed_in) = self.0.get::<SignedIn>(key::SIGNED_IN).await? else {
             return Ok(None);
         };
         // `since_ms` (not the whole-second `auth_time`), so a session gets its full lifetime.
@@ -106,7 +106,7 @@ impl TypedSession {
         let lifetime_ms = i64::try_from(lifetime.as_millis()).unwrap_or(i64::MAX);
         let revoked = signed_out_everywhere_at(redis, signed_in.user_id)
             .await
-            .map_err(|e| SessionError::Store(StoreError::Backend(e.to_string())))?;
+            .map_err(|e| SessionError::Store(Error::Backend(e.to_string())))?;
         let ended = revoked.is_some_and(|at| at >= signed_in.since_ms);
         if now_ms() > started_ms.saturating_add(lifetime_ms) || ended {
             self.0.flush().await?;
@@ -118,11 +118,11 @@ impl TypedSession {
     /// Records the first factor; a new session id, since privilege changed.
     pub async fn password_verified(&self, user_id: Uuid) -> Result<(), SessionError> {
         self.0.cycle_id().await?;
-        self.0.remove_value(Self::SIGNED_IN).await?;
+        self.0.remove_value(key::SIGNED_IN).await?;
         let at = OffsetDateTime::now_utc().unix_timestamp();
         self.0
             .insert(
-                Self::PASSWORD_VERIFIED,
+                key::PASSWORD_VERIFIED,
                 PasswordVerified {
                     user_id,
                     at,
@@ -138,12 +138,8 @@ impl TypedSession {
         &self,
         signed_in: &SignedIn,
     ) -> Result<Option<i64>, SessionError> {
-        let at_sign_in = signed_in
-            .amr
-            .iter()
-            .any(|m| m == "otp")
-            .then_some(signed_in.auth_time);
-        let stepped_up = self.0.get::<i64>(Self::SECOND_FACTOR_AT).await?;
+        let at_sign_in = Amr::second_factor(&signed_in.amr).then_some(signed_in.auth_time);
+        let stepped_up = self.0.get::<i64>(key::SECOND_FACTOR_AT).await?;
         Ok(at_sign_in.max(stepped_up))
     }
 
@@ -156,32 +152,32 @@ impl TypedSession {
             at,
             step_up: true,
         };
-        self.0.insert(Self::PASSWORD_VERIFIED, pending).await
+        self.0.insert(key::PASSWORD_VERIFIED, pending).await
     }
 
     /// Records a second factor entered at a step-up; a new session id, since privilege changed.
     /// False (and nothing recorded) if the session is no longer signed in as `user_id`.
     pub async fn stepped_up(&self, user_id: Uuid) -> Result<bool, SessionError> {
-        self.0.remove_value(Self::PASSWORD_VERIFIED).await?;
-        let signed_in = self.0.get::<SignedIn>(Self::SIGNED_IN).await?;
+        self.0.remove_value(key::PASSWORD_VERIFIED).await?;
+        let signed_in = self.0.get::<SignedIn>(key::SIGNED_IN).await?;
         if signed_in.is_none_or(|s| s.user_id != user_id) {
             return Ok(false);
         }
         self.0.cycle_id().await?;
         let now = OffsetDateTime::now_utc().unix_timestamp();
-        self.0.insert(Self::SECOND_FACTOR_AT, now).await?;
+        self.0.insert(key::SECOND_FACTOR_AT, now).await?;
         Ok(true)
     }
 
     pub async fn pending_second_factor(&self) -> Result<Option<PasswordVerified>, SessionError> {
-        self.0.get(Self::PASSWORD_VERIFIED).await
+        self.0.get(key::PASSWORD_VERIFIED).await
     }
 
     /// Completes sign-in; a new session id, since privilege changed.
-    pub async fn sign_in(&self, user_id: Uuid, amr: Vec<String>) -> Result<SignedIn, SessionError> {
+    pub async fn sign_in(&self, user_id: Uuid, amr: Vec<Amr>) -> Result<SignedIn, SessionError> {
         self.0.cycle_id().await?;
-        self.0.remove_value(Self::PASSWORD_VERIFIED).await?;
-        self.0.remove_value(Self::SECOND_FACTOR_AT).await?;
+        self.0.remove_value(key::PASSWORD_VERIFIED).await?;
+        self.0.remove_value(key::SECOND_FACTOR_AT).await?;
         let signed_in = SignedIn {
             user_id,
             auth_time: OffsetDateTime::now_utc().unix_timestamp(),
@@ -189,7 +185,7 @@ impl TypedSession {
             sid: Uuid::new_v4().simple().to_string(),
             since_ms: now_ms(),
         };
-        self.0.insert(Self::SIGNED_IN, &signed_in).await?;
+        self.0.insert(key::SIGNED_IN, &signed_in).await?;
         Ok(signed_in)
     }
 
@@ -200,39 +196,20 @@ impl TypedSession {
 
     /// This session's CSRF token, made on first use.
     pub async fn csrf_token(&self) -> Result<String, SessionError> {
-        if let Some(token) = self.0.get::<String>(Self::CSRF).await? {
+        if let Some(token) = self.0.get::<String>(key::CSRF).await? {
             return Ok(token);
         }
         let token = random_token().expose().clone();
-        self.0.insert(Self::CSRF, &token).await?;
+        self.0.insert(key::CSRF, &token).await?;
         Ok(token)
     }
 
     /// Whether `presented` is this session's CSRF token (constant-time).
     pub async fn csrf_matches(&self, presented: &str) -> Result<bool, SessionError> {
-        let expected = self.0.get::<String>(Self::CSRF).await?;
+        let expected = self.0.get::<String>(key::CSRF).await?;
         Ok(expected.is_some_and(|e| {
             !presented.is_empty() && bool::from(e.as_bytes().ct_eq(presented.as_bytes()))
         }))
-    }
-
-    /// Stores any serializable value under `key` (the pending authorization request, ...).
-    pub async fn put<T: Serialize>(&self, key: &str, value: &T) -> Result<(), SessionError> {
-        self.0.insert(key, value).await
-    }
-
-    pub async fn get<T: serde::de::DeserializeOwned>(
-        &self,
-        key: &str,
-    ) -> Result<Option<T>, SessionError> {
-        self.0.get(key).await
-    }
-
-    pub async fn take<T: serde::de::DeserializeOwned>(
-        &self,
-        key: &str,
-    ) -> Result<Option<T>, SessionError> {
-        self.0.remove(key).await
     }
 }
 
@@ -241,7 +218,7 @@ fn now_ms() -> i64 {
 }
 
 fn everywhere_key(redis: &Redis, user_id: Uuid) -> String {
-    redis.key("signed-out-everywhere", &user_id.to_string())
+    redis.key(RedisKey::SignedOutEverywhere(user_id))
 }
 
 /// Ends every session of `user_id` signed in until now, on every replica: sessions compare their

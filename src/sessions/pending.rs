@@ -7,13 +7,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{SessionError, TypedSession};
+use super::{SessionError, TypedSession, key};
 use crate::crypto::random_token;
 use crate::oauth::authorize::AuthorizationRequest;
 
 /// How many unfinished requests one session keeps.
 pub const MAX_PENDING: usize = 5;
-const KEY: &str = "pending";
 /// `random_token()`: 32 random bytes, unpadded base64url.
 const ID_LEN: usize = 43;
 
@@ -53,7 +52,11 @@ type Entries = Vec<(RequestId, Pending)>;
 
 impl TypedSession {
     async fn pending_entries(&self) -> Result<Entries, SessionError> {
-        Ok(self.0.get::<Entries>(KEY).await?.unwrap_or_default())
+        Ok(self
+            .0
+            .get::<Entries>(key::PENDING)
+            .await?
+            .unwrap_or_default())
     }
 
     /// Keeps `pending` under a new id; the oldest request goes when there are too many.
@@ -63,7 +66,7 @@ impl TypedSession {
         entries.push((id.clone(), pending));
         let excess = entries.len().saturating_sub(MAX_PENDING);
         entries.drain(..excess);
-        self.0.insert(KEY, entries).await?;
+        self.0.insert(key::PENDING, entries).await?;
         Ok(id)
     }
 
@@ -86,7 +89,7 @@ impl TypedSession {
         let mut entries = self.pending_entries().await?;
         if let Some(entry) = entries.iter_mut().find(|(i, _)| i == id) {
             entry.1 = pending;
-            self.0.insert(KEY, entries).await?;
+            self.0.insert(key::PENDING, entries).await?;
         }
         Ok(())
     }
@@ -98,7 +101,7 @@ impl TypedSession {
             return Ok(None);
         };
         let (_, pending) = entries.remove(at);
-        self.0.insert(KEY, entries).await?;
+        self.0.insert(key::PENDING, entries).await?;
         Ok(Some(pending))
     }
 }

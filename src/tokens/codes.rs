@@ -15,7 +15,7 @@ use super::Authentication;
 use crate::crypto::{random_token, sha256};
 use crate::error::Result;
 use crate::secret::Secret;
-use crate::storage::Redis;
+use crate::storage::{Redis, RedisKey};
 
 /// What a code stands for.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -49,15 +49,19 @@ pub async fn issue(redis: &Redis, grant: &CodeGrant, ttl: Duration) -> Result<Se
     let code = random_token();
     let mut conn = redis.conn.clone();
     let value = serde_json::to_vec(grant)?;
-    conn.set_ex::<_, _, ()>(redis.key("code", &id(code.expose())), value, seconds(ttl))
-        .await?;
+    conn.set_ex::<_, _, ()>(
+        redis.key(RedisKey::Code(&id(code.expose()))),
+        value,
+        seconds(ttl),
+    )
+    .await?;
     Ok(code)
 }
 
 /// Takes the code out of Redis (at most one caller ever gets it).
 pub async fn redeem(redis: &Redis, code: &str) -> Result<Option<CodeGrant>> {
     let mut conn = redis.conn.clone();
-    let value: Option<Vec<u8>> = conn.get_del(redis.key("code", &id(code))).await?;
+    let value: Option<Vec<u8>> = conn.get_del(redis.key(RedisKey::Code(&id(code)))).await?;
     Ok(value.map(|v| serde_json::from_slice(&v)).transpose()?)
 }
 
@@ -65,14 +69,18 @@ pub async fn redeem(redis: &Redis, code: &str) -> Result<Option<CodeGrant>> {
 pub async fn remember(redis: &Redis, code: &str, issued: &Issued, ttl: Duration) -> Result<()> {
     let mut conn = redis.conn.clone();
     let value = serde_json::to_vec(issued)?;
-    conn.set_ex::<_, _, ()>(redis.key("code-used", &id(code)), value, seconds(ttl))
-        .await?;
+    conn.set_ex::<_, _, ()>(
+        redis.key(RedisKey::CodeUsed(&id(code))),
+        value,
+        seconds(ttl),
+    )
+    .await?;
     Ok(())
 }
 
 /// What an already redeemed code issued, if it was redeemed recently.
 pub async fn already_redeemed(redis: &Redis, code: &str) -> Result<Option<Issued>> {
     let mut conn = redis.conn.clone();
-    let value: Option<Vec<u8>> = conn.get(redis.key("code-used", &id(code))).await?;
+    let value: Option<Vec<u8>> = conn.get(redis.key(RedisKey::CodeUsed(&id(code)))).await?;
     Ok(value.map(|v| serde_json::from_slice(&v)).transpose()?)
 }

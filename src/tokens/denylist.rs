@@ -8,7 +8,7 @@ use redis::AsyncCommands as _;
 use uuid::Uuid;
 
 use crate::error::Result;
-use crate::storage::Redis;
+use crate::storage::{Redis, RedisKey};
 
 /// Denies the token `jti` until `expires_at` (unix seconds).
 pub async fn deny(redis: &Redis, jti: &str, expires_at: i64) -> Result<()> {
@@ -17,9 +17,13 @@ pub async fn deny(redis: &Redis, jti: &str, expires_at: i64) -> Result<()> {
         return Ok(());
     }
     let mut conn = redis.conn.clone();
-    conn.set_ex(redis.key("revoked-jti", jti), 1, remaining.unsigned_abs())
-        .await
-        .map_err(Into::into)
+    conn.set_ex(
+        redis.key(RedisKey::RevokedJti(jti)),
+        1,
+        remaining.unsigned_abs(),
+    )
+    .await
+    .map_err(Into::into)
 }
 
 /// Denies every access token issued in the grant `family` for `longest`, the longest an access
@@ -27,7 +31,7 @@ pub async fn deny(redis: &Redis, jti: &str, expires_at: i64) -> Result<()> {
 /// same grant).
 pub async fn deny_grant(redis: &Redis, family: Uuid, longest: Duration) -> Result<()> {
     let mut conn = redis.conn.clone();
-    let key = redis.key("revoked-grant", &family.to_string());
+    let key = redis.key(RedisKey::RevokedGrant(family));
     conn.set_ex(key, 1, longest.as_secs().max(1))
         .await
         .map_err(Into::into)
@@ -35,9 +39,9 @@ pub async fn deny_grant(redis: &Redis, family: Uuid, longest: Duration) -> Resul
 
 /// Whether the token `jti`, or its grant, was revoked (one round trip).
 pub async fn is_denied(redis: &Redis, jti: &str, grant: Option<Uuid>) -> Result<bool> {
-    let mut keys = vec![redis.key("revoked-jti", jti)];
+    let mut keys = vec![redis.key(RedisKey::RevokedJti(jti))];
     if let Some(family) = grant {
-        keys.push(redis.key("revoked-grant", &family.to_string()));
+        keys.push(redis.key(RedisKey::RevokedGrant(family)));
     }
     let mut conn = redis.conn.clone();
     let found: u64 = conn.exists(keys).await?;

@@ -14,7 +14,7 @@ use super::Authentication;
 use crate::crypto::{random_token, sha256};
 use crate::error::Result;
 use crate::secret::Secret;
-use crate::storage::Redis;
+use crate::storage::{Redis, RedisKey};
 
 /// RFC 8628 §6.1: no vowels (no words), no look-alike letters.
 pub const USER_CODE_ALPHABET: &[u8; 20] = b"BCDFGHJKLMNPQRSTVWXZ";
@@ -96,10 +96,9 @@ pub async fn start(
     // A fresh user code; on the rare collision with a live one, draw again.
     let user_code = loop {
         let code = new_user_code();
-        let key = redis.key(
-            "device-user-code",
+        let key = redis.key(RedisKey::DeviceUserCode(
             &normalize_user_code(&code).unwrap_or_default(),
-        );
+        ));
         let set: Option<String> = redis::cmd("SET")
             .arg(&key)
             .arg(&request_id)
@@ -137,7 +136,7 @@ async fn save(
 ) -> Result<()> {
     let mut conn = redis.conn.clone();
     conn.set_ex::<_, _, ()>(
-        redis.key("device", request_id),
+        redis.key(RedisKey::Device(request_id)),
         serde_json::to_vec(request)?,
         keep.as_secs().max(1),
     )
@@ -147,13 +146,13 @@ async fn save(
 
 async fn keep_for(redis: &Redis, request_id: &str) -> Result<Duration> {
     let mut conn = redis.conn.clone();
-    let ttl: i64 = conn.ttl(redis.key("device", request_id)).await?;
+    let ttl: i64 = conn.ttl(redis.key(RedisKey::Device(request_id))).await?;
     Ok(Duration::from_secs(ttl.max(1).unsigned_abs()))
 }
 
 pub async fn load(redis: &Redis, request_id: &str) -> Result<Option<DeviceRequest>> {
     let mut conn = redis.conn.clone();
-    let value: Option<Vec<u8>> = conn.get(redis.key("device", request_id)).await?;
+    let value: Option<Vec<u8>> = conn.get(redis.key(RedisKey::Device(request_id))).await?;
     Ok(value.map(|v| serde_json::from_slice(&v)).transpose()?)
 }
 
@@ -163,7 +162,9 @@ pub async fn by_user_code(
     user_code: &str,
 ) -> Result<Option<(String, DeviceRequest)>> {
     let mut conn = redis.conn.clone();
-    let request_id: Option<String> = conn.get(redis.key("device-user-code", user_code)).await?;
+    let request_id: Option<String> = conn
+        .get(redis.key(RedisKey::DeviceUserCode(user_code)))
+        .await?;
     let Some(request_id) = request_id else {
         return Ok(None);
     };
@@ -187,13 +188,13 @@ pub async fn decide(
     };
     let mut conn = redis.conn.clone();
     let code = normalize_user_code(&request.user_code).unwrap_or_default();
-    conn.del::<_, ()>(redis.key("device-user-code", &code))
+    conn.del::<_, ()>(redis.key(RedisKey::DeviceUserCode(&code)))
         .await?;
     let keep = keep_for(redis, request_id).await?;
     match approval {
         Some(auth) => {
             conn.set_ex::<_, _, ()>(
-                redis.key("device-approval", request_id),
+                redis.key(RedisKey::DeviceApproval(request_id)),
                 serde_json::to_vec(auth)?,
                 keep.as_secs().max(1),
             )
@@ -264,7 +265,7 @@ pub async fn poll(redis: &Redis, device_code: &str, client_id: &str) -> Result<P
     }
     let mut conn = redis.conn.clone();
     let approval: Option<Vec<u8>> = conn
-        .get_del(redis.key("device-approval", &request_id))
+        .get_del(redis.key(RedisKey::DeviceApproval(&request_id)))
         .await?;
     match approval {
         Some(bytes) => {

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
+use crate::amr::Amr;
 use crate::crypto::sha256;
 use crate::keys::{Alg, KeyRing, SignError};
 use crate::oauth::scope::Scope;
@@ -32,7 +33,7 @@ pub use issuer::{Issuer, Lifetimes};
 pub struct Authentication {
     pub user_id: Uuid,
     pub auth_time: i64,
-    pub amr: Vec<String>,
+    pub amr: Vec<Amr>,
     pub sid: Option<String>,
 }
 
@@ -42,7 +43,7 @@ pub const ACR_PASSWORD: &str = "urn:portcullis:acr:password";
 
 impl Authentication {
     pub fn acr(&self) -> &'static str {
-        if self.amr.iter().any(|m| m == "otp") {
+        if Amr::second_factor(&self.amr) {
             ACR_MFA
         } else {
             ACR_PASSWORD

@@ -13,6 +13,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::Authentication;
+use crate::amr::Amr;
 use crate::crypto::{random_token, sha256};
 use crate::error::Result;
 use crate::oauth::scope::{Scope, Scopes};
@@ -27,7 +28,7 @@ pub struct RefreshGrant {
     pub scope: String,
     pub auth_time: OffsetDateTime,
     pub session_id: Option<String>,
-    pub amr: Vec<String>,
+    pub amr: Vec<Amr>,
     pub expires_at: OffsetDateTime,
     pub used_at: Option<OffsetDateTime>,
     pub revoked_at: Option<OffsetDateTime>,
@@ -94,7 +95,12 @@ pub enum Rotation {
     Replayed(Uuid),
 }
 
-const COLUMNS: &str = "family_id, client_id, user_id, scope, auth_time, session_id, amr, expires_at, used_at, revoked_at";
+/// The columns of [`RefreshGrant`], for `concat!` (sqlx wants static SQL strings).
+macro_rules! columns {
+    () => {
+        "family_id, client_id, user_id, scope, auth_time, session_id, amr, expires_at, used_at, revoked_at"
+    };
+}
 
 /// What presenting a token that is no longer fresh (used, revoked or expired) amounts to.
 #[derive(Debug, PartialEq, Eq)]
@@ -134,10 +140,11 @@ pub async fn rotate(
 ) -> Result<Rotation> {
     let hash = sha256(presented.as_bytes()).to_vec();
     let mut tx = pool.begin().await?;
-    let fresh: Option<RefreshGrant> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let fresh: Option<RefreshGrant> = sqlx::query_as(concat!(
         "update refresh_tokens set used_at = now() where token_hash = $1 and used_at is null \
-         and revoked_at is null and expires_at > now() returning {COLUMNS}"
-    )))
+         and revoked_at is null and expires_at > now() returning ",
+        columns!()
+    ))
     .bind(&hash)
     .fetch_optional(&mut *tx)
     .await?;
@@ -200,9 +207,11 @@ pub async fn peek(pool: &PgPool, presented: &str) -> Result<Option<RefreshGrant>
 }
 
 async fn find(conn: &mut PgConnection, hash: &[u8]) -> Result<Option<RefreshGrant>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from refresh_tokens where token_hash = $1"
-    )))
+    sqlx::query_as(concat!(
+        "select ",
+        columns!(),
+        " from refresh_tokens where token_hash = $1"
+    ))
     .bind(hash)
     .fetch_optional(conn)
     .await
@@ -255,7 +264,7 @@ mod tests {
             scope: "openid offline_access".into(),
             auth_time: now,
             session_id: None,
-            amr: vec!["pwd".into()],
+            amr: vec![crate::amr::Amr::Pwd],
             expires_at: now + time::Duration::DAY,
             used_at: Some(now - time::Duration::seconds(seconds_ago)),
             revoked_at: None,

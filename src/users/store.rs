@@ -6,8 +6,9 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{DisplayName, Email, Username};
-use crate::audit::{self, Actor, By};
+use crate::audit::{Actor, AuditEvent, By};
 use crate::error::{Error, Result};
+use crate::mfa::recovery;
 
 /// A user as listed (never with the password hash or TOTP secret).
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -60,20 +61,41 @@ pub async fn create_by(pool: &PgPool, user: NewUser<'_>, by: &By) -> Result<Uuid
             ("users_email_key", "another user already has this email address".to_owned()),
         ])
     })?;
-    let details = serde_json::json!({ "username": user.username.as_str(), "admin": user.is_admin, "totp": user.totp_secret_sealed.is_some() });
-    by.record(&mut tx, "user.created", &id.to_string(), details)
-        .await?;
+    let event = AuditEvent::UserCreated {
+        user: id,
+        username: user.username.as_str(),
+        admin: user.is_admin,
+        totp: user.totp_secret_sealed.is_some(),
+    };
+    by.record(&mut tx, event).await?;
     tx.commit().await?;
     Ok(id)
 }
 
+/// The columns of [`UserSummary`], for `concat!` (sqlx wants static SQL strings).
+macro_rules! summary_columns {
+    () => {
+        "id, username, email, name, is_admin, totp_secret_sealed is not null as totp_enrolled, \
+         disabled, created_at"
+    };
+}
+
+/// The columns of [`Credentials`].
+macro_rules! credentials_columns {
+    () => {
+        "id, username, password_hash, totp_secret_sealed, disabled, is_admin"
+    };
+}
+
 pub async fn list(pool: &PgPool) -> Result<Vec<UserSummary>> {
-    sqlx::query_as(
-        "select id, username, email, name, is_admin, totp_secret_sealed is not null as totp_enrolled, \
-         disabled, created_at from users order by lower(username)",
-    )
+    sqlx::query_as(concat!(
+        "select ",
+        summary_columns!(),
+        " from users order by lower(username)"
+    ))
     .fetch_all(pool)
-    .await.map_err(Into::into)
+    .await
+    .map_err(Into::into)
 }
 
 /// Disables a user by username; `NotFound` if there is none.
@@ -85,17 +107,12 @@ pub async fn disable(pool: &PgPool, username: &str, actor: &Actor) -> Result<(),
     .bind(username)
     .fetch_optional(&mut *tx)
     .await?;
-    if found.is_none() {
+    let Some(user) = found else {
         return Err(Error::NotFound(format!("no user named `{username}`")));
-    }
-    audit::record_simple(
-        &mut tx,
-        actor,
-        "user.disabled",
-        username,
-        serde_json::json!({}),
-    )
-    .await?;
+    };
+    By::new(actor.clone(), None)
+        .record(&mut tx, AuditEvent::UserDisabled { user })
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -122,11 +139,12 @@ pub struct Credentials {
 
 /// Finds a user by username or email, without regard to case.
 pub async fn credentials(pool: &PgPool, login: &str) -> Result<Option<Credentials>> {
-    sqlx::query_as(
-        "select id, username, password_hash, totp_secret_sealed, disabled, is_admin from users \
-         where lower(username) = lower($1) or lower(email) = lower($1) \
-         order by (lower(username) = lower($1)) desc limit 1",
-    )
+    sqlx::query_as(concat!(
+        "select ",
+        credentials_columns!(),
+        " from users where lower(username) = lower($1) or lower(email) = lower($1) \
+         order by (lower(username) = lower($1)) desc limit 1"
+    ))
     .bind(login)
     .fetch_optional(pool)
     .await
@@ -134,12 +152,15 @@ pub async fn credentials(pool: &PgPool, login: &str) -> Result<Option<Credential
 }
 
 pub async fn credentials_by_id(pool: &PgPool, id: Uuid) -> Result<Option<Credentials>> {
-    sqlx::query_as(
-        "select id, username, password_hash, totp_secret_sealed, disabled, is_admin from users where id = $1",
-    )
+    sqlx::query_as(concat!(
+        "select ",
+        credentials_columns!(),
+        " from users where id = $1"
+    ))
     .bind(id)
     .fetch_optional(pool)
-    .await.map_err(Into::into)
+    .await
+    .map_err(Into::into)
 }
 
 /// Records `step` as the last accepted TOTP time step, only if it is newer than the last one:
@@ -197,24 +218,16 @@ pub async fn set_totp(
         .execute(&mut *tx)
         .await?;
     if sealed.is_none() {
-        sqlx::query("delete from recovery_codes where user_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        recovery::delete_all(&mut tx, id).await?;
     }
     let event = if sealed.is_some() {
-        "mfa.enrolled"
+        AuditEvent::MfaEnrolled { user: id }
     } else {
-        "mfa.removed"
+        AuditEvent::MfaRemoved { user: id }
     };
-    audit::record_simple(
-        &mut tx,
-        &Actor::User(id),
-        event,
-        &id.to_string(),
-        serde_json::json!({}),
-    )
-    .await?;
+    By::new(Actor::User(id), None)
+        .record(&mut tx, event)
+        .await?;
     tx.commit().await.map_err(Into::into)
 }
 
@@ -226,13 +239,8 @@ pub async fn set_password(pool: &PgPool, id: Uuid, hash: &str, by: &By) -> Resul
         .bind(hash)
         .execute(&mut *tx)
         .await?;
-    by.record(
-        &mut tx,
-        "password.changed",
-        &id.to_string(),
-        serde_json::json!({}),
-    )
-    .await?;
+    by.record(&mut tx, AuditEvent::PasswordChanged { user: id })
+        .await?;
     tx.commit().await.map_err(Into::into)
 }
 
@@ -258,8 +266,9 @@ pub async fn page(
             .fetch_one(pool)
             .await?;
     let users = sqlx::query_as(concat!(
-        "select id, username, email, name, is_admin, totp_secret_sealed is not null as totp_enrolled, \
-         disabled, created_at from users where ",
+        "select ",
+        summary_columns!(),
+        " from users where ",
         user_match!(),
         " order by lower(username) offset $2 limit $3"
     ))
@@ -273,13 +282,15 @@ pub async fn page(
 
 /// One user as an administrator sees it, or `None`.
 pub async fn summary(pool: &PgPool, id: Uuid) -> Result<Option<UserSummary>> {
-    sqlx::query_as(
-        "select id, username, email, name, is_admin, totp_secret_sealed is not null as totp_enrolled, \
-         disabled, created_at from users where id = $1",
-    )
+    sqlx::query_as(concat!(
+        "select ",
+        summary_columns!(),
+        " from users where id = $1"
+    ))
     .bind(id)
     .fetch_optional(pool)
-    .await.map_err(Into::into)
+    .await
+    .map_err(Into::into)
 }
 
 fn no_user() -> Error {
@@ -327,13 +338,12 @@ pub async fn set_flag(
         ));
     }
     let event = match (flag, value) {
-        (Flag::Disabled, true) => "user.disabled",
-        (Flag::Disabled, false) => "user.enabled",
-        (Flag::Admin, true) => "user.admin_granted",
-        (Flag::Admin, false) => "user.admin_removed",
+        (Flag::Disabled, true) => AuditEvent::UserDisabled { user: id },
+        (Flag::Disabled, false) => AuditEvent::UserEnabled { user: id },
+        (Flag::Admin, true) => AuditEvent::AdminGranted { user: id },
+        (Flag::Admin, false) => AuditEvent::AdminRemoved { user: id },
     };
-    by.record(&mut tx, event, &id.to_string(), serde_json::json!({}))
-        .await?;
+    by.record(&mut tx, event).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -343,17 +353,6 @@ pub async fn set_flag(
 pub enum Flag {
     Disabled,
     Admin,
-}
-
-/// Revokes every live refresh token of the user; returns how many.
-pub async fn revoke_refresh_tokens(pool: &PgPool, id: Uuid) -> Result<u64> {
-    Ok(sqlx::query(
-        "update refresh_tokens set revoked_at = now() where user_id = $1 and revoked_at is null",
-    )
-    .bind(id)
-    .execute(pool)
-    .await?
-    .rows_affected())
 }
 
 /// Removes the user's TOTP secret and recovery codes, audited as done by `by`.
@@ -369,11 +368,8 @@ pub async fn reset_mfa(pool: &PgPool, id: Uuid, by: &By) -> Result<(), Error> {
     if found == 0 {
         return Err(no_user());
     }
-    sqlx::query("delete from recovery_codes where user_id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    by.record(&mut tx, "mfa.reset", &id.to_string(), serde_json::json!({}))
+    recovery::delete_all(&mut tx, id).await?;
+    by.record(&mut tx, AuditEvent::MfaReset { user: id })
         .await?;
     tx.commit().await?;
     Ok(())

@@ -110,12 +110,7 @@ async fn kept(app: &TestApp) -> (i64, usize, usize) {
 /// the background for tokens issued before).
 pub async fn redis_keys(app: &TestApp) -> Vec<String> {
     let mut conn = app.state.redis.conn.clone();
-    let pattern = app
-        .state
-        .redis
-        .key("*", "")
-        .trim_end_matches(':')
-        .to_owned();
+    let pattern = format!("{}*", app.state.redis.prefix());
     let keys: Vec<String> = redis::cmd("KEYS")
         .arg(pattern)
         .query_async(&mut conn)

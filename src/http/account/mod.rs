@@ -25,9 +25,6 @@ use crate::urls;
 use crate::users::store::{self as users, Credentials};
 use crate::verify;
 
-const NOTICE: &str = "notice";
-const NEW_CODES: &str = "recovery_codes";
-
 /// The signed-in person and their record, or a redirect to sign in.
 pub async fn current(
     state: &AppState,
@@ -62,7 +59,7 @@ pub(crate) use signed_in_or_redirect;
 
 /// A message for the overview page.
 pub async fn notice(session: &TypedSession, message: &str) -> Result<Response, PageError> {
-    session.put(NOTICE, &message).await?;
+    session.set_account_notice(message).await?;
     Ok(see_other(&urls::account::overview()))
 }
 
@@ -107,7 +104,7 @@ pub async fn show(
         totp_enrolled: user.totp_secret_sealed.is_some(),
         recovery_left: recovery::remaining(&state.db, signed_in.user_id).await?,
         applications,
-        notice: session.take::<String>(NOTICE).await?,
+        notice: session.take_account_notice().await?,
         error: take_flash(&session).await?,
     };
     Ok(page.into_response())
@@ -129,16 +126,11 @@ pub async fn sign_out_everywhere(
     .await?;
     session.sign_out().await?;
     let mut conn = state.db.acquire().await?;
-    let id = signed_in.user_id.to_string();
-    let actor = crate::audit::Actor::User(signed_in.user_id);
-    crate::audit::record_simple(
-        &mut conn,
-        &actor,
-        "logout.everywhere",
-        &id,
-        serde_json::json!({}),
-    )
-    .await?;
+    let user = signed_in.user_id;
+    let event = crate::audit::AuditEvent::LogoutEverywhere { user };
+    crate::audit::By::new(crate::audit::Actor::User(user), None)
+        .record(&mut conn, event)
+        .await?;
     Ok(see_other(&urls::login::logged_out()))
 }
 
@@ -219,7 +211,7 @@ pub async fn show_codes_once(
 ) -> Result<Response, PageError> {
     let codes = recovery::regenerate(&state.db, user_id).await?;
     let codes: Vec<String> = codes.iter().map(|c| c.expose().clone()).collect();
-    session.put(NEW_CODES, &codes).await?;
+    session.set_new_recovery_codes(&codes).await?;
     Ok(see_other(&urls::account::recovery_codes()))
 }
 
@@ -230,7 +222,7 @@ struct CodesPage {
 }
 
 pub async fn recovery_codes(session: TypedSession) -> Result<Response, PageError> {
-    match session.take::<Vec<String>>(NEW_CODES).await? {
+    match session.take_new_recovery_codes().await? {
         Some(codes) => Ok(CodesPage { codes }.into_response()),
         None => Ok(see_other(&urls::account::overview())),
     }

@@ -19,9 +19,6 @@ use crate::state::AppState;
 use crate::urls;
 use crate::users::store as users;
 
-/// The secret being enrolled, sealed, kept in the session until confirmed.
-const PENDING_TOTP: &str = "totp_pending";
-
 fn grouped(secret: &str) -> String {
     let chars: Vec<char> = secret.chars().collect();
     chars
@@ -49,11 +46,11 @@ pub async fn show(
         return Ok(see_other(&urls::account::overview()));
     }
     let kek = state.keys.kek();
-    let enrollment = match session.get::<String>(PENDING_TOTP).await? {
+    let enrollment = match session.pending_totp().await? {
         Some(sealed) => totp::reveal(&sealed, &user.username, kek)?,
         None => {
             let enrollment = totp::enroll(&user.username, kek)?;
-            session.put(PENDING_TOTP, &enrollment.sealed).await?;
+            session.set_pending_totp(&enrollment.sealed).await?;
             enrollment
         }
     };
@@ -74,7 +71,7 @@ pub async fn confirm(
 ) -> Result<Response, PageError> {
     require_csrf(&session, &form.csrf).await?;
     let (signed_in, user) = signed_in_or_redirect!(&state, &session);
-    let Some(sealed) = session.get::<String>(PENDING_TOTP).await? else {
+    let Some(sealed) = session.pending_totp().await? else {
         return Ok(see_other(&urls::account::totp()));
     };
     if user.totp_secret_sealed.is_some() {
@@ -90,7 +87,7 @@ pub async fn confirm(
         return Ok(see_other(&urls::account::totp()));
     };
     users::set_totp(&state.db, signed_in.user_id, Some(&sealed), Some(step)).await?;
-    session.take::<String>(PENDING_TOTP).await?;
+    session.clear_pending_totp().await?;
     show_codes_once(&state, &session, signed_in.user_id).await
 }
 

@@ -8,7 +8,7 @@ use askama_web::WebTemplate;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::client_form::{FormPage, spec};
 use super::{
@@ -22,15 +22,6 @@ use crate::http::error::PageError;
 use crate::rbac::Kind;
 use crate::state::AppState;
 use crate::urls;
-
-/// Session key: a new secret to show once, with the client it belongs to.
-const NEW_SECRET: &str = "admin_new_secret";
-
-#[derive(Serialize, Deserialize)]
-struct NewSecret {
-    client_id: String,
-    secret: String,
-}
 
 #[derive(Deserialize)]
 pub struct ListQuery {
@@ -87,11 +78,10 @@ pub async fn create(
     match created {
         Ok(created) => {
             if let Some(secret) = created.client_secret {
-                let once = NewSecret {
-                    client_id: created.client_id.to_string(),
-                    secret: secret.expose().clone(),
-                };
-                admin.session.put(NEW_SECRET, &once).await?;
+                admin
+                    .session
+                    .set_new_client_secret(&created.client_id, secret.expose())
+                    .await?;
             }
             let location = urls::admin::client(&created.client_id);
             admin.done("The client was created.", &location).await
@@ -131,10 +121,10 @@ pub async fn show(
     Path(client_id): Path<String>,
 ) -> Result<Response, PageError> {
     let client = find(&state, &client_id).await?;
-    let secret = match admin.session.take::<NewSecret>(NEW_SECRET).await? {
-        Some(once) if once.client_id == client.client_id => Some(once.secret),
-        _ => None,
-    };
+    let secret = admin
+        .session
+        .take_new_client_secret(&client.client_id)
+        .await?;
     let roles = super::users::choices(&state, Kind::Role, &client.roles).await?;
     let page = ShowPage {
         frame: Frame::new(&admin, Section::Clients).await?,
@@ -241,11 +231,10 @@ pub async fn act(
     match action {
         ClientAction::RotateSecret => {
             let secret = ops::rotate_secret(&state, &client_id, by).await?;
-            let once = NewSecret {
-                client_id: client_id.clone(),
-                secret: secret.expose().clone(),
-            };
-            admin.session.put(NEW_SECRET, &once).await?;
+            admin
+                .session
+                .set_new_client_secret(&client_id, secret.expose())
+                .await?;
             admin.done("The secret was rotated.", &here).await
         }
         ClientAction::Disable => {

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use crate::audit::{Actor, By};
 use crate::http::client_addr::ClientAddr;
 use crate::http::error::PageError;
-use crate::http::login::{RETURN_TO, flash, require_csrf, see_other};
+use crate::http::login::{flash, require_csrf, see_other};
 use crate::sessions::TypedSession;
 use crate::state::AppState;
 use crate::urls;
@@ -100,7 +100,7 @@ fn page_to_return_to(method: &Method, uri: &Uri) -> String {
 
 /// Sends the browser to sign in, coming back to `back` afterwards.
 async fn sign_in_first(session: &TypedSession, back: &str) -> Result<Response, PageError> {
-    session.put(RETURN_TO, &back).await?;
+    session.set_return_to(back).await?;
     Ok(see_other(&urls::login::password()))
 }
 
@@ -150,7 +150,7 @@ async fn gate(
     if change && now.saturating_sub(second_factor_at) >= window {
         // ASVS 5.0 V6.4: a fresh second factor before a sensitive change. The code is checked
         // (and throttled) by the second-factor step, which then comes back here.
-        session.put(RETURN_TO, &back).await?;
+        session.set_return_to(back).await?;
         session.ask_step_up(user.id).await?;
         flash(
             &session,

@@ -28,10 +28,6 @@ use crate::state::AppState;
 use crate::urls::Href;
 pub use gate::{Admin, FreshAdmin};
 
-/// Session keys: a notice, or what went wrong, for the next admin page.
-const NOTICE: &str = "admin_notice";
-const PROBLEM: &str = "admin_problem";
-
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin", get(dashboard::show))
@@ -71,19 +67,19 @@ pub fn routes() -> Router<AppState> {
 impl Admin {
     /// Shows `message` on the next admin page and goes to `location`.
     pub async fn done(&self, message: &str, location: &Href) -> Result<Response, PageError> {
-        self.session.put(NOTICE, &message).await?;
+        self.session.set_admin_notice(message).await?;
         Ok(see_other(location))
     }
 
     /// Says what went wrong on the next admin page (nothing changed) and goes to `location`.
     pub async fn failed(&self, message: &str, location: &Href) -> Result<Response, PageError> {
-        self.session.put(PROBLEM, &message).await?;
+        self.session.set_admin_problem(message).await?;
         Ok(see_other(location))
     }
 
     /// The notice left by the last action, once.
     pub async fn notice(&self) -> Result<Option<String>, PageError> {
-        Ok(self.session.take(NOTICE).await?)
+        Ok(self.session.take_admin_notice().await?)
     }
 }
 
@@ -170,7 +166,7 @@ impl Frame {
             username: admin.username.clone(),
             csrf: admin.csrf.clone(),
             notice: admin.notice().await?,
-            problem: admin.session.take(PROBLEM).await?,
+            problem: admin.session.take_admin_problem().await?,
         })
     }
 

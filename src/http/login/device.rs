@@ -12,10 +12,9 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::json;
 
 use super::{Continue, flash, require_csrf, see_other, take_flash};
-use crate::audit::{self, Actor};
+use crate::audit::{Actor, AuditEvent, By};
 use crate::http::client_addr::ClientAddr;
 use crate::http::error::PageError;
 use crate::oauth::scope;
@@ -196,20 +195,15 @@ pub async fn decide(
     device::decide(&state.redis, &request_id, approved.then_some(&auth)).await?;
     session.finish(&id).await?;
     let mut conn = state.db.acquire().await?;
+    let (client_id, scopes) = (request.client_id.as_str(), request.scopes.as_slice());
     let event = if approved {
-        "device.approved"
+        AuditEvent::DeviceApproved { client_id, scopes }
     } else {
-        "device.denied"
+        AuditEvent::DeviceDenied { client_id, scopes }
     };
-    let details = json!({ "client_id": request.client_id, "scopes": request.scopes });
-    audit::record_simple(
-        &mut conn,
-        &Actor::User(signed_in.user_id),
-        event,
-        &request.client_id,
-        details,
-    )
-    .await?;
+    By::new(Actor::User(signed_in.user_id), None)
+        .record(&mut conn, event)
+        .await?;
     Ok(see_other(&urls::device::done(approved)))
 }
 

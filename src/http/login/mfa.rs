@@ -9,11 +9,11 @@ use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 use uuid::Uuid;
 
 use super::{Continue, after_sign_in, flash, not_checked, require_csrf, see_other, take_flash};
-use crate::audit::{self, Actor};
+use crate::amr::Amr;
+use crate::audit::{Actor, AuditEvent, By};
 use crate::http::client_addr::ClientAddr;
 use crate::http::error::PageError;
 use crate::http::forms::CodeForm;
@@ -91,7 +91,7 @@ pub async fn submit(
                 &state,
                 &session,
                 pending.user_id,
-                vec!["pwd".into(), "otp".into()],
+                vec![Amr::Pwd, Amr::Otp],
                 peer,
             )
             .await?;
@@ -100,14 +100,10 @@ pub async fn submit(
         Err(wrong) => {
             state.metrics.login("bad_second_factor");
             let mut conn = state.db.acquire().await?;
-            let event = audit::Event {
-                actor: &Actor::User(pending.user_id),
-                event: "login.failed",
-                target: Some(&pending.user_id.to_string()),
-                ip: Some(peer.ip()),
-                details: json!({ "step": "mfa" }),
-            };
-            audit::record(&mut conn, event).await?;
+            let user = pending.user_id;
+            By::new(Actor::User(user), Some(peer.ip()))
+                .record(&mut conn, AuditEvent::SecondFactorFailed { user })
+                .await?;
             flash(&session, wrong.message()).await?;
             Ok(see_other(&next.at(urls::login::second_factor())))
         }
@@ -128,14 +124,9 @@ async fn step_up(
         return Ok(see_other(&urls::login::password()));
     }
     let mut conn = state.db.acquire().await?;
-    let event = audit::Event {
-        actor: &Actor::User(user_id),
-        event: "login.stepped_up",
-        target: Some(&user_id.to_string()),
-        ip: Some(peer.ip()),
-        details: json!({}),
-    };
-    audit::record(&mut conn, event).await?;
+    By::new(Actor::User(user_id), Some(peer.ip()))
+        .record(&mut conn, AuditEvent::SteppedUp { user: user_id })
+        .await?;
     after_sign_in(session, next).await
 }
 
@@ -145,19 +136,18 @@ pub async fn complete(
     state: &AppState,
     session: &TypedSession,
     user_id: Uuid,
-    amr: Vec<String>,
+    amr: Vec<Amr>,
     peer: SocketAddr,
 ) -> Result<(), PageError> {
     let signed_in = session.sign_in(user_id, amr).await?;
     state.metrics.login("success");
     let mut conn = state.db.acquire().await?;
-    let event = audit::Event {
-        actor: &Actor::User(user_id),
-        event: "login.succeeded",
-        target: Some(&user_id.to_string()),
-        ip: Some(peer.ip()),
-        details: json!({ "amr": signed_in.amr }),
+    let event = AuditEvent::LoginSucceeded {
+        user: user_id,
+        amr: &signed_in.amr,
     };
-    audit::record(&mut conn, event).await?;
+    By::new(Actor::User(user_id), Some(peer.ip()))
+        .record(&mut conn, event)
+        .await?;
     Ok(())
 }

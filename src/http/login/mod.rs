@@ -17,10 +17,6 @@ use crate::sessions::TypedSession;
 use crate::sessions::pending::{Pending, RequestId};
 use crate::urls::{self, Href};
 
-const FLASH: &str = "flash";
-/// Session key: where to go once signed in (an `/admin` path), set by the admin pages' gate.
-pub const RETURN_TO: &str = "return_to";
-
 /// `?request=<id>`: the pending request (see [`crate::sessions::pending`]) a page continues.
 /// Sign-in carries it from page to page, so each tab resumes its own request.
 #[derive(Debug, Default, Deserialize)]
@@ -68,11 +64,11 @@ pub async fn require_csrf(session: &TypedSession, presented: &str) -> Result<(),
 
 /// A message for the next page this session shows.
 pub async fn flash(session: &TypedSession, message: &str) -> Result<(), PageError> {
-    Ok(session.put(FLASH, &message).await?)
+    Ok(session.set_flash(message).await?)
 }
 
 pub async fn take_flash(session: &TypedSession) -> Result<Option<String>, PageError> {
-    Ok(session.take::<String>(FLASH).await?)
+    Ok(session.take_flash().await?)
 }
 
 /// 303 See Other: after a POST, the browser GETs the next page (RFC 9110 §15.4.4).
@@ -110,7 +106,7 @@ pub async fn after_sign_in(session: &TypedSession, next: &Continue) -> Result<Re
         }
     }
     // Back to the admin page that sent the person to sign in (only ever an `/admin` path).
-    if let Some(back) = session.take::<String>(RETURN_TO).await?
+    if let Some(back) = session.take_return_to().await?
         && back.starts_with(urls::admin::dashboard().as_str())
     {
         return Ok(see_other_url(&back));

@@ -8,10 +8,10 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::json;
 
 use super::{Continue, after_sign_in, flash, not_checked, require_csrf, see_other, take_flash};
-use crate::audit::{self, Actor};
+use crate::amr::Amr;
+use crate::audit::{Actor, AuditEvent, By};
 use crate::http::client_addr::ClientAddr;
 use crate::http::error::PageError;
 use crate::secret::Secret;
@@ -39,7 +39,7 @@ pub async fn show(
 ) -> Result<Response, PageError> {
     let pending = next.authorization(&session).await?;
     // After a failed attempt the name typed stays; otherwise the client's `login_hint`.
-    let typed: Option<String> = session.take(LAST_USERNAME).await?;
+    let typed = session.take_last_username().await?;
     let hint = pending.as_ref().and_then(|p| p.login_hint.clone());
     let page = PasswordPage {
         csrf: session.csrf_token().await?,
@@ -65,7 +65,6 @@ pub struct PasswordForm {
 }
 
 const WRONG: &str = "The username or password is not correct.";
-const LAST_USERNAME: &str = "last_username";
 
 #[tracing::instrument(name = "sign_in.password", skip_all, fields(ip = %peer.ip()))]
 pub async fn submit(
@@ -101,15 +100,10 @@ pub async fn submit(
         _ => {
             state.metrics.login("bad_credentials");
             let mut conn = state.db.acquire().await?;
-            let event = audit::Event {
-                actor: &Actor::System,
-                event: "login.failed",
-                target: Some(&login),
-                ip: Some(peer.ip()),
-                details: json!({ "step": "password" }),
-            };
-            audit::record(&mut conn, event).await?;
-            session.put(LAST_USERNAME, &form.username.trim()).await?;
+            By::new(Actor::System, Some(peer.ip()))
+                .record(&mut conn, AuditEvent::PasswordFailed { login: &login })
+                .await?;
+            session.set_last_username(form.username.trim()).await?;
             flash(&session, WRONG).await?;
             return Ok(see_other(&next.at(urls::login::password())));
         }
@@ -118,6 +112,6 @@ pub async fn submit(
         session.password_verified(user.id).await?;
         return Ok(see_other(&next.at(urls::login::second_factor())));
     }
-    super::mfa::complete(&state, &session, user.id, vec!["pwd".into()], peer).await?;
+    super::mfa::complete(&state, &session, user.id, vec![Amr::Pwd], peer).await?;
     after_sign_in(&session, &next).await
 }

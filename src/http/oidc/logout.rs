@@ -9,16 +9,16 @@ use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use crate::audit::{self, Actor};
+use crate::audit::{Actor, AuditEvent, By};
 use crate::clients::store as clients;
 use crate::http::csp::allow_form_target;
 use crate::http::error::PageError;
 use crate::http::forms::CsrfForm;
 use crate::http::login::{require_csrf, see_other, see_other_url};
 use crate::oidc::logout::IdTokenHint;
-use crate::sessions::TypedSession;
+use crate::sessions::{AfterLogout, TypedSession};
 use crate::state::AppState;
 use crate::urls;
 
@@ -37,15 +37,6 @@ pub struct LogoutParams {
     state: Option<String>,
     client_id: Option<String>,
 }
-
-/// Where to send the browser after signing out.
-#[derive(Debug, Serialize, Deserialize)]
-struct AfterLogout {
-    uri: String,
-    state: Option<String>,
-}
-
-const PENDING_LOGOUT: &str = "logout";
 
 pub async fn start(
     State(state): State<AppState>,
@@ -107,12 +98,7 @@ pub async fn start(
             None => see_other(&urls::login::logged_out()),
         });
     }
-    match &after {
-        Some(after) => session.put(PENDING_LOGOUT, after).await?,
-        None => {
-            session.take::<AfterLogout>(PENDING_LOGOUT).await?;
-        }
-    }
+    session.set_after_logout(after.as_ref()).await?;
     let page = LogoutPage {
         csrf: session.csrf_token().await?,
         signed_out: false,
@@ -132,7 +118,7 @@ pub async fn confirm(
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
     require_csrf(&session, &form.csrf).await?;
-    let after: Option<AfterLogout> = session.take(PENDING_LOGOUT).await?;
+    let after = session.take_after_logout().await?;
     end_session(&state, &session).await?;
     Ok(match after {
         Some(after) => back_to_client(&after),
@@ -166,14 +152,9 @@ async fn end_session(state: &AppState, session: &TypedSession) -> Result<(), Pag
     session.sign_out().await?;
     if let Some(who) = who {
         let mut conn = state.db.acquire().await?;
-        audit::record_simple(
-            &mut conn,
-            &Actor::User(who.user_id),
-            "logout",
-            &who.user_id.to_string(),
-            serde_json::json!({}),
-        )
-        .await?;
+        By::new(Actor::User(who.user_id), None)
+            .record(&mut conn, AuditEvent::Logout { user: who.user_id })
+            .await?;
     }
     Ok(())
 }

@@ -243,7 +243,7 @@ pub fn signed_in(person: &Profile) -> Authentication {
     Authentication {
         user_id: person.id,
         auth_time: time::OffsetDateTime::now_utc().unix_timestamp() - 60,
-        amr: vec!["pwd".into(), "otp".into()],
+        amr: vec![crate::amr::Amr::Pwd, crate::amr::Amr::Otp],
         sid: Some("sid-1".into()),
     }
 }
