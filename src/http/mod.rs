@@ -11,11 +11,13 @@ pub mod client_addr;
 pub mod cors;
 pub mod csp;
 pub mod error;
+pub mod extract;
 mod forms;
 pub mod login;
 pub mod oauth;
 mod oidc;
 mod ops;
+pub mod page;
 mod well_known;
 
 use std::sync::Arc;

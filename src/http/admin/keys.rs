@@ -3,7 +3,6 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 
@@ -11,6 +10,7 @@ use super::{Admin, ConfirmPage, FormData, Frame, FreshAdmin, Section};
 use crate::admin::actions::KeyAction;
 use crate::admin::keys::{self as ops, KeyView};
 use crate::http::error::PageError;
+use crate::http::extract::Csrf;
 use crate::keys::Alg;
 use crate::state::AppState;
 use crate::urls;
@@ -94,10 +94,8 @@ pub async fn act(
     admin: Admin,
     State(state): State<AppState>,
     Path(raw): Path<String>,
-    body: Bytes,
+    _: Csrf<FormData>,
 ) -> Result<Response, PageError> {
-    let form = FormData::parse(&body);
-    admin.check_csrf(form.get("csrf")).await?;
     let action = action_of(&state, &raw).await?;
     let message = match action {
         KeyAction::Rotate(alg) => {

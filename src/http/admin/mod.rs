@@ -18,21 +18,23 @@ pub mod users;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, Request};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::error::StoreError;
 use crate::http::error::PageError;
-use crate::http::login::see_other;
+use crate::http::page::{
+    put_admin_notice, put_admin_problem, see_other, take_admin_notice, take_admin_problem,
+};
 use crate::state::AppState;
 use crate::urls::Href;
 pub use gate::{Admin, FreshAdmin};
 
 /// Session key: where to go once signed in (an `/admin` path).
 pub const RETURN_TO: &str = "return_to";
-/// Session keys: a notice, or what went wrong, for the next admin page.
-const NOTICE: &str = "admin_notice";
-const PROBLEM: &str = "admin_problem";
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -73,19 +75,19 @@ pub fn routes() -> Router<AppState> {
 impl Admin {
     /// Shows `message` on the next admin page and goes to `location`.
     pub async fn done(&self, message: &str, location: &Href) -> Result<Response, PageError> {
-        self.session.put(NOTICE, &message).await?;
+        put_admin_notice(&self.session, message).await?;
         Ok(see_other(location))
     }
 
     /// Says what went wrong on the next admin page (nothing changed) and goes to `location`.
     pub async fn failed(&self, message: &str, location: &Href) -> Result<Response, PageError> {
-        self.session.put(PROBLEM, &message).await?;
+        put_admin_problem(&self.session, message).await?;
         Ok(see_other(location))
     }
 
     /// The notice left by the last action, once.
     pub async fn notice(&self) -> Result<Option<String>, PageError> {
-        Ok(self.session.take(NOTICE).await?)
+        take_admin_notice(&self.session).await
     }
 }
 
@@ -172,7 +174,7 @@ impl Frame {
             username: admin.username.clone(),
             csrf: admin.csrf.clone(),
             notice: admin.notice().await?,
-            problem: admin.session.take(PROBLEM).await?,
+            problem: take_admin_problem(&admin.session).await?,
         })
     }
 
@@ -183,6 +185,16 @@ impl Frame {
 
 /// A form body as name/value pairs in order; repeated names (checkboxes) are kept.
 pub struct FormData(Vec<(String, String)>);
+
+/// The body as it came, whatever its content type (as `Bytes` would take it).
+impl<S: Send + Sync> FromRequest<S> for FormData {
+    type Rejection = BytesRejection;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, BytesRejection> {
+        let body = Bytes::from_request(request, state).await?;
+        Ok(Self::parse(&body))
+    }
+}
 
 impl FormData {
     pub fn parse(body: &[u8]) -> Self {

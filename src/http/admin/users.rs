@@ -4,7 +4,6 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -18,6 +17,7 @@ use crate::admin::actions::UserAction;
 use crate::admin::users::{self as ops, NewUserSpec};
 use crate::error::StoreError;
 use crate::http::error::PageError;
+use crate::http::extract::Csrf;
 use crate::rbac::{self, Kind};
 use crate::sessions::index::LiveSession;
 use crate::state::AppState;
@@ -79,10 +79,8 @@ pub async fn new_form(admin: FreshAdmin) -> Result<Response, PageError> {
 pub async fn create(
     admin: Admin,
     State(state): State<AppState>,
-    body: Bytes,
+    Csrf(form): Csrf<FormData>,
 ) -> Result<Response, PageError> {
-    let form = FormData::parse(&body);
-    admin.check_csrf(form.get("csrf")).await?;
     let spec = NewUserSpec {
         username: form.get("username").to_owned(),
         email: form.get("email").to_owned(),
@@ -243,11 +241,9 @@ pub async fn act(
     admin: Admin,
     State(state): State<AppState>,
     Path((id, raw)): Path<(Uuid, String)>,
-    body: Bytes,
+    Csrf(form): Csrf<FormData>,
 ) -> Result<Response, PageError> {
     let action = action(&raw)?;
-    let form = FormData::parse(&body);
-    admin.check_csrf(form.get("csrf")).await?;
     let by = &admin.by;
     let outcome: Result<&str, StoreError> = match action {
         UserAction::Disable => ops::set_disabled(&state, id, true, by)

@@ -12,7 +12,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Continue, after_sign_in, flash, not_checked, require_csrf, see_other, take_flash};
+use super::{Continue, after_sign_in, not_checked};
+use crate::http::extract::Csrf;
+use crate::http::page::{flash, see_other, take_flash};
 use crate::audit::{self, Actor};
 use crate::http::client_addr::ClientAddr;
 use crate::http::error::PageError;
@@ -60,9 +62,8 @@ pub async fn submit(
     ClientAddr(peer): ClientAddr,
     session: TypedSession,
     Query(next): Query<Continue>,
-    Form(form): Form<CodeForm>,
+    Csrf(Form(form)): Csrf<Form<CodeForm>>,
 ) -> Result<Response, PageError> {
-    require_csrf(&session, &form.csrf).await?;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let Some(pending) = session
         .pending_second_factor()

@@ -1,0 +1,139 @@
+//! What every server-rendered page uses: the redirect after a POST ([`see_other`]), the
+//! one-time messages a page leaves for the next one (flashes), and the date formats of the
+//! pages, as askama filters ([`filters`]: `{{ key.activate_at|minute }}`).
+
+use axum::response::{IntoResponse, Redirect, Response};
+
+use crate::http::error::PageError;
+use crate::sessions::TypedSession;
+use crate::urls::Href;
+
+/// Session keys of the one-time messages.
+const FLASH: &str = "flash";
+const NOTICE: &str = "notice";
+const ADMIN_NOTICE: &str = "admin_notice";
+const ADMIN_PROBLEM: &str = "admin_problem";
+
+/// 303 See Other: after a POST, the browser GETs the next page (RFC 9110 §15.4.4).
+pub fn see_other(location: &Href) -> Response {
+    Redirect::to(location.as_str()).into_response()
+}
+
+/// 303 to a URL this server did not route: a client's redirect URI (made by
+/// [`crate::urls::client_redirect`]) or the admin page that sent the person to sign in.
+pub fn see_other_url(location: &str) -> Response {
+    Redirect::to(location).into_response()
+}
+
+/// What went wrong, for the next page this session shows (sign-in and account pages).
+pub async fn flash(session: &TypedSession, message: &str) -> Result<(), PageError> {
+    Ok(session.put(FLASH, &message).await?)
+}
+
+pub async fn take_flash(session: &TypedSession) -> Result<Option<String>, PageError> {
+    Ok(session.take::<String>(FLASH).await?)
+}
+
+/// What was done, for the account overview.
+pub async fn put_notice(session: &TypedSession, message: &str) -> Result<(), PageError> {
+    Ok(session.put(NOTICE, &message).await?)
+}
+
+pub async fn take_notice(session: &TypedSession) -> Result<Option<String>, PageError> {
+    Ok(session.take::<String>(NOTICE).await?)
+}
+
+/// What was done, for the next admin page.
+pub async fn put_admin_notice(session: &TypedSession, message: &str) -> Result<(), PageError> {
+    Ok(session.put(ADMIN_NOTICE, &message).await?)
+}
+
+pub async fn take_admin_notice(session: &TypedSession) -> Result<Option<String>, PageError> {
+    Ok(session.take::<String>(ADMIN_NOTICE).await?)
+}
+
+/// What went wrong (nothing changed), for the next admin page.
+pub async fn put_admin_problem(session: &TypedSession, message: &str) -> Result<(), PageError> {
+    Ok(session.put(ADMIN_PROBLEM, &message).await?)
+}
+
+pub async fn take_admin_problem(session: &TypedSession) -> Result<Option<String>, PageError> {
+    Ok(session.take::<String>(ADMIN_PROBLEM).await?)
+}
+
+/// Askama filters for times on pages, always in UTC. A template module brings them into scope
+/// with `use crate::http::page::filters;`.
+pub mod filters {
+    use time::OffsetDateTime;
+
+    /// A point in time a page shows: unix seconds, or a time.
+    pub trait Instant {
+        /// The time, or the raw value to show when it is out of range.
+        fn utc(&self) -> Result<OffsetDateTime, String>;
+    }
+
+    impl Instant for i64 {
+        fn utc(&self) -> Result<OffsetDateTime, String> {
+            OffsetDateTime::from_unix_timestamp(*self).map_err(|_| self.to_string())
+        }
+    }
+
+    impl Instant for OffsetDateTime {
+        fn utc(&self) -> Result<OffsetDateTime, String> {
+            Ok(self.to_offset(time::UtcOffset::UTC))
+        }
+    }
+
+    impl<T: Instant + ?Sized> Instant for &T {
+        fn utc(&self) -> Result<OffsetDateTime, String> {
+            (**self).utc()
+        }
+    }
+
+    /// `2026-01-31 09:05 UTC`.
+    pub fn to_minute(value: &impl Instant) -> String {
+        value.utc().map_or_else(
+            |raw| raw,
+            |t| format!("{} {:02}:{:02} UTC", t.date(), t.hour(), t.minute()),
+        )
+    }
+
+    /// `2026-01-31 09:05:07` (the audit log, where the order of events matters).
+    pub fn to_second(value: &impl Instant) -> String {
+        value.utc().map_or_else(
+            |raw| raw,
+            |t| {
+                let (h, m, s) = (t.hour(), t.minute(), t.second());
+                format!("{} {h:02}:{m:02}:{s:02}", t.date())
+            },
+        )
+    }
+
+    /// `{{ t|minute }}`: see [`to_minute`].
+    #[askama::filter_fn]
+    pub fn minute(value: impl Instant, _: &dyn askama::Values) -> askama::Result<String> {
+        Ok(to_minute(&value))
+    }
+
+    /// `{{ t|second }}`: see [`to_second`].
+    #[askama::filter_fn]
+    pub fn second(value: impl Instant, _: &dyn askama::Values) -> askama::Result<String> {
+        Ok(to_second(&value))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn times_are_shown_in_utc_to_the_minute_or_second() {
+            let t = OffsetDateTime::from_unix_timestamp(1_769_850_307)
+                .unwrap()
+                .to_offset(time::UtcOffset::from_hms(2, 0, 0).unwrap());
+            assert_eq!(to_minute(&t), "2026-01-31 09:05 UTC");
+            assert_eq!(to_second(&t), "2026-01-31 09:05:07");
+            assert_eq!(to_minute(&t.unix_timestamp()), "2026-01-31 09:05 UTC");
+            assert_eq!(to_minute(&i64::MAX), i64::MAX.to_string());
+        }
+    }
+}
