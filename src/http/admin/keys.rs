@@ -10,6 +10,7 @@ use super::{Admin, ConfirmPage, FormData, Frame, FreshAdmin, Section};
 use crate::admin::actions::KeyAction;
 use crate::admin::keys::{self as ops, KeyView};
 use crate::http::error::PageError;
+use crate::http::page::filters;
 use crate::http::extract::Csrf;
 use crate::keys::Alg;
 use crate::state::AppState;
@@ -31,9 +32,13 @@ impl KeysPage {
         urls::admin::key_action(&KeyAction::Revoke(kid.to_owned()))
     }
 
-    /// A time as a UTC date and minute.
-    fn minute(&self, t: &time::OffsetDateTime) -> String {
-        super::users::when(&t.unix_timestamp())
+    /// The colour of a key state's pill: signing, gone, or published but not signing.
+    fn pill_kind(&self, state: &str) -> &'static str {
+        match state {
+            "active" => "ok",
+            "revoked" | "expired" => "off",
+            _ => "info",
+        }
     }
 }
 

@@ -17,6 +17,7 @@ use crate::admin::actions::UserAction;
 use crate::admin::users::{self as ops, NewUserSpec};
 use crate::error::StoreError;
 use crate::http::error::PageError;
+use crate::http::page::filters;
 use crate::http::extract::Csrf;
 use crate::rbac::{self, Kind};
 use crate::sessions::index::LiveSession;
@@ -141,22 +142,10 @@ struct ShowPage {
 }
 
 impl ShowPage {
-    fn when(&self, unix: &i64) -> String {
-        when(unix)
-    }
-
     /// Where the form or link for `action` on this user goes.
     fn to(&self, action: UserAction) -> urls::Href {
         urls::admin::user_action(self.user.id, action)
     }
-}
-
-/// Unix seconds as a UTC date and time.
-pub fn when(unix: &i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(*unix).map_or_else(
-        |_| unix.to_string(),
-        |t| format!("{} {:02}:{:02} UTC", t.date(), t.hour(), t.minute()),
-    )
 }
 
 async fn find(state: &AppState, id: Uuid) -> Result<UserSummary, PageError> {
