@@ -76,28 +76,12 @@ pub async fn list(pool: &PgPool) -> sqlx::Result<Vec<UserSummary>> {
     .await
 }
 
-/// Disables a user by username; `NotFound` if there is none.
-pub async fn disable(pool: &PgPool, username: &str, actor: &Actor) -> Result<(), StoreError> {
-    let mut tx = pool.begin().await?;
-    let found: Option<Uuid> = sqlx::query_scalar(
-        "update users set disabled = true where lower(username) = lower($1) returning id",
-    )
-    .bind(username)
-    .fetch_optional(&mut *tx)
-    .await?;
-    if found.is_none() {
-        return Err(StoreError::NotFound(format!("no user named `{username}`")));
-    }
-    audit::record_simple(
-        &mut tx,
-        actor,
-        "user.disabled",
-        username,
-        serde_json::json!({}),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+/// The id of the user with this username (without regard to case).
+pub async fn id_of(pool: &PgPool, username: &str) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar("select id from users where lower(username) = lower($1)")
+        .bind(username)
+        .fetch_optional(pool)
+        .await
 }
 
 /// Whether a user with this username exists.

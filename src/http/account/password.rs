@@ -33,10 +33,7 @@ struct PasswordPage {
     error: Option<String>,
 }
 
-pub async fn show(
-    _: SignedInPerson,
-    session: TypedSession,
-) -> Result<Response, PageError> {
+pub async fn show(_: SignedInPerson, session: TypedSession) -> Result<Response, PageError> {
     let page = PasswordPage {
         csrf: session.csrf_token().await?,
         error: take_flash(&session).await?,

@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 
 use super::{Admin, ConfirmPage, FormData, Frame, FreshAdmin, Section, caller_message};
-use crate::error::StoreError;
+use crate::admin::roles as ops;
 use crate::http::error::PageError;
 use crate::http::extract::Csrf;
 use crate::rbac::store::{self, Definition};
@@ -94,10 +94,8 @@ pub async fn define(
     Csrf(form): Csrf<FormData>,
 ) -> Result<Response, PageError> {
     let kind = kind(&which)?;
-    let defined = match Name::parse(kind, form.get("name")) {
-        Ok(name) => store::define(&state.db, kind, &name, form.get("description"), &admin.by).await,
-        Err(message) => Err(StoreError::Invalid(message)),
-    };
+    let (name, description) = (form.get("name"), form.get("description"));
+    let defined = ops::define(&state, kind, name, description, &admin.by).await;
     let back = urls::admin::roles();
     match defined {
         Ok(()) => {
@@ -160,9 +158,7 @@ pub async fn delete(
     _: Csrf<FormData>,
 ) -> Result<Response, PageError> {
     let (kind, definition) = find(&state, &which, &name).await?;
-    for client_id in store::remove(&state.db, kind, &definition.name, &admin.by).await? {
-        crate::admin::client_changed(&state, &client_id).await;
-    }
+    ops::remove(&state, kind, &definition.name, &admin.by).await?;
     let message = format!("The {} {} was deleted.", kind.noun(), definition.name);
     admin.done(&message, &urls::admin::roles()).await
 }

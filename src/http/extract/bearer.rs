@@ -43,7 +43,14 @@ mod tests {
 
     #[test]
     fn other_schemes_and_empty_tokens_are_no_bearer_token() {
-        for value in ["Basic abc", "Bearerabc", "Bearer", "Bearer    ", "Bear abc", ""] {
+        for value in [
+            "Basic abc",
+            "Bearerabc",
+            "Bearer",
+            "Bearer    ",
+            "Bear abc",
+            "",
+        ] {
             assert_eq!(token_of(value), None, "{value}");
         }
         assert_eq!(bearer_token(&HeaderMap::new()), None);

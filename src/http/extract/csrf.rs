@@ -33,7 +33,11 @@ where
         let session = TypedSession::from_request_parts(&mut parts, state)
             .await
             .map_err(IntoResponse::into_response)?;
-        let (method, uri, headers) = (parts.method.clone(), parts.uri.clone(), parts.headers.clone());
+        let (method, uri, headers) = (
+            parts.method.clone(),
+            parts.uri.clone(),
+            parts.headers.clone(),
+        );
         let bytes = Bytes::from_request(Request::from_parts(parts, body), state)
             .await
             .map_err(IntoResponse::into_response)?;

@@ -19,8 +19,8 @@ use crate::http::page::see_other;
 use crate::oauth::authorize::AuthorizationRequest;
 use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::oauth::scope;
-use crate::sessions::pending::{Pending, RequestId};
 use crate::sessions::TypedSession;
+use crate::sessions::pending::{Pending, RequestId};
 use crate::state::AppState;
 use crate::urls;
 

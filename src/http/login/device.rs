@@ -171,8 +171,7 @@ pub async fn decide(
     let Some((request_id, request)) = pending(&state, &session, Some(&id)).await? else {
         return Err(PageError::BadRequest(GONE.into()));
     };
-    let Some(SignedInPerson { signed_in, .. }) = SignedInPerson::of(&state, &session).await?
-    else {
+    let Some(SignedInPerson { signed_in, .. }) = SignedInPerson::of(&state, &session).await? else {
         return Ok(see_other(&urls::login::password().continuing(Some(&id))));
     };
     let approved = form.decision == "approve";

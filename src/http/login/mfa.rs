@@ -13,12 +13,12 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{Continue, after_sign_in, not_checked};
-use crate::http::extract::Csrf;
-use crate::http::page::{flash, see_other, take_flash};
 use crate::audit::{self, Actor};
 use crate::http::client_addr::ClientAddr;
 use crate::http::error::PageError;
+use crate::http::extract::Csrf;
 use crate::http::forms::CodeForm;
+use crate::http::page::{flash, see_other, take_flash};
 use crate::sessions::TypedSession;
 use crate::state::AppState;
 use crate::urls::{self, Href};

@@ -11,11 +11,11 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{Continue, after_sign_in, not_checked};
-use crate::http::extract::Csrf;
-use crate::http::page::{flash, see_other, take_flash};
 use crate::audit::{self, Actor};
 use crate::http::client_addr::ClientAddr;
 use crate::http::error::PageError;
+use crate::http::extract::Csrf;
+use crate::http::page::{flash, see_other, take_flash};
 use crate::secret::Secret;
 use crate::sessions::TypedSession;
 use crate::state::AppState;
