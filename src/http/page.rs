@@ -137,3 +137,44 @@ pub mod filters {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use askama::Template as _;
+
+    use crate::http::admin::{ConfirmPage, Frame, Section};
+    use crate::http::error::ErrorPage;
+    use crate::urls::admin;
+
+    /// Both layouts share one `<head>`; the admin pages say so in the title.
+    #[test]
+    fn pages_share_one_head_and_the_macros_render_the_csrf_field() {
+        let error = ErrorPage {
+            title: "Gone".into(),
+            message: "m".into(),
+        };
+        let html = error.render().unwrap();
+        assert!(html.contains("<title>Gone · Portcullis</title>"), "{html}");
+        assert!(html.contains("<meta name=\"referrer\" content=\"no-referrer\">"));
+
+        let confirm = ConfirmPage {
+            frame: Frame {
+                section: Section::Keys,
+                username: "root".into(),
+                csrf: "t<1>".into(),
+                notice: None,
+                problem: None,
+            },
+            title: "Revoke?".into(),
+            message: "m".into(),
+            action: admin::keys(),
+            button: "Revoke",
+            cancel: admin::keys(),
+        };
+        let html = confirm.render().unwrap();
+        assert!(html.contains("<title>Revoke? · Portcullis admin</title>"), "{html}");
+        assert_eq!(html.matches("<head>").count(), 1);
+        let field = "<input type=\"hidden\" name=\"csrf\" value=\"t&#60;1&#62;\">";
+        assert_eq!(html.matches(field).count(), 2, "{html}");
+    }
+}
