@@ -8,12 +8,6 @@ use crate::http::error::PageError;
 use crate::sessions::TypedSession;
 use crate::urls::Href;
 
-/// Session keys of the one-time messages.
-const FLASH: &str = "flash";
-const NOTICE: &str = "notice";
-const ADMIN_NOTICE: &str = "admin_notice";
-const ADMIN_PROBLEM: &str = "admin_problem";
-
 /// 303 See Other: after a POST, the browser GETs the next page (RFC 9110 §15.4.4).
 pub fn see_other(location: &Href) -> Response {
     Redirect::to(location.as_str()).into_response()
@@ -25,40 +19,47 @@ pub fn see_other_url(location: &str) -> Response {
     Redirect::to(location).into_response()
 }
 
-/// What went wrong, for the next page this session shows (sign-in and account pages).
+/// A one-time message a page leaves for the next one this session shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flash {
+    /// What went wrong (sign-in and account pages).
+    Problem,
+    /// What was done, for the account overview.
+    Notice,
+    /// What was done, for the next admin page.
+    AdminNotice,
+    /// What went wrong (nothing changed), for the next admin page.
+    AdminProblem,
+}
+
+impl Flash {
+    /// The session key the message is kept under until it is shown.
+    const fn key(self) -> &'static str {
+        match self {
+            Flash::Problem => "flash",
+            Flash::Notice => "notice",
+            Flash::AdminNotice => "admin_notice",
+            Flash::AdminProblem => "admin_problem",
+        }
+    }
+
+    pub async fn put(self, session: &TypedSession, message: &str) -> Result<(), PageError> {
+        Ok(session.put(self.key(), &message).await?)
+    }
+
+    /// The message, once: it is gone from the session afterwards.
+    pub async fn take(self, session: &TypedSession) -> Result<Option<String>, PageError> {
+        Ok(session.take::<String>(self.key()).await?)
+    }
+}
+
+/// [`Flash::Problem`], the common case.
 pub async fn flash(session: &TypedSession, message: &str) -> Result<(), PageError> {
-    Ok(session.put(FLASH, &message).await?)
+    Flash::Problem.put(session, message).await
 }
 
 pub async fn take_flash(session: &TypedSession) -> Result<Option<String>, PageError> {
-    Ok(session.take::<String>(FLASH).await?)
-}
-
-/// What was done, for the account overview.
-pub async fn put_notice(session: &TypedSession, message: &str) -> Result<(), PageError> {
-    Ok(session.put(NOTICE, &message).await?)
-}
-
-pub async fn take_notice(session: &TypedSession) -> Result<Option<String>, PageError> {
-    Ok(session.take::<String>(NOTICE).await?)
-}
-
-/// What was done, for the next admin page.
-pub async fn put_admin_notice(session: &TypedSession, message: &str) -> Result<(), PageError> {
-    Ok(session.put(ADMIN_NOTICE, &message).await?)
-}
-
-pub async fn take_admin_notice(session: &TypedSession) -> Result<Option<String>, PageError> {
-    Ok(session.take::<String>(ADMIN_NOTICE).await?)
-}
-
-/// What went wrong (nothing changed), for the next admin page.
-pub async fn put_admin_problem(session: &TypedSession, message: &str) -> Result<(), PageError> {
-    Ok(session.put(ADMIN_PROBLEM, &message).await?)
-}
-
-pub async fn take_admin_problem(session: &TypedSession) -> Result<Option<String>, PageError> {
-    Ok(session.take::<String>(ADMIN_PROBLEM).await?)
+    Flash::Problem.take(session).await
 }
 
 /// Askama filters for times on pages, always in UTC. A template module brings them into scope
@@ -172,7 +173,10 @@ mod tests {
             cancel: admin::keys(),
         };
         let html = confirm.render().unwrap();
-        assert!(html.contains("<title>Revoke? · Portcullis admin</title>"), "{html}");
+        assert!(
+            html.contains("<title>Revoke? · Portcullis admin</title>"),
+            "{html}"
+        );
         assert_eq!(html.matches("<head>").count(), 1);
         let field = "<input type=\"hidden\" name=\"csrf\" value=\"t&#60;1&#62;\">";
         assert_eq!(html.matches(field).count(), 2, "{html}");

@@ -18,7 +18,7 @@ use crate::http::client_addr::ClientAddr;
 use crate::http::error::PageError;
 use crate::http::extract::{Csrf, NoFields, SignedInPerson};
 use crate::http::forms::ConfirmForm;
-use crate::http::page::{flash, put_notice, see_other, take_flash, take_notice};
+use crate::http::page::{Flash, flash, see_other, take_flash};
 use crate::mfa::recovery;
 use crate::sessions::TypedSession;
 use crate::state::AppState;
@@ -30,7 +30,7 @@ const NEW_CODES: &str = "recovery_codes";
 
 /// A message for the overview page, and the way there.
 pub async fn notice(session: &TypedSession, message: &str) -> Result<Response, PageError> {
-    put_notice(session, message).await?;
+    Flash::Notice.put(session, message).await?;
     Ok(see_other(&urls::account::overview()))
 }
 
@@ -75,7 +75,7 @@ pub async fn show(
         totp_enrolled: user.totp_secret_sealed.is_some(),
         recovery_left: recovery::remaining(&state.db, signed_in.user_id).await?,
         applications,
-        notice: take_notice(&session).await?,
+        notice: Flash::Notice.take(&session).await?,
         error: take_flash(&session).await?,
     };
     Ok(page.into_response())

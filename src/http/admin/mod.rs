@@ -26,9 +26,7 @@ use axum::routing::{get, post};
 
 use crate::error::StoreError;
 use crate::http::error::PageError;
-use crate::http::page::{
-    put_admin_notice, put_admin_problem, see_other, take_admin_notice, take_admin_problem,
-};
+use crate::http::page::{Flash, see_other};
 use crate::state::AppState;
 use crate::urls::Href;
 pub use gate::{Admin, FreshAdmin};
@@ -75,19 +73,19 @@ pub fn routes() -> Router<AppState> {
 impl Admin {
     /// Shows `message` on the next admin page and goes to `location`.
     pub async fn done(&self, message: &str, location: &Href) -> Result<Response, PageError> {
-        put_admin_notice(&self.session, message).await?;
+        Flash::AdminNotice.put(&self.session, message).await?;
         Ok(see_other(location))
     }
 
     /// Says what went wrong on the next admin page (nothing changed) and goes to `location`.
     pub async fn failed(&self, message: &str, location: &Href) -> Result<Response, PageError> {
-        put_admin_problem(&self.session, message).await?;
+        Flash::AdminProblem.put(&self.session, message).await?;
         Ok(see_other(location))
     }
 
     /// The notice left by the last action, once.
     pub async fn notice(&self) -> Result<Option<String>, PageError> {
-        take_admin_notice(&self.session).await
+        Flash::AdminNotice.take(&self.session).await
     }
 }
 
@@ -174,7 +172,7 @@ impl Frame {
             username: admin.username.clone(),
             csrf: admin.csrf.clone(),
             notice: admin.notice().await?,
-            problem: take_admin_problem(&admin.session).await?,
+            problem: Flash::AdminProblem.take(&admin.session).await?,
         })
     }
 

@@ -83,14 +83,8 @@ async fn disabling_a_user_from_the_cli_ends_sessions_and_tokens_like_the_admin_p
         (400, Some("invalid_grant"))
     );
     let access = issued["access_token"].as_str().unwrap();
-    let userinfo = app
-        .http
-        .get(app.url("/userinfo"))
-        .bearer_auth(access)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(userinfo.status(), 401, "the access token is refused");
+    let (status, _) = crate::token_access::userinfo(&app, access).await;
+    assert_eq!(status, 401, "the access token is refused");
     let by_cli = latest(&app, "user.disabled").await;
 
     let bob = app.user("bob", false).await;
