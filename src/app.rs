@@ -61,28 +61,8 @@ impl App {
             }
             None => None,
         };
-        let db = storage::connect_postgres(&config).await?;
-        let redis = Redis::connect(&config).await?;
-        let keys = KeyRing::start(db.clone(), &config)
-            .await
-            .context("cannot start the key ring")?;
-        let cost = config.argon2;
-        let hasher = tokio::task::spawn_blocking(move || PasswordHasher::new(cost)).await??;
-        let discovery = Bytes::from(serde_json::to_vec(&Metadata::new(&config.issuer))?);
         let address = listener.local_addr()?;
-        let clients = Arc::new(ClientCache::new(db.clone(), CLIENT_CACHE_TTL));
-        let state = AppState::new(Shared {
-            clients,
-            config: Arc::new(config),
-            db,
-            redis,
-            keys,
-            metrics: Arc::new(Metrics::new()),
-            hasher,
-            discovery,
-            health: Arc::new(StoreHealth::default()),
-            draining: AtomicBool::new(false),
-        });
+        let state = connect(config).await?;
         Ok(App {
             listener,
             address,
@@ -176,6 +156,33 @@ impl App {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// The state of a server (or of a command acting like one): PostgreSQL (migrated), Redis, the
+/// key ring, the password hasher. The command line uses it too, so that its changes go through
+/// the same [`crate::admin`] operations as the admin pages'.
+pub async fn connect(config: Config) -> anyhow::Result<AppState> {
+    let db = storage::connect_postgres(&config).await?;
+    let redis = Redis::connect(&config).await?;
+    let keys = KeyRing::start(db.clone(), &config)
+        .await
+        .context("cannot start the key ring")?;
+    let cost = config.argon2;
+    let hasher = tokio::task::spawn_blocking(move || PasswordHasher::new(cost)).await??;
+    let discovery = Bytes::from(serde_json::to_vec(&Metadata::new(&config.issuer))?);
+    let clients = Arc::new(ClientCache::new(db.clone(), CLIENT_CACHE_TTL));
+    Ok(AppState::new(Shared {
+        clients,
+        config: Arc::new(config),
+        db,
+        redis,
+        keys,
+        metrics: Arc::new(Metrics::new()),
+        hasher,
+        discovery,
+        health: Arc::new(StoreHealth::default()),
+        draining: AtomicBool::new(false),
+    }))
 }
 
 /// Resolves when the listener should close: `drain_delay` after the stop token is cancelled.

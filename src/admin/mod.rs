@@ -8,6 +8,7 @@ pub mod audit_log;
 pub mod clients;
 pub mod dashboard;
 pub mod keys;
+pub mod roles;
 pub mod users;
 
 use crate::invalidation::{self, Change};

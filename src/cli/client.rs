@@ -1,13 +1,14 @@
-//! `portcullis client create | list | disable`.
+//! `portcullis client create | list | disable | rotate-secret`. Changes are the admin pages'
+//! operations ([`crate::admin::clients`]), with the same validation, effects and audit events.
 
 use clap::Subcommand;
 use serde_json::json;
 
 use super::{CliError, Output, table};
+use crate::admin::clients as admin;
 use crate::audit::{Actor, By};
 use crate::clients::{ClientSpec, GrantType, store};
 use crate::config::Config;
-use crate::invalidation::Change;
 use crate::storage::connect_postgres;
 
 // Parsed once per run: the size of the largest variant costs nothing worth a box.
@@ -18,17 +19,24 @@ pub enum ClientCommand {
     Create(ClientSpec),
     /// List clients.
     List,
-    /// Disable a client.
+    /// Disable a client: it gets `invalid_client` at once, on every replica.
     Disable { client_id: String },
+    /// Replace a confidential client's secret; the new one is printed once and the old one stops
+    /// working at once.
+    RotateSecret { client_id: String },
+}
+
+/// Who acts: the command line (no address).
+fn cli() -> By {
+    By::new(Actor::Cli, None)
 }
 
 pub async fn run(command: ClientCommand, config: Config, out: Output) -> Result<(), CliError> {
     match command {
         ClientCommand::Create(spec) => {
-            let client = spec.validate().map_err(CliError::Usage)?;
-            let pool = connect_postgres(&config).await?;
-            let created = store::create(&pool, &client, &By::new(Actor::Cli, None)).await?;
-            super::announce(&config, Change::Client(&created.client_id)).await;
+            let client = spec.clone().validate().map_err(CliError::Usage)?;
+            let state = crate::app::connect(config).await?;
+            let created = admin::create(&state, spec, &cli()).await?;
             let secret = created.client_secret.as_ref().map(|s| s.expose().clone());
             let mut value = json!({ "client_id": created.client_id, "client_secret": secret });
             if secret.is_none() {
@@ -64,12 +72,21 @@ pub async fn run(command: ClientCommand, config: Config, out: Output) -> Result<
             Ok(())
         }
         ClientCommand::Disable { client_id } => {
-            let pool = connect_postgres(&config).await?;
-            store::set_enabled(&pool, &client_id, false, &By::new(Actor::Cli, None)).await?;
-            super::announce(&config, Change::Client(&client_id)).await;
+            let state = crate::app::connect(config).await?;
+            admin::set_enabled(&state, &client_id, false, &cli()).await?;
             out.print(&json!({ "disabled": client_id }), || {
                 format!("Disabled client {client_id}.")
             });
+            Ok(())
+        }
+        ClientCommand::RotateSecret { client_id } => {
+            let state = crate::app::connect(config).await?;
+            let secret = admin::rotate_secret(&state, &client_id, &cli()).await?;
+            let secret = secret.expose();
+            out.print(
+                &json!({ "client_id": client_id, "client_secret": secret }),
+                || format!("New secret of {client_id} (shown only now; the old one no longer works):\nclient_secret: {secret}"),
+            );
             Ok(())
         }
     }

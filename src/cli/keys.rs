@@ -1,4 +1,5 @@
-//! `portcullis keys list | rotate | revoke`.
+//! `portcullis keys list | rotate | revoke`. Rotating and revoking are the admin pages'
+//! operations ([`crate::admin::keys`]): the same audit events, and running servers reload at once.
 
 use clap::Subcommand;
 use serde_json::{Value, json};
@@ -6,10 +7,11 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::{CliError, Output, table};
+use crate::admin::keys as admin;
 use crate::audit::{Actor, By};
 use crate::config::Config;
-use crate::keys::{Alg, KeyRing, RevokeError, store};
-use crate::storage::connect_postgres;
+use crate::error::Error;
+use crate::keys::{Alg, store};
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
@@ -27,18 +29,9 @@ pub enum KeysCommand {
     Revoke { kid: String },
 }
 
-enum Kind {
-    List,
-    Change,
-}
-
 pub async fn run(command: KeysCommand, config: Config, out: Output) -> Result<(), CliError> {
-    let pool = connect_postgres(&config).await?;
-    let ring = KeyRing::start(pool.clone(), &config).await?;
-    let command_kind = match &command {
-        KeysCommand::List => Kind::List,
-        _ => Kind::Change,
-    };
+    let state = crate::app::connect(config).await?;
+    let by = By::new(Actor::Cli, None);
     match command {
         KeysCommand::List => {}
         KeysCommand::Rotate { alg } => {
@@ -49,29 +42,20 @@ pub async fn run(command: KeysCommand, config: Config, out: Output) -> Result<()
                 })?],
             };
             for alg in algs {
-                ring.rotator()
-                    .rotate_now(alg, &By::new(Actor::Cli, None))
-                    .await?;
+                admin::rotate(&state, alg.as_str(), &by).await?;
             }
         }
-        KeysCommand::Revoke { kid } => match ring
-            .rotator()
-            .revoke(&kid, &By::new(Actor::Cli, None))
-            .await
-        {
-            Ok(_) => {}
-            Err(RevokeError::NotFound(kid)) => {
+        KeysCommand::Revoke { kid } => match admin::revoke(&state, &kid, &by).await {
+            Ok(()) => {}
+            Err(Error::NotFound(_)) => {
                 return Err(CliError::Usage(format!(
                     "no live key with id `{kid}` (see `portcullis keys list`)"
                 )));
             }
-            Err(RevokeError::Other(e)) => return Err(e.into()),
+            Err(e) => return Err(e.into()),
         },
     }
-    if !matches!(command_kind, Kind::List) {
-        super::announce(&config, crate::invalidation::Change::Keys).await;
-    }
-    print_keys(&pool, ring.kek().id(), out).await
+    print_keys(&state.db, state.keys.kek().id(), out).await
 }
 
 async fn print_keys(pool: &sqlx::PgPool, kek_id: &str, out: Output) -> Result<(), CliError> {

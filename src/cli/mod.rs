@@ -146,22 +146,6 @@ async fn run(args: Args, out: Output) -> Result<(), CliError> {
     }
 }
 
-/// Tells running replicas about a change, so they act on it at once. Best effort: if Redis is
-/// unreachable, replicas notice within their cache lifetime anyway.
-pub async fn announce(config: &Config, change: crate::invalidation::Change<'_>) {
-    let mut quick = config.clone();
-    quick.startup_timeout = std::time::Duration::from_secs(2);
-    let result = match crate::storage::Redis::connect(&quick).await {
-        Ok(redis) => crate::invalidation::announce(&redis, change)
-            .await
-            .map_err(anyhow::Error::from),
-        Err(e) => Err(e),
-    };
-    if let Err(e) = result {
-        tracing::warn!(error = %format!("{e:#}"), "could not tell running servers; they will notice within seconds");
-    }
-}
-
 /// A simple text table: a header row and aligned columns.
 pub fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();

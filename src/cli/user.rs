@@ -1,4 +1,5 @@
-//! `portcullis user create | list | disable`.
+//! `portcullis user create | list | disable | reset-mfa`. Changes to an existing user are the
+//! admin pages' operations ([`crate::admin::users`]), with the same effects and audit events.
 
 use std::io::Read as _;
 
@@ -6,10 +7,12 @@ use clap::Subcommand;
 use serde_json::json;
 
 use super::{CliError, Output, table};
-use crate::audit::Actor;
+use crate::admin::users as admin;
+use crate::audit::{Actor, By};
 use crate::config::Config;
 use crate::crypto::PasswordHasher;
 use crate::secret::Secret;
+use crate::state::AppState;
 use crate::storage::connect_postgres;
 use crate::users::{self, DisplayName, Email, Username, store};
 
@@ -35,8 +38,11 @@ pub enum UserCommand {
     },
     /// List users.
     List,
-    /// Disable a user.
+    /// Disable a user: their sessions end and their refresh tokens stop working.
     Disable { username: String },
+    /// Remove a user's second factor (a lost phone): they sign in with the password alone
+    /// until they set it up again.
+    ResetMfa { username: String },
 }
 
 pub async fn run(command: UserCommand, config: Config, out: Output) -> Result<(), CliError> {
@@ -133,14 +139,31 @@ pub async fn run(command: UserCommand, config: Config, out: Output) -> Result<()
             Ok(())
         }
         UserCommand::Disable { username } => {
-            let pool = connect_postgres(&config).await?;
-            store::disable(&pool, &username, &Actor::Cli).await?;
+            let state = crate::app::connect(config).await?;
+            let id = id_of(&state, &username).await?;
+            admin::set_disabled(&state, id, true, &By::new(Actor::Cli, None)).await?;
             out.print(&json!({ "disabled": username }), || {
                 format!("Disabled user {username}.")
             });
             Ok(())
         }
+        UserCommand::ResetMfa { username } => {
+            let state = crate::app::connect(config).await?;
+            let id = id_of(&state, &username).await?;
+            admin::reset_mfa(&state, id, &By::new(Actor::Cli, None)).await?;
+            out.print(&json!({ "mfa_reset": username }), || {
+                format!("Two-step verification was reset for {username}.")
+            });
+            Ok(())
+        }
     }
+}
+
+/// The id of the user named `username`; a usage error if there is none.
+async fn id_of(state: &AppState, username: &str) -> Result<uuid::Uuid, CliError> {
+    store::id_of(&state.db, username)
+        .await?
+        .ok_or_else(|| CliError::Usage(format!("no user named `{username}`")))
 }
 
 fn yes(b: bool) -> String {

@@ -1,20 +1,12 @@
 //! Form bodies shared by several pages. Every field defaults to empty, so a missing field is a
-//! clear message from the handler rather than a rejection page from the extractor.
+//! clear message from the handler rather than a rejection page from the extractor. The CSRF
+//! token is no field of theirs: [`Csrf`](crate::http::extract::Csrf) checks it.
 
 use serde::Deserialize;
-
-/// A form with only its CSRF token (a button).
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    pub csrf: String,
-}
 
 /// A one-time code (TOTP or recovery code).
 #[derive(Deserialize)]
 pub struct CodeForm {
-    #[serde(default)]
-    pub csrf: String,
     #[serde(default)]
     pub code: String,
 }
@@ -23,8 +15,6 @@ pub struct CodeForm {
 /// sensitive change (ASVS 5.0 V7.5.1).
 #[derive(Deserialize)]
 pub struct ConfirmForm {
-    #[serde(default)]
-    pub csrf: String,
     #[serde(default)]
     pub password: String,
     #[serde(default)]

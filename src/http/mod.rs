@@ -11,12 +11,14 @@ pub mod client_addr;
 pub mod cors;
 pub mod csp;
 pub mod error;
+pub mod extract;
 mod failure;
 mod forms;
 pub mod login;
 pub mod oauth;
 mod oidc;
 mod ops;
+pub mod page;
 mod session;
 mod well_known;
 

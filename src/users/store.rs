@@ -98,23 +98,13 @@ pub async fn list(pool: &PgPool) -> Result<Vec<UserSummary>> {
     .map_err(Into::into)
 }
 
-/// Disables a user by username; `NotFound` if there is none.
-pub async fn disable(pool: &PgPool, username: &str, actor: &Actor) -> Result<(), Error> {
-    let mut tx = pool.begin().await?;
-    let found: Option<Uuid> = sqlx::query_scalar(
-        "update users set disabled = true where lower(username) = lower($1) returning id",
-    )
-    .bind(username)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(user) = found else {
-        return Err(Error::NotFound(format!("no user named `{username}`")));
-    };
-    By::new(actor.clone(), None)
-        .record(&mut tx, AuditEvent::UserDisabled { user })
-        .await?;
-    tx.commit().await?;
-    Ok(())
+/// The id of the user with this username (without regard to case).
+pub async fn id_of(pool: &PgPool, username: &str) -> Result<Option<Uuid>> {
+    sqlx::query_scalar("select id from users where lower(username) = lower($1)")
+        .bind(username)
+        .fetch_optional(pool)
+        .await
+        .map_err(Into::into)
 }
 
 /// Whether a user with this username exists.

@@ -12,7 +12,7 @@ use crate::signin::{authorize, browser, json, payload, redeem, token, tokens_for
 
 const API: &str = "https://api.example.com";
 
-async fn userinfo(app: &TestApp, access: &str) -> (u16, Value) {
+pub async fn userinfo(app: &TestApp, access: &str) -> (u16, Value) {
     let response = app
         .http
         .get(app.url("/userinfo"))

@@ -16,50 +16,19 @@ use serde::Deserialize;
 
 use crate::http::client_addr::ClientAddr;
 use crate::http::error::PageError;
-use crate::http::forms::{ConfirmForm, CsrfForm};
-use crate::http::login::{flash, require_csrf, see_other, take_flash};
+use crate::http::extract::{Csrf, NoFields, SignedInPerson};
+use crate::http::forms::ConfirmForm;
+use crate::http::page::{Flash, flash, see_other, take_flash};
 use crate::mfa::recovery;
-use crate::sessions::{SignedIn, TypedSession};
+use crate::sessions::TypedSession;
 use crate::state::AppState;
 use crate::urls;
 use crate::users::store::{self as users, Credentials};
 use crate::verify;
 
-/// The signed-in person and their record, or a redirect to sign in.
-pub async fn current(
-    state: &AppState,
-    session: &TypedSession,
-) -> Result<Result<(SignedIn, Credentials), Response>, PageError> {
-    let lifetime = state.config.session_lifetime;
-    let Some(signed_in) = session.signed_in(lifetime, &state.redis).await? else {
-        return Ok(Err(see_other(&urls::login::password())));
-    };
-    match users::credentials_by_id(&state.db, signed_in.user_id)
-        .await?
-        .filter(|u| !u.disabled)
-    {
-        Some(user) => Ok(Ok((signed_in, user))),
-        None => {
-            session.sign_out().await?;
-            Ok(Err(see_other(&urls::login::password())))
-        }
-    }
-}
-
-/// Unwraps [`current`] or returns its redirect.
-macro_rules! signed_in_or_redirect {
-    ($state:expr, $session:expr) => {
-        match $crate::http::account::current($state, $session).await? {
-            Ok(pair) => pair,
-            Err(redirect) => return Ok(redirect),
-        }
-    };
-}
-pub(crate) use signed_in_or_redirect;
-
-/// A message for the overview page.
+/// A message for the overview page, and the way there.
 pub async fn notice(session: &TypedSession, message: &str) -> Result<Response, PageError> {
-    session.set_account_notice(message).await?;
+    Flash::Notice.put(session, message).await?;
     Ok(see_other(&urls::account::overview()))
 }
 
@@ -84,9 +53,9 @@ struct Overview {
 
 pub async fn show(
     State(state): State<AppState>,
+    SignedInPerson { signed_in, user }: SignedInPerson,
     session: TypedSession,
 ) -> Result<Response, PageError> {
-    let (signed_in, user) = signed_in_or_redirect!(&state, &session);
     let profile = users::profile(&state.db, signed_in.user_id).await?;
     let applications = crate::consent::list(&state.db, signed_in.user_id)
         .await?
@@ -104,7 +73,7 @@ pub async fn show(
         totp_enrolled: user.totp_secret_sealed.is_some(),
         recovery_left: recovery::remaining(&state.db, signed_in.user_id).await?,
         applications,
-        notice: session.take_account_notice().await?,
+        notice: Flash::Notice.take(&session).await?,
         error: take_flash(&session).await?,
     };
     Ok(page.into_response())
@@ -113,11 +82,10 @@ pub async fn show(
 /// Ends every session of this person, on every replica, this one included.
 pub async fn sign_out_everywhere(
     State(state): State<AppState>,
+    SignedInPerson { signed_in, .. }: SignedInPerson,
     session: TypedSession,
-    Form(form): Form<CsrfForm>,
+    _: Csrf<Form<NoFields>>,
 ) -> Result<Response, PageError> {
-    require_csrf(&session, &form.csrf).await?;
-    let (signed_in, _) = signed_in_or_redirect!(&state, &session);
     crate::sessions::sign_out_everywhere(
         &state.redis,
         signed_in.user_id,
@@ -137,19 +105,16 @@ pub async fn sign_out_everywhere(
 #[derive(Deserialize)]
 pub struct RevokeForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     client_id: String,
 }
 
 /// Withdraws consent for one application (its refresh and access tokens stop working).
 pub async fn revoke_application(
     State(state): State<AppState>,
+    SignedInPerson { signed_in, .. }: SignedInPerson,
     session: TypedSession,
-    Form(form): Form<RevokeForm>,
+    Csrf(Form(form)): Csrf<Form<RevokeForm>>,
 ) -> Result<Response, PageError> {
-    require_csrf(&session, &form.csrf).await?;
-    let (signed_in, _) = signed_in_or_redirect!(&state, &session);
     let withdrawn = crate::consent::revoke(&state.db, signed_in.user_id, &form.client_id).await?;
     crate::tokens::access::deny_grants(&state.stores(), &withdrawn.grants).await?;
     if withdrawn.had_consent {
@@ -190,12 +155,11 @@ pub async fn confirm(
 /// Replaces the recovery codes and shows the new ones once, after [`confirm`].
 pub async fn new_recovery_codes(
     State(state): State<AppState>,
+    SignedInPerson { signed_in, user }: SignedInPerson,
     ClientAddr(peer): ClientAddr,
     session: TypedSession,
-    Form(form): Form<ConfirmForm>,
+    Csrf(Form(form)): Csrf<Form<ConfirmForm>>,
 ) -> Result<Response, PageError> {
-    require_csrf(&session, &form.csrf).await?;
-    let (signed_in, user) = signed_in_or_redirect!(&state, &session);
     if let Err(message) = confirm(&state, &user, form, peer).await? {
         flash(&session, message).await?;
         return Ok(see_other(&urls::account::overview()));

@@ -11,11 +11,12 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::{notice, signed_in_or_redirect};
+use super::notice;
 use crate::audit::Actor;
 use crate::http::client_addr::ClientAddr;
 use crate::http::error::PageError;
-use crate::http::login::{flash, require_csrf, see_other, take_flash};
+use crate::http::extract::{Csrf, SignedInPerson};
+use crate::http::page::{flash, see_other, take_flash};
 use crate::secret::Secret;
 use crate::sessions::TypedSession;
 use crate::state::AppState;
@@ -32,11 +33,7 @@ struct PasswordPage {
     error: Option<String>,
 }
 
-pub async fn show(
-    State(state): State<AppState>,
-    session: TypedSession,
-) -> Result<Response, PageError> {
-    let _ = signed_in_or_redirect!(&state, &session);
+pub async fn show(_: SignedInPerson, session: TypedSession) -> Result<Response, PageError> {
     let page = PasswordPage {
         csrf: session.csrf_token().await?,
         error: take_flash(&session).await?,
@@ -59,8 +56,6 @@ pub async fn current_password_ok(
 #[derive(Deserialize)]
 pub struct ChangeForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     current: String,
     #[serde(default)]
     new: String,
@@ -70,12 +65,11 @@ pub struct ChangeForm {
 
 pub async fn change(
     State(state): State<AppState>,
+    SignedInPerson { signed_in, user }: SignedInPerson,
     ClientAddr(peer): ClientAddr,
     session: TypedSession,
-    Form(form): Form<ChangeForm>,
+    Csrf(Form(form)): Csrf<Form<ChangeForm>>,
 ) -> Result<Response, PageError> {
-    require_csrf(&session, &form.csrf).await?;
-    let (signed_in, user) = signed_in_or_redirect!(&state, &session);
     let new = Secret::new(form.new);
     let problem = if form.confirm != *new.expose() {
         Some("The new passwords do not match.".to_owned())

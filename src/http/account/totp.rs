@@ -8,11 +8,12 @@ use axum::Form;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 
-use super::{notice, show_codes_once, signed_in_or_redirect};
+use super::{notice, show_codes_once};
 use crate::http::client_addr::ClientAddr;
 use crate::http::error::PageError;
+use crate::http::extract::{Csrf, SignedInPerson};
 use crate::http::forms::{CodeForm, ConfirmForm};
-use crate::http::login::{flash, require_csrf, see_other, take_flash};
+use crate::http::page::{flash, see_other, take_flash};
 use crate::mfa::totp;
 use crate::sessions::TypedSession;
 use crate::state::AppState;
@@ -39,9 +40,9 @@ struct EnrollPage {
 
 pub async fn show(
     State(state): State<AppState>,
+    SignedInPerson { user, .. }: SignedInPerson,
     session: TypedSession,
 ) -> Result<Response, PageError> {
-    let (_, user) = signed_in_or_redirect!(&state, &session);
     if user.totp_secret_sealed.is_some() {
         return Ok(see_other(&urls::account::overview()));
     }
@@ -66,11 +67,10 @@ pub async fn show(
 
 pub async fn confirm(
     State(state): State<AppState>,
+    SignedInPerson { signed_in, user }: SignedInPerson,
     session: TypedSession,
-    Form(form): Form<CodeForm>,
+    Csrf(Form(form)): Csrf<Form<CodeForm>>,
 ) -> Result<Response, PageError> {
-    require_csrf(&session, &form.csrf).await?;
-    let (signed_in, user) = signed_in_or_redirect!(&state, &session);
     let Some(sealed) = session.pending_totp().await? else {
         return Ok(see_other(&urls::account::totp()));
     };
@@ -94,12 +94,11 @@ pub async fn confirm(
 /// Turns the second factor off after [`super::confirm`]; every other session ends.
 pub async fn remove(
     State(state): State<AppState>,
+    SignedInPerson { signed_in, user }: SignedInPerson,
     ClientAddr(peer): ClientAddr,
     session: TypedSession,
-    Form(form): Form<ConfirmForm>,
+    Csrf(Form(form)): Csrf<Form<ConfirmForm>>,
 ) -> Result<Response, PageError> {
-    require_csrf(&session, &form.csrf).await?;
-    let (signed_in, user) = signed_in_or_redirect!(&state, &session);
     if let Err(message) = super::confirm(&state, &user, form, peer).await? {
         flash(
             &session,

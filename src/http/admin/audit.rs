@@ -10,6 +10,7 @@ use serde::Deserialize;
 use super::{Admin, Frame, PageLinks, Paging, Section, paginate};
 use crate::admin::audit_log::{self, Entry, Filter, parse_time};
 use crate::http::error::PageError;
+use crate::http::page::filters;
 use crate::state::AppState;
 use crate::urls;
 
@@ -43,18 +44,6 @@ struct AuditPage {
 }
 
 impl AuditPage {
-    /// An entry's time, to the second, in UTC.
-    fn second(&self, entry: &Entry) -> String {
-        let t = entry.at;
-        format!(
-            "{} {:02}:{:02}:{:02}",
-            t.date(),
-            t.hour(),
-            t.minute(),
-            t.second()
-        )
-    }
-
     /// An entry's details, unless there are none.
     fn details(&self, entry: &Entry) -> Option<String> {
         let empty = entry.details.as_object().is_none_or(|o| o.is_empty());

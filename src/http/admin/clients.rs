@@ -5,7 +5,6 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -19,6 +18,7 @@ use crate::admin::actions::ClientAction;
 use crate::admin::clients as ops;
 use crate::clients::store::{self, Client};
 use crate::http::error::PageError;
+use crate::http::extract::Csrf;
 use crate::rbac::Kind;
 use crate::state::AppState;
 use crate::urls;
@@ -67,10 +67,8 @@ pub async fn new_form(admin: FreshAdmin) -> Result<Response, PageError> {
 pub async fn create(
     admin: Admin,
     State(state): State<AppState>,
-    body: Bytes,
+    Csrf(form): Csrf<FormData>,
 ) -> Result<Response, PageError> {
-    let form = FormData::parse(&body);
-    admin.check_csrf(form.get("csrf")).await?;
     let created = match spec(&form) {
         Ok(spec) => ops::create(&state, spec, &admin.by).await,
         Err(message) => Err(crate::error::Error::Invalid(message)),
@@ -150,10 +148,8 @@ pub async fn update(
     admin: Admin,
     State(state): State<AppState>,
     Path(client_id): Path<String>,
-    body: Bytes,
+    Csrf(form): Csrf<FormData>,
 ) -> Result<Response, PageError> {
-    let form = FormData::parse(&body);
-    admin.check_csrf(form.get("csrf")).await?;
     let updated = match spec(&form) {
         Ok(spec) => ops::update(&state, &client_id, spec, &admin.by).await,
         Err(message) => Err(crate::error::Error::Invalid(message)),
@@ -221,11 +217,9 @@ pub async fn act(
     admin: Admin,
     State(state): State<AppState>,
     Path((client_id, raw)): Path<(String, String)>,
-    body: Bytes,
+    Csrf(form): Csrf<FormData>,
 ) -> Result<Response, PageError> {
     let action = action(&raw)?;
-    let form = FormData::parse(&body);
-    admin.check_csrf(form.get("csrf")).await?;
     let here = urls::admin::client(&client_id);
     let by = &admin.by;
     match action {

@@ -14,11 +14,11 @@ use axum::response::{IntoResponse, Response};
 use crate::audit::{Actor, By};
 use crate::http::client_addr::ClientAddr;
 use crate::http::error::PageError;
-use crate::http::login::{flash, require_csrf, see_other};
+use crate::http::extract::SignedInPerson;
+use crate::http::page::{flash, see_other};
 use crate::sessions::TypedSession;
 use crate::state::AppState;
 use crate::urls;
-use crate::users::store as user_store;
 
 /// A signed-in administrator, checked for this request.
 pub struct Admin {
@@ -38,13 +38,6 @@ impl std::ops::Deref for FreshAdmin {
 
     fn deref(&self) -> &Admin {
         &self.0
-    }
-}
-
-impl Admin {
-    /// Refuses a form without this session's CSRF token.
-    pub async fn check_csrf(&self, presented: &str) -> Result<(), PageError> {
-        require_csrf(&self.session, presented).await
     }
 }
 
@@ -111,15 +104,8 @@ async fn gate(
     back: &str,
     change: bool,
 ) -> Result<Result<Admin, Response>, PageError> {
-    let lifetime = state.config.session_lifetime;
-    let Some(signed_in) = session.signed_in(lifetime, &state.redis).await? else {
-        return Ok(Err(sign_in_first(&session, back).await?));
-    };
-    let Some(user) = user_store::credentials_by_id(&state.db, signed_in.user_id)
-        .await?
-        .filter(|u| !u.disabled)
+    let Some(SignedInPerson { signed_in, user }) = SignedInPerson::of(state, &session).await?
     else {
-        session.sign_out().await?;
         return Ok(Err(sign_in_first(&session, back).await?));
     };
     if !user.is_admin {

@@ -3,7 +3,6 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 
@@ -11,6 +10,8 @@ use super::{Admin, ConfirmPage, FormData, Frame, FreshAdmin, Section};
 use crate::admin::actions::KeyAction;
 use crate::admin::keys::{self as ops, KeyView};
 use crate::http::error::PageError;
+use crate::http::extract::Csrf;
+use crate::http::page::filters;
 use crate::keys::Alg;
 use crate::state::AppState;
 use crate::urls;
@@ -31,9 +32,13 @@ impl KeysPage {
         urls::admin::key_action(&KeyAction::Revoke(kid.to_owned()))
     }
 
-    /// A time as a UTC date and minute.
-    fn minute(&self, t: &time::OffsetDateTime) -> String {
-        super::users::when(&t.unix_timestamp())
+    /// The colour of a key state's pill: signing, gone, or published but not signing.
+    fn pill_kind(&self, state: &str) -> &'static str {
+        match state {
+            "active" => "ok",
+            "revoked" | "expired" => "off",
+            _ => "info",
+        }
     }
 }
 
@@ -94,10 +99,8 @@ pub async fn act(
     admin: Admin,
     State(state): State<AppState>,
     Path(raw): Path<String>,
-    body: Bytes,
+    _: Csrf<FormData>,
 ) -> Result<Response, PageError> {
-    let form = FormData::parse(&body);
-    admin.check_csrf(form.get("csrf")).await?;
     let action = action_of(&state, &raw).await?;
     let message = match action {
         KeyAction::Rotate(alg) => {

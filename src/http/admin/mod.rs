@@ -18,12 +18,15 @@ pub mod users;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, Request};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::error::Error;
 use crate::http::error::PageError;
-use crate::http::login::see_other;
+use crate::http::page::{Flash, see_other};
 use crate::state::AppState;
 use crate::urls::Href;
 pub use gate::{Admin, FreshAdmin};
@@ -67,19 +70,19 @@ pub fn routes() -> Router<AppState> {
 impl Admin {
     /// Shows `message` on the next admin page and goes to `location`.
     pub async fn done(&self, message: &str, location: &Href) -> Result<Response, PageError> {
-        self.session.set_admin_notice(message).await?;
+        Flash::AdminNotice.put(&self.session, message).await?;
         Ok(see_other(location))
     }
 
     /// Says what went wrong on the next admin page (nothing changed) and goes to `location`.
     pub async fn failed(&self, message: &str, location: &Href) -> Result<Response, PageError> {
-        self.session.set_admin_problem(message).await?;
+        Flash::AdminProblem.put(&self.session, message).await?;
         Ok(see_other(location))
     }
 
     /// The notice left by the last action, once.
     pub async fn notice(&self) -> Result<Option<String>, PageError> {
-        Ok(self.session.take_admin_notice().await?)
+        Flash::AdminNotice.take(&self.session).await
     }
 }
 
@@ -166,7 +169,7 @@ impl Frame {
             username: admin.username.clone(),
             csrf: admin.csrf.clone(),
             notice: admin.notice().await?,
-            problem: admin.session.take_admin_problem().await?,
+            problem: Flash::AdminProblem.take(&admin.session).await?,
         })
     }
 
@@ -177,6 +180,16 @@ impl Frame {
 
 /// A form body as name/value pairs in order; repeated names (checkboxes) are kept.
 pub struct FormData(Vec<(String, String)>);
+
+/// The body as it came, whatever its content type (as `Bytes` would take it).
+impl<S: Send + Sync> FromRequest<S> for FormData {
+    type Rejection = BytesRejection;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, BytesRejection> {
+        let body = Bytes::from_request(request, state).await?;
+        Ok(Self::parse(&body))
+    }
+}
 
 impl FormData {
     pub fn parse(body: &[u8]) -> Self {

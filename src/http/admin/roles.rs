@@ -3,13 +3,13 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 
 use super::{Admin, ConfirmPage, FormData, Frame, FreshAdmin, Section, caller_message};
-use crate::error::Error;
+use crate::admin::roles as ops;
 use crate::http::error::PageError;
+use crate::http::extract::Csrf;
 use crate::rbac::store::{self, Definition};
 use crate::rbac::{Kind, Name};
 use crate::state::AppState;
@@ -91,15 +91,11 @@ pub async fn define(
     admin: Admin,
     State(state): State<AppState>,
     Path(which): Path<String>,
-    body: Bytes,
+    Csrf(form): Csrf<FormData>,
 ) -> Result<Response, PageError> {
     let kind = kind(&which)?;
-    let form = FormData::parse(&body);
-    admin.check_csrf(form.get("csrf")).await?;
-    let defined = match Name::parse(kind, form.get("name")) {
-        Ok(name) => store::define(&state.db, kind, &name, form.get("description"), &admin.by).await,
-        Err(message) => Err(Error::Invalid(message)),
-    };
+    let (name, description) = (form.get("name"), form.get("description"));
+    let defined = ops::define(&state, kind, name, description, &admin.by).await;
     let back = urls::admin::roles();
     match defined {
         Ok(()) => {
@@ -159,14 +155,10 @@ pub async fn delete(
     admin: Admin,
     State(state): State<AppState>,
     Path((which, name)): Path<(String, String)>,
-    body: Bytes,
+    _: Csrf<FormData>,
 ) -> Result<Response, PageError> {
-    let form = FormData::parse(&body);
-    admin.check_csrf(form.get("csrf")).await?;
     let (kind, definition) = find(&state, &which, &name).await?;
-    for client_id in store::remove(&state.db, kind, &definition.name, &admin.by).await? {
-        crate::admin::client_changed(&state, &client_id).await;
-    }
+    ops::remove(&state, kind, &definition.name, &admin.by).await?;
     let message = format!("The {} {} was deleted.", kind.noun(), definition.name);
     admin.done(&message, &urls::admin::roles()).await
 }

@@ -4,7 +4,6 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -18,6 +17,8 @@ use crate::admin::actions::UserAction;
 use crate::admin::users::{self as ops, NewUserSpec};
 use crate::error::Error;
 use crate::http::error::PageError;
+use crate::http::extract::Csrf;
+use crate::http::page::filters;
 use crate::rbac::{self, Kind};
 use crate::sessions::index::LiveSession;
 use crate::state::AppState;
@@ -79,10 +80,8 @@ pub async fn new_form(admin: FreshAdmin) -> Result<Response, PageError> {
 pub async fn create(
     admin: Admin,
     State(state): State<AppState>,
-    body: Bytes,
+    Csrf(form): Csrf<FormData>,
 ) -> Result<Response, PageError> {
-    let form = FormData::parse(&body);
-    admin.check_csrf(form.get("csrf")).await?;
     let spec = NewUserSpec {
         username: form.get("username").to_owned(),
         email: form.get("email").to_owned(),
@@ -143,22 +142,10 @@ struct ShowPage {
 }
 
 impl ShowPage {
-    fn when(&self, unix: &i64) -> String {
-        when(unix)
-    }
-
     /// Where the form or link for `action` on this user goes.
     fn to(&self, action: UserAction) -> urls::Href {
         urls::admin::user_action(self.user.id, action)
     }
-}
-
-/// Unix seconds as a UTC date and time.
-pub fn when(unix: &i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(*unix).map_or_else(
-        |_| unix.to_string(),
-        |t| format!("{} {:02}:{:02} UTC", t.date(), t.hour(), t.minute()),
-    )
 }
 
 async fn find(state: &AppState, id: Uuid) -> Result<UserSummary, PageError> {
@@ -243,11 +230,9 @@ pub async fn act(
     admin: Admin,
     State(state): State<AppState>,
     Path((id, raw)): Path<(Uuid, String)>,
-    body: Bytes,
+    Csrf(form): Csrf<FormData>,
 ) -> Result<Response, PageError> {
     let action = action(&raw)?;
-    let form = FormData::parse(&body);
-    admin.check_csrf(form.get("csrf")).await?;
     let by = &admin.by;
     let outcome: Result<&str, Error> = match action {
         UserAction::Disable => ops::set_disabled(&state, id, true, by)

@@ -11,17 +11,18 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::{Continue, require_csrf, see_other, see_other_url};
+use super::Continue;
 use crate::http::csp::allow_form_target;
 use crate::http::error::PageError;
+use crate::http::extract::{Csrf, SignedInPerson};
+use crate::http::page::{see_other, see_other_url};
 use crate::oauth::authorize::{self, AuthorizationRequest};
 use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::oauth::scope;
+use crate::sessions::TypedSession;
 use crate::sessions::pending::{Pending, RequestId};
-use crate::sessions::{SignedIn, TypedSession};
 use crate::state::AppState;
 use crate::urls;
-use crate::users::store as users;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "login/consent.html")]
@@ -40,16 +41,15 @@ pub async fn show(
     session: TypedSession,
     Query(next): Query<Continue>,
 ) -> Result<Response, PageError> {
-    let (id, request, signed_in) = match pending(&state, &session, next.id()).await? {
+    let (id, request, person) = match pending(&state, &session, next.id()).await? {
         Ok(found) => found,
         Err(redirect) => return Ok(redirect),
     };
-    let profile = users::profile(&state.db, signed_in.user_id).await?;
     let page = ConsentPage {
         csrf: session.csrf_token().await?,
         request: id.as_str().to_owned(),
         client_name: request.client_name.clone(),
-        username: profile.map(|p| p.username).unwrap_or_default(),
+        username: person.user.username,
         permissions: request.scopes.iter().map(|s| scope::describe(s)).collect(),
     };
     // Allow and Deny both end in a 303 to the client.
@@ -59,7 +59,7 @@ pub async fn show(
     ))
 }
 
-type Found = (RequestId, AuthorizationRequest, SignedIn);
+type Found = (RequestId, AuthorizationRequest, SignedInPerson);
 
 /// The authorization request `id` waiting for consent and who is signed in, or where to go
 /// instead.
@@ -74,11 +74,8 @@ async fn pending(
     let Some(Pending::Authorize(request)) = session.pending(&id).await? else {
         return Err(PageError::BadRequest(NOTHING_PENDING.into()));
     };
-    match session
-        .signed_in(state.config.session_lifetime, &state.redis)
-        .await?
-    {
-        Some(signed_in) => Ok(Ok((id, request, signed_in))),
+    match SignedInPerson::of(state, session).await? {
+        Some(person) => Ok(Ok((id, request, person))),
         None => Ok(Err(see_other(
             &urls::login::password().continuing(Some(&id)),
         ))),
@@ -87,8 +84,6 @@ async fn pending(
 
 #[derive(Deserialize)]
 pub struct ConsentForm {
-    #[serde(default)]
-    csrf: String,
     /// The id of the request the page showed.
     #[serde(default)]
     request: String,
@@ -100,11 +95,10 @@ pub struct ConsentForm {
 pub async fn submit(
     State(state): State<AppState>,
     session: TypedSession,
-    Form(form): Form<ConsentForm>,
+    Csrf(Form(form)): Csrf<Form<ConsentForm>>,
 ) -> Result<Response, PageError> {
-    require_csrf(&session, &form.csrf).await?;
     let shown = RequestId::parse(&form.request);
-    let (id, request, signed_in) = match pending(&state, &session, shown).await? {
+    let (id, request, person) = match pending(&state, &session, shown).await? {
         Ok(found) => found,
         Err(redirect) => return Ok(redirect),
     };
@@ -120,7 +114,7 @@ pub async fn submit(
     }
     crate::consent::grant(
         &state.db,
-        signed_in.user_id,
+        person.user.id,
         &request.client_id,
         &request.scopes,
     )

@@ -13,10 +13,12 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::{Continue, flash, require_csrf, see_other, take_flash};
+use super::Continue;
 use crate::audit::{Actor, AuditEvent, By};
 use crate::http::client_addr::ClientAddr;
 use crate::http::error::PageError;
+use crate::http::extract::{Csrf, SignedInPerson};
+use crate::http::page::{flash, see_other, take_flash};
 use crate::oauth::scope;
 use crate::sessions::TypedSession;
 use crate::sessions::pending::{Pending, RequestId};
@@ -25,7 +27,6 @@ use crate::throttle::{self, Kind};
 use crate::tokens::Authentication;
 use crate::tokens::device::{self, DeviceRequest};
 use crate::urls;
-use crate::users::store as users;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "login/device.html")]
@@ -70,9 +71,8 @@ pub async fn submit(
     State(state): State<AppState>,
     ClientAddr(peer): ClientAddr,
     session: TypedSession,
-    Form(form): Form<CodeForm>,
+    Csrf(Form(form)): Csrf<Form<CodeForm>>,
 ) -> Result<Response, PageError> {
-    require_csrf(&session, &form.csrf).await?;
     // The session is identified by its CSRF token, which every valid post carries: simultaneous
     // posts from one session count against one subject without racing to create one.
     let subjects = throttle::code_from(&form.csrf, peer.ip());
@@ -137,18 +137,14 @@ pub async fn approve_page(
     let Some((_, request)) = pending(&state, &session, Some(&id)).await? else {
         return Err(PageError::BadRequest(GONE.into()));
     };
-    let Some(signed_in) = session
-        .signed_in(state.config.session_lifetime, &state.redis)
-        .await?
-    else {
+    let Some(person) = SignedInPerson::of(&state, &session).await? else {
         return Ok(see_other(&next.at(urls::login::password())));
     };
-    let profile = users::profile(&state.db, signed_in.user_id).await?;
     let page = ApprovePage {
         csrf: session.csrf_token().await?,
         request: id.as_str().to_owned(),
         client_name: request.client_name.clone(),
-        username: profile.map(|p| p.username).unwrap_or_default(),
+        username: person.user.username,
         user_code: request.user_code.clone(),
         permissions: request.scopes.iter().map(|s| scope::describe(s)).collect(),
     };
@@ -157,8 +153,6 @@ pub async fn approve_page(
 
 #[derive(Deserialize)]
 pub struct DecisionForm {
-    #[serde(default)]
-    csrf: String,
     /// The id of the pending request the page showed.
     #[serde(default)]
     request: String,
@@ -170,19 +164,15 @@ pub struct DecisionForm {
 pub async fn decide(
     State(state): State<AppState>,
     session: TypedSession,
-    Form(form): Form<DecisionForm>,
+    Csrf(Form(form)): Csrf<Form<DecisionForm>>,
 ) -> Result<Response, PageError> {
-    require_csrf(&session, &form.csrf).await?;
     let Some(id) = RequestId::parse(&form.request) else {
         return Err(PageError::BadRequest(GONE.into()));
     };
     let Some((request_id, request)) = pending(&state, &session, Some(&id)).await? else {
         return Err(PageError::BadRequest(GONE.into()));
     };
-    let Some(signed_in) = session
-        .signed_in(state.config.session_lifetime, &state.redis)
-        .await?
-    else {
+    let Some(SignedInPerson { signed_in, .. }) = SignedInPerson::of(&state, &session).await? else {
         return Ok(see_other(&urls::login::password().continuing(Some(&id))));
     };
     let approved = form.decision == "approve";

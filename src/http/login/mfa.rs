@@ -11,12 +11,14 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
 
-use super::{Continue, after_sign_in, flash, not_checked, require_csrf, see_other, take_flash};
+use super::{Continue, after_sign_in, not_checked};
 use crate::amr::Amr;
 use crate::audit::{Actor, AuditEvent, By};
 use crate::http::client_addr::ClientAddr;
 use crate::http::error::PageError;
+use crate::http::extract::Csrf;
 use crate::http::forms::CodeForm;
+use crate::http::page::{flash, see_other, take_flash};
 use crate::sessions::TypedSession;
 use crate::state::AppState;
 use crate::urls::{self, Href};
@@ -61,9 +63,8 @@ pub async fn submit(
     ClientAddr(peer): ClientAddr,
     session: TypedSession,
     Query(next): Query<Continue>,
-    Form(form): Form<CodeForm>,
+    Csrf(Form(form)): Csrf<Form<CodeForm>>,
 ) -> Result<Response, PageError> {
-    require_csrf(&session, &form.csrf).await?;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let Some(pending) = session
         .pending_second_factor()

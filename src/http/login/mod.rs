@@ -8,10 +8,11 @@ pub mod device;
 pub mod mfa;
 pub mod password;
 
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use serde::Deserialize;
 
 use super::error::PageError;
+use super::page::{see_other, see_other_url};
 use crate::oauth::authorize::AuthorizationRequest;
 use crate::sessions::TypedSession;
 use crate::sessions::pending::{Pending, RequestId};
@@ -50,28 +51,6 @@ impl Continue {
     }
 }
 
-/// Refuses a form whose CSRF token is not this session's.
-pub async fn require_csrf(session: &TypedSession, presented: &str) -> Result<(), PageError> {
-    if session.csrf_matches(presented).await? {
-        Ok(())
-    } else {
-        Err(PageError::Forbidden(
-            "This form is no longer valid (it may have been open too long). Go back, reload the page and try again."
-                .into(),
-        ))
-    }
-}
-
-/// A message for the next page this session shows.
-pub async fn flash(session: &TypedSession, message: &str) -> Result<(), PageError> {
-    Ok(session.set_flash(message).await?)
-}
-
-pub async fn take_flash(session: &TypedSession) -> Result<Option<String>, PageError> {
-    Ok(session.take_flash().await?)
-}
-
-/// 303 See Other: after a POST, the browser GETs the next page (RFC 9110 §15.4.4).
 /// A sign-in check that could not run, as a page; a refusal by the throttle is counted.
 pub fn not_checked(state: &crate::state::AppState, e: crate::verify::VerifyError) -> PageError {
     use crate::throttle::Refused;
@@ -79,16 +58,6 @@ pub fn not_checked(state: &crate::state::AppState, e: crate::verify::VerifyError
         state.metrics.login("throttled");
     }
     e.into()
-}
-
-pub fn see_other(location: &Href) -> Response {
-    Redirect::to(location.as_str()).into_response()
-}
-
-/// 303 to a URL this server did not route: a client's redirect URI (made by
-/// [`urls::client_redirect`]) or the admin page that sent the person to sign in.
-pub fn see_other_url(location: &str) -> Response {
-    Redirect::to(location).into_response()
 }
 
 /// Where to go once signed in: the request this sign-in continues (an authorization or a device

@@ -9,11 +9,13 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::{Continue, after_sign_in, flash, not_checked, require_csrf, see_other, take_flash};
+use super::{Continue, after_sign_in, not_checked};
 use crate::amr::Amr;
 use crate::audit::{Actor, AuditEvent, By};
 use crate::http::client_addr::ClientAddr;
 use crate::http::error::PageError;
+use crate::http::extract::Csrf;
+use crate::http::page::{flash, see_other, take_flash};
 use crate::secret::Secret;
 use crate::sessions::TypedSession;
 use crate::state::AppState;
@@ -57,8 +59,6 @@ pub async fn show(
 #[derive(Deserialize)]
 pub struct PasswordForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     username: String,
     #[serde(default)]
     password: String,
@@ -72,9 +72,8 @@ pub async fn submit(
     ClientAddr(peer): ClientAddr,
     session: TypedSession,
     Query(next): Query<Continue>,
-    Form(form): Form<PasswordForm>,
+    Csrf(Form(form)): Csrf<Form<PasswordForm>>,
 ) -> Result<Response, PageError> {
-    require_csrf(&session, &form.csrf).await?;
     let login = form.username.trim().to_lowercase();
     if login.is_empty() || form.password.is_empty() {
         flash(&session, "Enter your username and password.").await?;

@@ -8,7 +8,9 @@ use axum::response::Response;
 
 use crate::clients::store as clients;
 use crate::http::error::PageError;
-use crate::http::login::{Continue, see_other, see_other_url};
+use crate::http::extract::SignedInPerson;
+use crate::http::login::Continue;
+use crate::http::page::{see_other, see_other_url};
 use crate::oauth::authorize::{self, AuthorizeParams, Rejection};
 use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::sessions::TypedSession;
@@ -17,7 +19,6 @@ use crate::state::AppState;
 use crate::tokens::Authentication;
 use crate::tokens::codes::{self, CodeGrant};
 use crate::urls;
-use crate::users::store as users;
 
 pub async fn start(
     State(state): State<AppState>,
@@ -74,17 +75,10 @@ async fn proceed(
     let Some(Pending::Authorize(request)) = session.pending(id).await? else {
         return Err(no_request());
     };
-    let signed_in = session
-        .signed_in(state.config.session_lifetime, &state.redis)
+    let signed_in = SignedInPerson::of(state, session)
         .await?
+        .map(|person| person.signed_in)
         .filter(|s| request.auth_not_before.is_none_or(|t| s.auth_time >= t));
-    let signed_in = match signed_in {
-        Some(s) => users::profile(&state.db, s.user_id)
-            .await?
-            .filter(|p| !p.disabled)
-            .map(|_| s),
-        None => None,
-    };
     let fail = |code: ErrorCode, description: &str| {
         redirect_error(
             state,

@@ -4,15 +4,15 @@
 //! (RFC 8628 §5.2: the server must keep codes from being had in bulk); past either, 429 with
 //! `slow_down` and `Retry-After`, and no codes.
 
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::token::{authenticated, no_store};
+use super::token::no_store;
 use crate::clients::GrantType;
 use crate::http::client_addr::ClientAddr;
+use crate::http::extract::AuthenticatedClient;
 use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::oauth::grants::server_error;
 use crate::oauth::scope;
@@ -24,10 +24,9 @@ use crate::urls;
 pub async fn device_authorization(
     State(state): State<AppState>,
     ClientAddr(from): ClientAddr,
-    headers: HeaderMap,
-    body: Bytes,
+    client: AuthenticatedClient,
 ) -> Response {
-    match start(&state, from.ip(), &headers, &body).await {
+    match start(&state, from.ip(), client).await {
         Ok(answer) => no_store(answer),
         Err(Refused::OAuth(error)) => error.into_response(),
         Err(Refused::TooMany(wait)) => {
@@ -60,10 +59,8 @@ impl From<OAuthError> for Refused {
 async fn start(
     state: &AppState,
     from: std::net::IpAddr,
-    headers: &HeaderMap,
-    body: &[u8],
+    AuthenticatedClient { client, request }: AuthenticatedClient,
 ) -> Result<serde_json::Value, Refused> {
-    let (client, request) = authenticated(state, headers, body).await?;
     if !client.allows_grant(GrantType::DeviceCode) {
         return Err(OAuthError::new(
             ErrorCode::UnauthorizedClient,

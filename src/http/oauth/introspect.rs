@@ -4,40 +4,20 @@
 //! §2.1), so that a single-page app can revoke its own tokens at sign-out; it can revoke only
 //! tokens issued to it.
 
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use super::token::{authenticated, no_store};
-use crate::clients::store::Client;
-use crate::oauth::error::{ErrorCode, OAuthError};
-use crate::oauth::grants::TokenRequest;
+use super::token::no_store;
+use crate::http::extract::{AuthenticatedClient, ConfidentialClient};
 use crate::oauth::introspection;
 use crate::state::AppState;
 
-async fn confidential(
-    state: &AppState,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<(std::sync::Arc<Client>, TokenRequest), OAuthError> {
-    let (client, request) = authenticated(state, headers, body).await?;
-    if client.is_public() {
-        return Err(OAuthError::new(
-            ErrorCode::InvalidClient,
-            "a public client cannot use this endpoint",
-        ));
-    }
-    Ok((client, request))
-}
-
 pub async fn introspect(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
+    ConfidentialClient(AuthenticatedClient { client, request }): ConfidentialClient,
 ) -> Response {
     let result = async {
-        let (client, request) = confidential(&state, &headers, &body).await?;
         let token = request.require("token")?;
         let hint = request.get("token_type_hint");
         introspection::introspect(&state.issuer(), &state.stores(), &client, token, hint).await
@@ -48,11 +28,10 @@ pub async fn introspect(
     }
 }
 
-pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let (client, request) = match authenticated(&state, &headers, &body).await {
-        Ok(found) => found,
-        Err(error) => return error.into_response(),
-    };
+pub async fn revoke(
+    State(state): State<AppState>,
+    AuthenticatedClient { client, request }: AuthenticatedClient,
+) -> Response {
     let result = async {
         let token = request.require("token")?;
         let hint = request.get("token_type_hint");

@@ -15,8 +15,8 @@ use crate::audit::{Actor, AuditEvent, By};
 use crate::clients::store as clients;
 use crate::http::csp::allow_form_target;
 use crate::http::error::PageError;
-use crate::http::forms::CsrfForm;
-use crate::http::login::{require_csrf, see_other, see_other_url};
+use crate::http::extract::{Csrf, NoFields};
+use crate::http::page::{see_other, see_other_url};
 use crate::oidc::logout::IdTokenHint;
 use crate::sessions::{AfterLogout, TypedSession};
 use crate::state::AppState;
@@ -115,9 +115,8 @@ pub async fn start(
 pub async fn confirm(
     State(state): State<AppState>,
     session: TypedSession,
-    Form(form): Form<CsrfForm>,
+    _: Csrf<Form<NoFields>>,
 ) -> Result<Response, PageError> {
-    require_csrf(&session, &form.csrf).await?;
     let after = session.take_after_logout().await?;
     end_session(&state, &session).await?;
     Ok(match after {

@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use crate::http::extract::bearer_token;
 use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::oauth::grants::server_error;
 use crate::state::AppState;
@@ -17,11 +18,7 @@ use crate::tokens::user_claims;
 use crate::users::store as users;
 
 pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let from_header = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer "))
-        .map(|v| v[7..].trim().to_owned());
+    let from_header = bearer_token(&headers).map(str::to_owned);
     let from_body = url::form_urlencoded::parse(&body)
         .find(|(k, _)| k == "access_token")
         .map(|(_, v)| v.into_owned());

@@ -4,6 +4,7 @@
 mod clients;
 mod keys;
 mod serve;
+mod twins;
 mod users;
 
 use std::process::Stdio;

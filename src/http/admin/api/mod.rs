@@ -251,17 +251,12 @@ impl FromRequestParts<AppState> for ApiCaller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let unauthorized =
             |why: &str| ApiError::new(StatusCode::UNAUTHORIZED, "invalid_token", why);
-        let Some(token) = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-        else {
+        let Some(token) = crate::http::extract::bearer_token(&parts.headers) else {
             // RFC 6750 §3.1: no error code when no credentials were sent.
             return Err(unauthorized(""));
         };
         // The one access-token check (revoked tokens and grants, disabled clients included).
-        let claims = match access::accept(&state.issuer(), &state.stores(), token.trim()).await {
+        let claims = match access::accept(&state.issuer(), &state.stores(), token).await {
             Ok(claims) => claims,
             Err(Rejected::Invalid { why, .. }) => return Err(unauthorized(why)),
             Err(Rejected::Unavailable(e)) => return Err(Error::Other(e).into()),

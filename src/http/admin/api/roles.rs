@@ -6,8 +6,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::{ApiCaller, ApiError, ApiJson, done};
+use crate::admin::roles as ops;
+use crate::rbac::Kind;
 use crate::rbac::store::{self, Definition};
-use crate::rbac::{Kind, Name};
 use crate::state::AppState;
 
 /// A role or group to define.
@@ -30,8 +31,7 @@ async fn define(
     caller: &ApiCaller,
     input: Definable,
 ) -> Result<Response, ApiError> {
-    let name = Name::parse(kind, &input.name).map_err(ApiError::bad_request)?;
-    store::define(&state.db, kind, &name, &input.description, &caller.by).await?;
+    ops::define(state, kind, &input.name, &input.description, &caller.by).await?;
     Ok(StatusCode::CREATED.into_response())
 }
 
@@ -41,9 +41,7 @@ async fn remove(
     caller: &ApiCaller,
     name: &str,
 ) -> Result<Response, ApiError> {
-    for client_id in store::remove(&state.db, kind, name, &caller.by).await? {
-        crate::admin::client_changed(state, &client_id).await;
-    }
+    ops::remove(state, kind, name, &caller.by).await?;
     Ok(done())
 }
 
