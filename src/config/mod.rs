@@ -140,6 +140,11 @@ pub const SETTINGS: &[Setting] = &[
     ),
     s("log_format", "text", "Log format: text or json"),
     s(
+        "access_log",
+        "off",
+        "One log line per request: off or on (errors and slow requests are logged either way)",
+    ),
+    s(
         "trusted_proxies",
         "",
         "Addresses (CIDR) of proxies whose X-Forwarded-For is believed",
@@ -172,6 +177,14 @@ pub struct Argon2Params {
 pub enum LogFormat {
     Text,
     Json,
+}
+
+/// Whether every request gets a log line. Off by default: a line per JWKS fetch costs more than
+/// the fetch. Server errors and slow requests are logged either way (see `http::access`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessLog {
+    Off,
+    On,
 }
 
 /// The validated configuration.
@@ -208,6 +221,7 @@ pub struct Config {
     pub argon2: Argon2Params,
     pub startup_timeout: Duration,
     pub log_format: LogFormat,
+    pub access_log: AccessLog,
     /// Load balancers and ingress controllers in front of Portcullis: from these peers the
     /// client's address is read from `X-Forwarded-For` ([`crate::http`]'s `ClientAddr`).
     pub trusted_proxies: Vec<ipnet::IpNet>,
@@ -283,6 +297,11 @@ impl Config {
                 "text" => Ok(LogFormat::Text),
                 "json" => Ok(LogFormat::Json),
                 _ => Err(format!("`{raw}` is not a log format; use text or json")),
+            })?,
+            access_log: layers.get("access_log", |raw| match raw {
+                "off" => Ok(AccessLog::Off),
+                "on" => Ok(AccessLog::On),
+                _ => Err(format!("`{raw}` is not allowed; use off or on")),
             })?,
             trusted_proxies: layers
                 .get_opt("trusted_proxies", parse_networks)?
