@@ -43,14 +43,18 @@ impl Drop for Cleanup {
                 return;
             };
             let drop = format!("drop database if exists \"{name}\" with (force)");
-            let _ = runtime.block_on(tokio::time::timeout(Duration::from_secs(10), async {
-                use sqlx::Connection as _;
-                let mut admin =
-                    sqlx::PgConnection::connect(&format!("{POSTGRES}/postgres")).await?;
-                sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
-                    .execute(&mut admin)
-                    .await
-            }));
+            // The timeout is made inside the runtime: it needs its timer.
+            runtime.block_on(async {
+                let dropped = async {
+                    use sqlx::Connection as _;
+                    let mut admin =
+                        sqlx::PgConnection::connect(&format!("{POSTGRES}/postgres")).await?;
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
+                        .execute(&mut admin)
+                        .await
+                };
+                let _ = tokio::time::timeout(Duration::from_secs(10), dropped).await;
+            });
             let _ = delete_redis_keys(&format!("pt:{name}:*"));
         });
         let _ = done.join();
