@@ -141,6 +141,11 @@ pub const SETTINGS: &[Setting] = &[
     ),
     s("log_format", "text", "Log format: text or json"),
     s(
+        "access_log",
+        "off",
+        "One log line per request: off or on (errors and slow requests are logged either way)",
+    ),
+    s(
         "trusted_proxies",
         "",
         "Addresses (CIDR) of proxies whose X-Forwarded-For is believed",
@@ -165,6 +170,14 @@ const fn s(key: &'static str, default: &'static str, help: &'static str) -> Sett
 pub enum LogFormat {
     Text,
     Json,
+}
+
+/// Whether every request gets a log line. Off by default: a line per JWKS fetch costs more than
+/// the fetch. Server errors and slow requests are logged either way (see `http::access`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessLog {
+    Off,
+    On,
 }
 
 /// The validated configuration.
@@ -201,6 +214,7 @@ pub struct Config {
     pub argon2: Argon2Params,
     pub startup_timeout: Duration,
     pub log_format: LogFormat,
+    pub access_log: AccessLog,
     /// Load balancers and ingress controllers in front of Portcullis: from these peers the
     /// client's address is read from `X-Forwarded-For` ([`crate::http`]'s `ClientAddr`).
     pub trusted_proxies: Vec<ipnet::IpNet>,
@@ -276,6 +290,11 @@ impl Config {
                 "text" => Ok(LogFormat::Text),
                 "json" => Ok(LogFormat::Json),
                 _ => Err(format!("`{raw}` is not a log format; use text or json")),
+            })?,
+            access_log: layers.get("access_log", |raw| match raw {
+                "off" => Ok(AccessLog::Off),
+                "on" => Ok(AccessLog::On),
+                _ => Err(format!("`{raw}` is not allowed; use off or on")),
             })?,
             trusted_proxies: layers
                 .get_opt("trusted_proxies", parse_networks)?

@@ -43,6 +43,11 @@ fn defaults_work_on_this_machine() {
         }
     );
     assert!(c.jwks_max_age <= c.key_prepublish);
+    assert_eq!(
+        c.access_log,
+        AccessLog::Off,
+        "no line per request by default"
+    );
 }
 
 #[test]
@@ -52,8 +57,10 @@ fn environment_variables_set_values() {
         ("PORTCULLIS_KEY_ROTATION_PERIOD", "7d"),
         ("PORTCULLIS_ACCESS_TOKEN_TTL", "90s"),
         ("PORTCULLIS_REDIS_PREFIX", "test:abc:"),
+        ("PORTCULLIS_ACCESS_LOG", "on"),
     ])
     .unwrap();
+    assert_eq!(c.access_log, AccessLog::On);
     assert_eq!(c.issuer, "https://id.example.com", "trailing slash removed");
     assert_eq!(c.key_rotation_period, Duration::from_secs(7 * 86400));
     assert_eq!(c.access_token_ttl, Duration::from_secs(90));
@@ -80,6 +87,7 @@ fn each_bad_value_names_its_setting_and_what_is_allowed() {
         ("PORTCULLIS_ARGON2_MEMORY_KIB", "1024", "19456"),
         ("PORTCULLIS_ARGON2_ITERATIONS", "one", "whole number"),
         ("PORTCULLIS_LOG_FORMAT", "xml", "text or json"),
+        ("PORTCULLIS_ACCESS_LOG", "yes", "off or on"),
         ("PORTCULLIS_KEY_ENCRYPTION_KEY", "c2hvcnQ=", "32 bytes"),
     ];
     for (name, value, allowed) in cases {

@@ -1,9 +1,11 @@
 //! The HTTP surface, and the only code that knows axum. [`router`] merges the area routers and
-//! wraps them in the layers every response gets: a request id (`x-request-id`, echoed back), a
-//! tracing span that records the method, the path (never the query, which can carry codes) and
-//! the request id, metrics by route, a timeout, strict security headers, and bounded input
-//! ([`bounded`]: every parameter's length and the body's size checked before any handler).
+//! wraps them in the layers every response gets: [`access`] (a request id, echoed back; a span
+//! with the method, the path and the id; metrics by route; the access log), strict security
+//! headers, and bounded input ([`bounded`]: every parameter's length and the body's size checked
+//! before any handler). Each layer is applied only where it is needed: the session and the
+//! timeout to the pages a person sees, CORS to the endpoints a browser calls cross-origin.
 
+mod access;
 mod account;
 pub mod admin;
 mod bounded;
@@ -22,29 +24,23 @@ pub mod page;
 mod session;
 mod well_known;
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tower::ServiceBuilder;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
-use tracing::Level;
 
-use crate::metrics::{Metrics, RequestLabels, RouteLabels};
 use crate::oidc::discovery::paths;
 use crate::state::AppState;
 use crate::urls::paths as pages;
 use error::PageError;
 
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const HSTS: &str = "max-age=31536000; includeSubDomains";
 /// The longest any request may take before it is answered with 503.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -55,7 +51,10 @@ pub fn router(state: AppState) -> Router {
         .route(paths::OPENID_CONFIGURATION, get(well_known::discovery))
         .route(paths::OAUTH_METADATA, get(well_known::discovery))
         .route(paths::JWKS, get(well_known::jwks))
-        .layer(middleware::from_fn(allow_any_origin));
+        .layer(SetResponseHeaderLayer::overriding(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        ));
 
     // Pages a person sees: they get the session (and only they, so API calls touch no session).
     let store = crate::sessions::store::RedisSessionStore::new(
@@ -161,6 +160,11 @@ pub fn router(state: AppState) -> Router {
         .layer(header(header::X_FRAME_OPTIONS, "DENY"))
         .option_layer(https.then(|| header(header::STRICT_TRANSPORT_SECURITY, HSTS)));
 
+    let access = access::Access {
+        log: state.config.access_log,
+        metrics: state.metrics.clone(),
+    };
+
     // With a metrics listener of its own, `/metrics` is not on the public port at all.
     let metrics = match state.config.metrics_listen {
         None => Router::new().route("/metrics", get(ops::metrics)),
@@ -177,23 +181,10 @@ pub fn router(state: AppState) -> Router {
         .route(pages::STYLESHEET, get(stylesheet))
         .fallback(not_found)
         .layer(middleware::from_fn(bounded::bounded_input))
-        .layer(middleware::from_fn_with_state(state.metrics.clone(), track_metrics))
         .layer(middleware::from_fn(failure::log_failures))
         .layer(security_headers)
         .layer(middleware::map_response(no_store_html))
-        .layer(
-            ServiceBuilder::new()
-                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-                .layer(
-                    TraceLayer::new_for_http()
-                        .make_span_with(|request: &Request| {
-                            let id = request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
-                            tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
-                        })
-                        .on_response(DefaultOnResponse::new().level(Level::INFO)),
-                )
-                .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
-        )
+        .layer(middleware::from_fn_with_state(access, access::middleware))
         .with_state(state)
 }
 
@@ -222,37 +213,6 @@ async fn limit_new_sessions(
     }
 }
 
-/// Counts each request by route pattern, method and status, and records its latency.
-async fn track_metrics(
-    State(metrics): State<Arc<Metrics>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let started = Instant::now();
-    let route = crate::metrics::route_label(
-        request
-            .extensions()
-            .get::<MatchedPath>()
-            .map(|p| p.as_str()),
-    );
-    let method = crate::metrics::method_label(request.method());
-    let response = next.run(request).await;
-    let elapsed = started.elapsed().as_secs_f64();
-    metrics
-        .http_duration
-        .get_or_create(&RouteLabels {
-            route: route.clone(),
-        })
-        .observe(elapsed);
-    let labels = RequestLabels {
-        route,
-        method,
-        status: response.status().as_u16(),
-    };
-    metrics.http_requests.get_or_create(&labels).inc();
-    response
-}
-
 /// Every HTML page may show something private (a TOTP secret, recovery codes, a client secret,
 /// who is signed in): no cache, shared or private, keeps a copy (RFC 9111 §5.2.2.5). By content
 /// type, so no page, error pages included, can be forgotten; JSON endpoints set their own.
@@ -261,21 +221,13 @@ async fn no_store_html(mut response: Response) -> Response {
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.trim_start().to_ascii_lowercase().starts_with("text/html"));
+        .and_then(|t| t.trim_start().get(..9))
+        .is_some_and(|t| t.eq_ignore_ascii_case("text/html"));
     if html {
         response
             .headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
-    response
-}
-
-async fn allow_any_origin(request: Request, next: Next) -> Response {
-    let mut response = next.run(request).await;
-    response.headers_mut().insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
     response
 }
 

@@ -1,8 +1,11 @@
 //! `TestApp`: a real Portcullis on 127.0.0.1 and a port of its own, on a database of its own
 //! (`pt_<unix time>_<random>`, created by the app itself), with a Redis key prefix of its own.
-//! Databases older than an hour are dropped when a test starts, so the cluster does not fill up.
+//! When the last handle on a [`TestDb`] goes, pass or fail, its database is dropped and its Redis
+//! keys deleted; databases older than an hour (left by a test that was killed) are dropped when a
+//! test starts.
 //! `TcpProxy` stands between the app and a store so a test can cut the store off.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -15,10 +18,70 @@ use tokio_util::sync::CancellationToken;
 pub const POSTGRES: &str = "postgres://postgres@127.0.0.1:5432";
 pub const REDIS: &str = "redis://127.0.0.1:6379";
 
-/// A database of one test, shared by the apps the test starts on it.
+/// A database of one test, shared by the apps the test starts on it (and their Redis prefix).
 #[derive(Clone)]
 pub struct TestDb {
     pub name: String,
+    _cleanup: Arc<Cleanup>,
+}
+
+/// Drops the test's database and deletes its Redis keys when the last [`TestDb`] handle goes,
+/// also when the test panics. `Drop` cannot await and the test's runtime may have one thread,
+/// busy dropping this, so the work runs on a thread and a runtime of its own, waited for.
+struct Cleanup {
+    name: String,
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        let done = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            let drop = format!("drop database if exists \"{name}\" with (force)");
+            // The timeout is made inside the runtime: it needs its timer.
+            runtime.block_on(async {
+                let dropped = async {
+                    use sqlx::Connection as _;
+                    let mut admin =
+                        sqlx::PgConnection::connect(&format!("{POSTGRES}/postgres")).await?;
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
+                        .execute(&mut admin)
+                        .await
+                };
+                let _ = tokio::time::timeout(Duration::from_secs(10), dropped).await;
+            });
+            let _ = delete_redis_keys(&format!("pt:{name}:*"));
+        });
+        let _ = done.join();
+    }
+}
+
+/// Deletes the keys that match `pattern` (SCAN, then UNLINK), blocking.
+fn delete_redis_keys(pattern: &str) -> redis::RedisResult<()> {
+    let client = redis::Client::open(REDIS)?;
+    let mut redis = client.get_connection_with_timeout(Duration::from_secs(2))?;
+    let mut cursor = 0u64;
+    loop {
+        let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(pattern)
+            .arg("COUNT")
+            .arg(1000)
+            .query(&mut redis)?;
+        if !keys.is_empty() {
+            redis::cmd("UNLINK").arg(&keys).exec(&mut redis)?;
+        }
+        if next == 0 {
+            return Ok(());
+        }
+        cursor = next;
+    }
 }
 
 impl TestDb {
@@ -29,7 +92,10 @@ impl TestDb {
             &uuid::Uuid::new_v4().simple().to_string()[..12]
         );
         drop_stale_databases(now).await;
-        TestDb { name }
+        TestDb {
+            _cleanup: Arc::new(Cleanup { name: name.clone() }),
+            name,
+        }
     }
 
     pub fn url(&self) -> String {

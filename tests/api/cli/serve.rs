@@ -142,3 +142,55 @@ async fn serve_logs_json_lines_without_secrets_and_healthcheck_probes_it() {
     assert_eq!(down.status, 1);
     assert!(down.stderr.contains("cannot reach"), "{}", down.stderr);
 }
+
+#[tokio::test]
+async fn serve_demo_without_its_stores_says_in_one_line_what_is_missing_and_how_to_start_it() {
+    let closed = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    let (pg, redis) = (closed(), closed());
+    let cli = Cli::new()
+        .await
+        .with(
+            "PORTCULLIS_DATABASE_URL",
+            &format!("postgres://postgres@127.0.0.1:{pg}/portcullis"),
+        )
+        .with(
+            "PORTCULLIS_REDIS_URL",
+            &format!("redis://127.0.0.1:{redis}"),
+        );
+    let started = std::time::Instant::now();
+    let out = cli.run(&["serve", "--demo"], None).await;
+    assert_eq!(out.status, 1, "{}", out.stderr);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "no waiting for the stores"
+    );
+    let line = out.stderr.trim();
+    assert_eq!(line.lines().count(), 1, "{line}");
+    for part in [
+        format!("PostgreSQL is not running at 127.0.0.1:{pg}"),
+        format!("Redis is not running at 127.0.0.1:{redis}"),
+        "start them with `sudo systemctl start postgresql`".to_owned(),
+        "PORTCULLIS_DATABASE_URL".to_owned(),
+    ] {
+        assert!(line.contains(&part), "`{part}` missing: {line}");
+    }
+
+    // With PostgreSQL up, only Redis is named.
+    let cli = Cli::new().await.with(
+        "PORTCULLIS_REDIS_URL",
+        &format!("redis://127.0.0.1:{redis}"),
+    );
+    let out = cli.run(&["serve", "--demo"], None).await;
+    assert_eq!(out.status, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("error: Redis is not running") && !out.stderr.contains("PostgreSQL"),
+        "{}",
+        out.stderr
+    );
+}
