@@ -26,7 +26,12 @@ pub enum KeysCommand {
     },
     /// Revoke a key at once (for a compromised key): it leaves the JWKS and tokens it signed stop
     /// verifying.
-    Revoke { kid: String },
+    Revoke {
+        /// The key's id, as `keys list` shows it. Ids are base64url, so one may begin with `-`:
+        /// it is still the id, not an option.
+        #[arg(allow_hyphen_values = true)]
+        kid: String,
+    },
 }
 
 pub async fn run(command: KeysCommand, config: Config, out: Output) -> Result<(), CliError> {
@@ -97,4 +102,16 @@ async fn print_keys(pool: &sqlx::PgPool, kek_id: &str, out: Output) -> Result<()
         )
     });
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    #[test]
+    fn a_key_id_that_begins_with_a_hyphen_is_an_id() {
+        let parsed = super::super::Args::try_parse_from(["portcullis", "keys", "revoke", "-7xQ"]);
+        let debug = format!("{:?}", parsed.expect("parses"));
+        assert!(debug.contains(r#"kid: "-7xQ""#), "{debug}");
+    }
 }
