@@ -3,9 +3,11 @@
 
 use std::sync::OnceLock;
 
-use portcullis::clients::ClientType;
 use portcullis::clients::store::Client;
+use portcullis::clients::{ClientId, ClientType, GrantType, RedirectUri};
 use portcullis::config::Config;
+use portcullis::keys::Alg;
+use portcullis::oauth::scope::{Scope, Scopes};
 
 /// The base64 of 32 bytes: a key-encryption key, the one setting without a default.
 pub const KEK: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
@@ -27,28 +29,26 @@ pub fn config() -> &'static Config {
 /// A client (public or confidential) with two redirect URIs, as registered by an administrator.
 pub fn client(public: bool) -> Client {
     Client {
-        client_id: "app".into(),
+        client_id: ClientId::generate(),
         name: "App".into(),
         client_type: if public {
             ClientType::Public
         } else {
             ClientType::Confidential
-        }
-        .as_str()
-        .into(),
+        },
         secret_hash: (!public).then(|| vec![0; 32]),
-        redirect_uris: vec![
-            "https://app.example.com/cb".into(),
-            "http://127.0.0.1/cb".into(),
-        ],
+        redirect_uris: ["https://app.example.com/cb", "http://127.0.0.1/cb"]
+            .into_iter()
+            .map(|uri| RedirectUri::parse(uri).expect("a valid redirect URI"))
+            .collect(),
         post_logout_redirect_uris: vec![],
-        grant_types: vec!["authorization_code".into(), "refresh_token".into()],
-        scopes: vec!["openid".into(), "profile".into(), "email".into()],
+        grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+        scopes: Scopes::from(vec![Scope::OPENID, Scope::PROFILE, Scope::EMAIL]),
         audiences: vec![],
         resource_uri: None,
         web_origins: vec![],
         require_consent: true,
-        id_token_alg: "RS256".into(),
+        id_token_alg: Alg::RS256,
         access_token_ttl_secs: None,
         refresh_token_ttl_secs: None,
         enabled: true,
