@@ -4,9 +4,8 @@
 use std::sync::OnceLock;
 
 use portcullis::clients::store::Client;
-use portcullis::clients::{ClientId, ClientType, GrantType, RedirectUri};
+use portcullis::clients::{ClientType, RedirectUri};
 use portcullis::config::Config;
-use portcullis::keys::Alg;
 use portcullis::oauth::scope::{Scope, Scopes};
 
 /// The base64 of 32 bytes: a key-encryption key, the one setting without a default.
@@ -26,33 +25,17 @@ pub fn config() -> &'static Config {
     })
 }
 
-/// A client (public or confidential) with two redirect URIs, as registered by an administrator.
+/// The library's sample client (public or confidential) with a second, loopback redirect URI and
+/// the scopes `openid profile email`, as registered by an administrator.
 pub fn client(public: bool) -> Client {
-    Client {
-        client_id: ClientId::generate(),
-        name: "App".into(),
-        client_type: if public {
-            ClientType::Public
-        } else {
-            ClientType::Confidential
-        },
-        secret_hash: (!public).then(|| vec![0; 32]),
-        redirect_uris: ["https://app.example.com/cb", "http://127.0.0.1/cb"]
-            .into_iter()
-            .map(|uri| RedirectUri::parse(uri).expect("a valid redirect URI"))
-            .collect(),
-        post_logout_redirect_uris: vec![],
-        grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
-        scopes: Scopes::from(vec![Scope::OPENID, Scope::PROFILE, Scope::EMAIL]),
-        audiences: vec![],
-        resource_uri: None,
-        web_origins: vec![],
-        require_consent: true,
-        id_token_alg: Alg::RS256,
-        access_token_ttl_secs: None,
-        refresh_token_ttl_secs: None,
-        enabled: true,
-        created_at: time::OffsetDateTime::UNIX_EPOCH,
-        roles: vec![],
-    }
+    let kind = if public {
+        ClientType::Public
+    } else {
+        ClientType::Confidential
+    };
+    let mut client = Client::sample(kind);
+    let loopback = RedirectUri::parse("http://127.0.0.1/cb").expect("a valid redirect URI");
+    client.redirect_uris.push(loopback);
+    client.scopes = Scopes::from(vec![Scope::OPENID, Scope::PROFILE, Scope::EMAIL]);
+    client
 }

@@ -8,6 +8,7 @@
 //! passes: the target and the actor are cut to [`limits::AUDIT_TARGET`] bytes, and every string
 //! in the details to [`limits::DEFAULT`]. (Input is bounded at the edge already; this is the floor.)
 
+mod details;
 mod event;
 
 use serde_json::Value;

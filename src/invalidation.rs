@@ -78,7 +78,7 @@ async fn listen(redis: &Redis, clients: &ClientCache, keys: &KeyRing) -> Result<
         } else if text == "keys"
             && let Err(e) = keys.reload().await
         {
-            tracing::warn!(error = %e, "key reload after an announcement failed");
+            tracing::warn!(error = %crate::error::chain(&e), "key reload after an announcement failed");
         }
     }
     Ok(())

@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use crate::error::Result;
 use crate::storage::{Redis, RedisKey};
 
 /// One limit: at most `max` per `window` for each subject.
@@ -62,7 +63,7 @@ return -1
 
 /// Counts one request against each `(limit, subject)`, all or none. `Ok(None)` if it may go
 /// ahead; `Ok(Some(wait))` if a limit is used up, with the time until its window ends.
-pub async fn take(redis: &Redis, limits: &[(Limit, &str)]) -> redis::RedisResult<Option<Duration>> {
+pub async fn take(redis: &Redis, limits: &[(Limit, &str)]) -> Result<Option<Duration>> {
     let script = redis::Script::new(TAKE);
     let mut invocation = script.prepare_invoke();
     for (limit, subject) in limits {
@@ -81,7 +82,7 @@ pub async fn take(redis: &Redis, limits: &[(Limit, &str)]) -> redis::RedisResult
 }
 
 /// Gives back what [`take`] counted, when the request turned out to keep nothing.
-pub async fn give_back(redis: &Redis, limit: Limit, subject: &str) -> redis::RedisResult<()> {
+pub async fn give_back(redis: &Redis, limit: Limit, subject: &str) -> Result<()> {
     const GIVE_BACK: &str = r"
 if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then redis.call('DECR', KEYS[1]) end
 return 0
@@ -90,8 +91,8 @@ return 0
     redis::Script::new(GIVE_BACK)
         .key(key(redis, &limit, subject))
         .invoke_async::<i64>(&mut conn)
-        .await
-        .map(|_| ())
+        .await?;
+    Ok(())
 }
 
 fn key(redis: &Redis, limit: &Limit, subject: &str) -> String {

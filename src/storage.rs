@@ -123,12 +123,10 @@ impl Redis {
     }
 
     /// `PING`, for readiness.
-    pub async fn ping(&self) -> redis::RedisResult<()> {
+    pub async fn ping(&self) -> crate::error::Result<()> {
         let mut conn = self.conn.clone();
-        redis::cmd("PING")
-            .query_async::<String>(&mut conn)
-            .await
-            .map(|_| ())
+        redis::cmd("PING").query_async::<String>(&mut conn).await?;
+        Ok(())
     }
 }
 

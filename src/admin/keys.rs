@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use crate::audit::By;
 use crate::error::{Error, Result};
 use crate::invalidation::{self, Change};
-use crate::keys::{Alg, RevokeError, store};
+use crate::keys::{Alg, store};
 use crate::state::AppState;
 
 /// A signing key as an administrator sees it (never its private half).
@@ -80,11 +80,6 @@ pub async fn rotate(state: &AppState, alg: &str, by: &By) -> Result<(), Error> {
 /// Revokes a key: gone from the JWKS at once, and a new key signs.
 #[tracing::instrument(name = "admin.keys.revoke", skip_all, fields(%kid, actor = ?by.actor))]
 pub async fn revoke(state: &AppState, kid: &str, by: &By) -> Result<(), Error> {
-    match state.keys.rotator().revoke(kid, by).await {
-        Ok(_) => keys_changed(state).await,
-        Err(RevokeError::NotFound(kid)) => Err(Error::NotFound(format!(
-            "no key with id `{kid}` is live (it does not exist or is already revoked)"
-        ))),
-        Err(RevokeError::Other(e)) => Err(e.into()),
-    }
+    state.keys.rotator().revoke(kid, by).await?;
+    keys_changed(state).await
 }

@@ -1,9 +1,9 @@
-//! Every kind of audit event, with what it is about (its target) and its details. The dotted
-//! names (`user.created`, `key.rotated`, ...) are what the audit table, the admin page's filter
-//! and operators' queries know, so each is written here once and never by a caller. Details
-//! never hold a secret.
+//! Every kind of audit event and its name. The dotted names (`user.created`, `key.rotated`, ...)
+//! are what the audit table, the admin page's filter and operators' queries know, so each is
+//! written here once and never by a caller. What an event is about and its details are rendered
+//! in [`super::details`].
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use uuid::Uuid;
 
 use crate::amr::Amr;
@@ -228,115 +228,12 @@ impl AuditEvent<'_> {
             KeyRevoked { .. } => "key.revoked",
         }
     }
-
-    /// What the event is about: a user id, a typed login name, a client id, a role or group
-    /// name, or a key id.
-    pub fn target(&self) -> String {
-        use AuditEvent::*;
-        match self {
-            UserCreated { user, .. }
-            | UserDisabled { user }
-            | UserEnabled { user }
-            | AdminGranted { user }
-            | AdminRemoved { user }
-            | ThrottlingCleared { user }
-            | UserRolesSet { user, .. }
-            | UserGroupsSet { user, .. }
-            | PasswordChanged { user }
-            | MfaEnrolled { user }
-            | MfaRemoved { user }
-            | MfaReset { user }
-            | SessionEnded { user }
-            | SessionsEnded { user }
-            | LoginSucceeded { user, .. }
-            | SecondFactorFailed { user }
-            | SteppedUp { user }
-            | Logout { user }
-            | LogoutEverywhere { user } => user.to_string(),
-            PasswordFailed { login } => (*login).to_owned(),
-            ConsentGiven { client_id, .. }
-            | ConsentRevoked { client_id }
-            | DeviceApproved { client_id, .. }
-            | DeviceDenied { client_id, .. }
-            | ClientCreated { client_id, .. }
-            | ClientUpdated { client_id, .. }
-            | ClientEnabled { client_id }
-            | ClientDisabled { client_id }
-            | ClientSecretRotated { client_id }
-            | ClientDeleted { client_id, .. }
-            | ClientRolesSet { client_id, .. } => (*client_id).to_owned(),
-            RoleDefined { name, .. }
-            | GroupDefined { name, .. }
-            | RoleDeleted { name }
-            | GroupDeleted { name } => (*name).to_owned(),
-            KeyCreated { kid, .. } | KeyTimesChanged { kid, .. } | KeyRevoked { kid, .. } => {
-                (*kid).to_owned()
-            }
-        }
-    }
-
-    /// The details column: what else an operator needs to read the event.
-    pub fn details(&self) -> Value {
-        use AuditEvent::*;
-        match self {
-            UserCreated {
-                username,
-                admin,
-                totp,
-                ..
-            } => json!({ "username": username, "admin": admin, "totp": totp }),
-            UserRolesSet { roles, .. } => json!({ "roles": roles }),
-            UserGroupsSet { groups, .. } => json!({ "groups": groups }),
-            LoginSucceeded { amr, .. } => json!({ "amr": amr }),
-            PasswordFailed { .. } => json!({ "step": "password" }),
-            SecondFactorFailed { .. } => json!({ "step": "mfa" }),
-            ConsentGiven { client_id, scopes }
-            | DeviceApproved { client_id, scopes }
-            | DeviceDenied { client_id, scopes } => {
-                json!({ "client_id": client_id, "scopes": scopes })
-            }
-            ConsentRevoked { client_id } => json!({ "client_id": client_id }),
-            ClientCreated { settings, .. } | ClientUpdated { settings, .. } => settings.clone(),
-            ClientDeleted { name, .. } => json!({ "name": name }),
-            ClientRolesSet { roles, .. } => json!({ "roles": roles }),
-            RoleDefined { description, .. } | GroupDefined { description, .. } => {
-                json!({ "description": description })
-            }
-            KeyCreated {
-                alg, activate_at, ..
-            } => json!({ "alg": alg, "activate_at": activate_at }),
-            KeyTimesChanged {
-                alg,
-                activate_at,
-                retire_at,
-                ..
-            } => json!({ "alg": alg, "activate_at": activate_at, "retire_at": retire_at }),
-            KeyRevoked { alg, .. } => json!({ "alg": alg }),
-            UserDisabled { .. }
-            | UserEnabled { .. }
-            | AdminGranted { .. }
-            | AdminRemoved { .. }
-            | ThrottlingCleared { .. }
-            | PasswordChanged { .. }
-            | MfaEnrolled { .. }
-            | MfaRemoved { .. }
-            | MfaReset { .. }
-            | SessionEnded { .. }
-            | SessionsEnded { .. }
-            | SteppedUp { .. }
-            | Logout { .. }
-            | LogoutEverywhere { .. }
-            | ClientEnabled { .. }
-            | ClientDisabled { .. }
-            | ClientSecretRotated { .. }
-            | RoleDeleted { .. }
-            | GroupDeleted { .. } => json!({}),
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]

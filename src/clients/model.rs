@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 use super::{ClientId, ClientType, GrantType, RedirectUri};
 use crate::keys::Alg;
-#[cfg(test)]
+#[cfg(any(test, fuzzing))]
 use crate::oauth::scope::Scope;
 use crate::oauth::scope::Scopes;
 
@@ -135,8 +135,8 @@ impl<'r> sqlx::FromRow<'r, PgRow> for Client {
     }
 }
 
-/// A row as a confidential code-flow client `app` writes it, for unit tests.
-#[cfg(test)]
+/// A row as a confidential code-flow client `app` writes it, for unit tests and fuzz targets.
+#[cfg(any(test, fuzzing))]
 fn example_row() -> ClientRow {
     ClientRow {
         client_id: "app".into(),
@@ -162,13 +162,25 @@ fn example_row() -> ClientRow {
     }
 }
 
-#[cfg(test)]
+/// The one client the unit tests and the fuzz targets (built with `--cfg fuzzing`) start from.
+#[cfg(any(test, fuzzing))]
 impl Client {
-    /// A confidential code-flow client `app` with the default scopes, for unit tests.
-    pub(crate) fn example() -> Client {
-        match Client::try_from(example_row()) {
+    /// A code-flow client `app` of `kind` (a confidential one has a secret): the default grant
+    /// types and scopes, the redirect URI `https://app.example.com/cb`, consent required. A test
+    /// changes what it is about: `Client { scopes, ..Client::sample(ClientType::Public) }`.
+    #[allow(
+        clippy::panic,
+        reason = "a fixture only tests and fuzz targets build; a row it cannot decode is its own bug"
+    )]
+    pub fn sample(kind: ClientType) -> Client {
+        let row = ClientRow {
+            client_type: kind.as_str().into(),
+            secret_hash: (kind == ClientType::Confidential).then(|| vec![0; 32]),
+            ..example_row()
+        };
+        match Client::try_from(row) {
             Ok(client) => client,
-            Err(e) => panic!("the example row does not decode: {e}"),
+            Err(e) => panic!("the sample row does not decode: {e}"),
         }
     }
 }

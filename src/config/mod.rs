@@ -5,166 +5,27 @@
 
 pub mod duration;
 pub mod layers;
+mod settings;
 #[cfg(test)]
 mod tests;
+mod values;
 
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use base64::Engine as _;
-
 pub use duration::{Human, parse_duration};
 use layers::Layers;
 pub use layers::{ConfigError, ENV_PREFIX, Origin, env_name};
+pub use settings::{SETTINGS, Setting};
+pub use values::parse_networks;
+use values::{
+    bounded, parse_address, parse_issuer, parse_prefix, parse_u32, read_kek, url_with_scheme,
+};
 
 pub use crate::crypto::Argon2Params;
 use crate::crypto::Kek;
 use crate::secret::Secret;
-
-/// A setting: its file key (the environment variable is `PORTCULLIS_` + the key in capitals), its
-/// default as it would be written, and one line for the README and `--help`.
-pub struct Setting {
-    pub key: &'static str,
-    pub default: &'static str,
-    pub help: &'static str,
-}
-
-/// Every setting Portcullis reads. The README's configuration table lists the same.
-pub const SETTINGS: &[Setting] = &[
-    s(
-        "issuer",
-        "http://127.0.0.1:8080",
-        "Public base URL; https, or http on a loopback host",
-    ),
-    s("listen", "127.0.0.1:8080", "Address and port to listen on"),
-    s(
-        "metrics_listen",
-        "",
-        "Address and port for /metrics alone; when set, /metrics is not on the public listener",
-    ),
-    s(
-        "database_url",
-        "postgres://postgres@127.0.0.1:5432/portcullis",
-        "PostgreSQL URL; the database is created if missing",
-    ),
-    s("database_max_connections", "10", "PostgreSQL pool size"),
-    s(
-        "redis_url",
-        "redis://127.0.0.1:6379",
-        "Redis URL (redis:// or rediss://)",
-    ),
-    s(
-        "redis_prefix",
-        "portcullis:",
-        "Prefix of every Redis key, so deployments can share one Redis",
-    ),
-    s(
-        "key_encryption_key",
-        "",
-        "Base64 of 32 random bytes; encrypts private keys and TOTP secrets at rest",
-    ),
-    s(
-        "key_encryption_key_file",
-        "",
-        "A file holding the key-encryption key (instead of the variable)",
-    ),
-    s(
-        "key_rotation_period",
-        "30d",
-        "How long each signing key signs",
-    ),
-    s(
-        "key_prepublish",
-        "1d",
-        "How long a new key is in the JWKS before it signs",
-    ),
-    s(
-        "jwks_max_age",
-        "15m",
-        "Cache-Control max-age of the JWKS; at most the pre-publish period",
-    ),
-    s("access_token_ttl", "10m", "Access token lifetime"),
-    s("id_token_ttl", "10m", "ID token lifetime"),
-    s("refresh_token_ttl", "30d", "Refresh token lifetime"),
-    s(
-        "authorization_code_ttl",
-        "60s",
-        "Authorization code lifetime (at most 10m)",
-    ),
-    s(
-        "device_code_ttl",
-        "10m",
-        "How long a device flow's codes stay valid",
-    ),
-    s(
-        "device_poll_interval",
-        "5s",
-        "The polling interval devices are told to keep (RFC 8628)",
-    ),
-    s(
-        "refresh_token_grace",
-        "0s",
-        "How long a just-rotated refresh token may be used again",
-    ),
-    s(
-        "session_idle_timeout",
-        "30m",
-        "A browser session ends after this long without requests",
-    ),
-    s(
-        "session_lifetime",
-        "12h",
-        "A browser session ends this long after sign-in, active or not",
-    ),
-    s(
-        "admin_step_up",
-        "10m",
-        "Admin changes need a second factor entered this recently; older, it is asked again",
-    ),
-    s(
-        "new_sessions_per_minute",
-        "120",
-        "New browser sessions one client address may start in a minute (raise it for many people behind one NAT address)",
-    ),
-    s(
-        "argon2_memory_kib",
-        "19456",
-        "argon2id memory cost in KiB (at least 19456)",
-    ),
-    s("argon2_iterations", "2", "argon2id time cost (at least 2)"),
-    s("argon2_parallelism", "1", "argon2id lanes (1 to 16)"),
-    s(
-        "startup_timeout",
-        "30s",
-        "How long to retry PostgreSQL and Redis at start",
-    ),
-    s("log_format", "text", "Log format: text or json"),
-    s(
-        "access_log",
-        "off",
-        "One log line per request: off or on (errors and slow requests are logged either way)",
-    ),
-    s(
-        "trusted_proxies",
-        "",
-        "Addresses (CIDR) of proxies whose X-Forwarded-For is believed",
-    ),
-    s(
-        "drain_delay",
-        "5s",
-        "After SIGTERM, how long /readyz fails while requests are still served",
-    ),
-    s(
-        "shutdown_timeout",
-        "25s",
-        "After the drain delay, how long requests in flight may take to finish",
-    ),
-];
-
-const fn s(key: &'static str, default: &'static str, help: &'static str) -> Setting {
-    Setting { key, default, help }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -355,126 +216,5 @@ impl Config {
             Some(kek) => kek.clone(),
             None => Kek::demo(),
         }
-    }
-}
-
-fn bounded(value: Duration, min: Duration, max: Duration) -> Result<Duration, String> {
-    if value < min || value > max {
-        return Err(format!(
-            "{} is out of range; allowed: {} to {}",
-            Human(value),
-            Human(min),
-            Human(max)
-        ));
-    }
-    Ok(value)
-}
-
-fn parse_u32(raw: &str, min: u32, max: u32) -> Result<u32, String> {
-    match raw.parse::<u32>() {
-        Ok(v) if (min..=max).contains(&v) => Ok(v),
-        _ => Err(format!(
-            "`{raw}` is not allowed; write a whole number from {min} to {max}"
-        )),
-    }
-}
-
-fn parse_issuer(raw: &str, demo: bool) -> Result<String, String> {
-    let url = url::Url::parse(raw).map_err(|e| {
-        format!("`{raw}` is not an absolute URL ({e}); write it like https://id.example.com")
-    })?;
-    // OIDC Discovery §3: the issuer is an https URL with no query or fragment.
-    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
-        return Err(format!(
-            "`{raw}` must not have a query, fragment or user info"
-        ));
-    }
-    let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
-    match url.scheme() {
-        "https" => {}
-        "http" if loopback || demo => {}
-        "http" => {
-            return Err(format!(
-                "`{raw}` must use https (http is allowed only on a loopback host or with --demo)"
-            ));
-        }
-        other => return Err(format!("`{raw}` has scheme `{other}`; use https")),
-    }
-    Ok(url.as_str().trim_end_matches('/').to_owned())
-}
-
-fn url_with_scheme(raw: &str, schemes: &[&str]) -> Result<String, String> {
-    let shown = crate::secret::redact_url(raw);
-    let url = url::Url::parse(raw).map_err(|e| format!("`{shown}` is not a URL ({e})"))?;
-    if !schemes.contains(&url.scheme()) {
-        return Err(format!(
-            "`{shown}` must start with {}",
-            schemes
-                .iter()
-                .map(|s| format!("{s}://"))
-                .collect::<Vec<_>>()
-                .join(" or ")
-        ));
-    }
-    Ok(raw.to_owned())
-}
-
-/// `10.0.0.0/8, 192.168.1.7, fd00::/8`: networks, or single addresses.
-pub fn parse_networks(raw: &str) -> Result<Vec<ipnet::IpNet>, String> {
-    raw.split([',', ' '])
-        .filter(|part| !part.is_empty())
-        .map(|part| {
-            part.parse::<ipnet::IpNet>()
-                .or_else(|_| part.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-                .map_err(|_| {
-                    format!("`{part}` is not an address or a network; write it like 10.0.0.0/8 or 192.168.1.7")
-                })
-        })
-        .collect()
-}
-
-fn parse_address(raw: &str) -> Result<SocketAddr, String> {
-    raw.parse::<SocketAddr>().map_err(|_| {
-        format!("`{raw}` is not an address; write ip:port, like 127.0.0.1:8080 or 0.0.0.0:8080")
-    })
-}
-
-fn parse_prefix(raw: &str) -> Result<String, String> {
-    let ok = !raw.is_empty()
-        && raw.len() <= 64
-        && raw
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b":_-.".contains(&b));
-    if !ok {
-        return Err(format!(
-            "`{raw}` is not allowed; use 1 to 64 letters, digits and : _ - ."
-        ));
-    }
-    Ok(raw.to_owned())
-}
-
-const KEK_FORMAT: &str =
-    "must be the base64 of exactly 32 bytes (for example `openssl rand -base64 32`)";
-
-fn read_kek(layers: &Layers) -> Result<Option<Kek>, ConfigError> {
-    let decode = |raw: &str| -> Result<Kek, String> {
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(raw.trim())
-            .map_err(|_| KEK_FORMAT.to_owned())?;
-        let bytes: [u8; 32] = bytes.try_into().map_err(|_| KEK_FORMAT.to_owned())?;
-        Ok(Kek::new(bytes))
-    };
-    let inline = layers.get_opt("key_encryption_key", decode)?;
-    let from_file = layers.get_opt("key_encryption_key_file", |path| {
-        let text =
-            std::fs::read_to_string(path).map_err(|e| format!("cannot read `{path}`: {e}"))?;
-        decode(&text).map_err(|e| format!("the content of `{path}` {e}"))
-    })?;
-    match (inline, from_file) {
-        (Some(_), Some(_)) => Err(layers.error(
-            "key_encryption_key_file",
-            "is set together with PORTCULLIS_KEY_ENCRYPTION_KEY; set only one of them",
-        )),
-        (inline, file) => Ok(inline.or(file)),
     }
 }

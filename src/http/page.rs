@@ -1,11 +1,10 @@
-//! What every server-rendered page uses: the redirect after a POST ([`see_other`]), the
-//! one-time messages a page leaves for the next one (flashes), and the date formats of the
-//! pages, as askama filters ([`filters`]: `{{ key.activate_at|minute }}`).
+//! What every server-rendered page uses: the redirect after a POST ([`see_other`]) and the date
+//! formats of the pages, as askama filters ([`filters`]: `{{ key.activate_at|minute }}`). The
+//! one-time messages a page leaves for the next one are the session's typed values
+//! (`TypedSession::set_flash`, `take_flash` and the notices, in `sessions::values`).
 
 use axum::response::{IntoResponse, Redirect, Response};
 
-use crate::http::error::PageError;
-use crate::sessions::TypedSession;
 use crate::urls::Href;
 
 /// 303 See Other: after a POST, the browser GETs the next page (RFC 9110 §15.4.4).
@@ -17,49 +16,6 @@ pub fn see_other(location: &Href) -> Response {
 /// [`crate::urls::client_redirect`]) or the admin page that sent the person to sign in.
 pub fn see_other_url(location: &str) -> Response {
     Redirect::to(location).into_response()
-}
-
-/// A one-time message a page leaves for the next one this session shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flash {
-    /// What went wrong (sign-in and account pages).
-    Problem,
-    /// What was done, for the account overview.
-    Notice,
-    /// What was done, for the next admin page.
-    AdminNotice,
-    /// What went wrong (nothing changed), for the next admin page.
-    AdminProblem,
-}
-
-impl Flash {
-    pub async fn put(self, session: &TypedSession, message: &str) -> Result<(), PageError> {
-        Ok(match self {
-            Flash::Problem => session.set_flash(message).await,
-            Flash::Notice => session.set_account_notice(message).await,
-            Flash::AdminNotice => session.set_admin_notice(message).await,
-            Flash::AdminProblem => session.set_admin_problem(message).await,
-        }?)
-    }
-
-    /// The message, once: it is gone from the session afterwards.
-    pub async fn take(self, session: &TypedSession) -> Result<Option<String>, PageError> {
-        Ok(match self {
-            Flash::Problem => session.take_flash().await,
-            Flash::Notice => session.take_account_notice().await,
-            Flash::AdminNotice => session.take_admin_notice().await,
-            Flash::AdminProblem => session.take_admin_problem().await,
-        }?)
-    }
-}
-
-/// [`Flash::Problem`], the common case.
-pub async fn flash(session: &TypedSession, message: &str) -> Result<(), PageError> {
-    Flash::Problem.put(session, message).await
-}
-
-pub async fn take_flash(session: &TypedSession) -> Result<Option<String>, PageError> {
-    Flash::Problem.take(session).await
 }
 
 /// Askama filters for times on pages, always in UTC. A template module brings them into scope

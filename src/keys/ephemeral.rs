@@ -12,11 +12,12 @@ use time::OffsetDateTime;
 use super::lifecycle::{KeyTimes, Schedule, Times};
 use super::{KeyRing, LoadedKey, Rotator, Snapshot, build_jwks, material};
 use crate::config::Config;
+use crate::error::Result;
 
 impl KeyRing {
     /// A ring with a new RS256 and a new ES256 key, both active for a day. Must be called inside
     /// a Tokio runtime (the pool is created lazily there and never connects).
-    pub fn ephemeral(config: &Config) -> anyhow::Result<Arc<KeyRing>> {
+    pub fn ephemeral(config: &Config) -> Result<Arc<KeyRing>> {
         let now = OffsetDateTime::now_utc();
         let day = Duration::from_secs(86_400);
         let mut keys = Vec::new();

@@ -27,9 +27,10 @@ use tokio_util::sync::CancellationToken;
 use crate::audit::Actor;
 use crate::config::Config;
 use crate::crypto::{Kek, sha256};
+use crate::error::{Result, chain};
 use lifecycle::{KeyTimes, Schedule};
 pub use material::Alg;
-pub use rotation::{RevokeError, Rotator};
+pub use rotation::Rotator;
 
 /// One live key in memory.
 struct LoadedKey {
@@ -107,7 +108,7 @@ pub struct KeyRing {
 
 impl KeyRing {
     /// Loads the key ring, running one tick first so that a fresh database gets its keys.
-    pub async fn start(pool: PgPool, config: &Config) -> anyhow::Result<Arc<KeyRing>> {
+    pub async fn start(pool: PgPool, config: &Config) -> Result<Arc<KeyRing>> {
         let schedule = Schedule {
             rotation_period: config.key_rotation_period,
             prepublish: config.key_prepublish,
@@ -158,7 +159,7 @@ impl KeyRing {
     }
 
     /// Re-reads the live keys; unseals only keys it has not seen before.
-    pub async fn reload(&self) -> anyhow::Result<()> {
+    pub async fn reload(&self) -> Result<()> {
         let rows = store::load_live(&self.rotator.pool).await?;
         let old = self.snapshot();
         let now = OffsetDateTime::now_utc();
@@ -274,10 +275,10 @@ impl KeyRing {
                     _ = interval.tick() => {}
                 }
                 if let Err(e) = ring.rotator.tick(&Actor::System).await {
-                    tracing::warn!(error = %e, "key rotation tick failed; keeping the current keys");
+                    tracing::warn!(error = %chain(&e), "key rotation tick failed; keeping the current keys");
                 }
                 if let Err(e) = ring.reload().await {
-                    tracing::warn!(error = %e, "key reload failed; keeping the current keys");
+                    tracing::warn!(error = %chain(&e), "key reload failed; keeping the current keys");
                 }
             }
         });

@@ -12,6 +12,7 @@ use super::material::{self, Alg};
 use super::store;
 use crate::audit::{Actor, AuditEvent, By, KeyChange};
 use crate::crypto::Kek;
+use crate::error::{Error, Result};
 
 /// What the key ring needs to change keys.
 #[derive(Clone)]
@@ -21,19 +22,11 @@ pub struct Rotator {
     pub schedule: Schedule,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum RevokeError {
-    #[error("no key with id `{0}` is live (it does not exist or is already revoked)")]
-    NotFound(String),
-    #[error(transparent)]
-    Other(#[from] anyhow::Error),
-}
-
 impl Rotator {
     /// Brings every algorithm's keys to the steady state (one active, one next). Returns whether
     /// anything changed.
     #[tracing::instrument(name = "keys.tick", skip_all)]
-    pub async fn tick(&self, actor: &Actor) -> anyhow::Result<bool> {
+    pub async fn tick(&self, actor: &Actor) -> Result<bool> {
         let by = By::new(actor.clone(), None);
         let mut changed = false;
         for alg in Alg::ALL {
@@ -47,7 +40,7 @@ impl Rotator {
 
     /// Starts a rotation now for `alg` (see [`lifecycle::rotate_now`]).
     #[tracing::instrument(name = "keys.rotate_now", skip_all, fields(%alg, actor = ?by.actor))]
-    pub async fn rotate_now(&self, alg: Alg, by: &By) -> anyhow::Result<()> {
+    pub async fn rotate_now(&self, alg: Alg, by: &By) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         let keys = self.lock(&mut tx, alg).await?;
         let plan = lifecycle::rotate_now(&keys, OffsetDateTime::now_utc(), &self.schedule);
@@ -60,14 +53,16 @@ impl Rotator {
     }
 
     /// Revokes a key at once; if it was signing, the next key takes over (or a new one is made).
+    /// [`Error::NotFound`] if no live key has this id.
     #[tracing::instrument(name = "keys.revoke", skip_all, fields(%kid, actor = ?by.actor))]
-    pub async fn revoke(&self, kid: &str, by: &By) -> Result<Alg, RevokeError> {
+    pub async fn revoke(&self, kid: &str, by: &By) -> Result<Alg> {
         let mut tx = self.pool.begin().await.context("begin")?;
         let alg = store::revoke(&mut tx, kid).await.context("revoke")?;
-        let alg = alg
-            .as_deref()
-            .and_then(Alg::parse)
-            .ok_or_else(|| RevokeError::NotFound(kid.into()))?;
+        let alg = alg.as_deref().and_then(Alg::parse).ok_or_else(|| {
+            Error::NotFound(format!(
+                "no key with id `{kid}` is live (it does not exist or is already revoked)"
+            ))
+        })?;
         let event = AuditEvent::KeyRevoked {
             kid,
             alg: alg.as_str(),
@@ -79,7 +74,7 @@ impl Rotator {
         Ok(alg)
     }
 
-    async fn lock(&self, conn: &mut PgConnection, alg: Alg) -> anyhow::Result<Vec<KeyTimes>> {
+    async fn lock(&self, conn: &mut PgConnection, alg: Alg) -> Result<Vec<KeyTimes>> {
         let rows = store::lock_and_load(conn, alg)
             .await
             .context("cannot load signing keys")?;
@@ -93,7 +88,7 @@ impl Rotator {
         alg: Alg,
         mut keys: Vec<KeyTimes>,
         by: &By,
-    ) -> anyhow::Result<bool> {
+    ) -> Result<bool> {
         let mut changed = false;
         for _ in 0..3 {
             let plan = lifecycle::tick(&keys, OffsetDateTime::now_utc(), &self.schedule);
@@ -115,7 +110,7 @@ impl Rotator {
         plan: Plan,
         by: &By,
         cause: KeyChange,
-    ) -> anyhow::Result<()> {
+    ) -> Result<()> {
         for (kid, times) in &plan.updates {
             store::update_times(conn, kid, *times).await?;
             let event = AuditEvent::KeyTimesChanged {
@@ -129,7 +124,9 @@ impl Rotator {
         }
         if let Some(times) = plan.create {
             // RSA generation is CPU-heavy: keep it off the async threads.
-            let key = tokio::task::spawn_blocking(move || material::generate(alg)).await??;
+            let key = tokio::task::spawn_blocking(move || material::generate(alg))
+                .await
+                .context("the key generation task failed")??;
             let sealed = self.kek.seal(key.private_jwk.expose())?;
             let row = store::NewRow {
                 kid: &key.kid,

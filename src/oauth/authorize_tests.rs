@@ -1,9 +1,10 @@
 //! Unit tests of the authorization request checks.
 
 use super::*;
+use crate::clients::ClientType;
 
 fn client() -> Client {
-    Client::example()
+    Client::sample(ClientType::Confidential)
 }
 
 /// The scopes, as a `scope` parameter.

@@ -5,8 +5,8 @@
 use base64::Engine as _;
 
 use super::*;
-use crate::clients::ClientSpec;
 use crate::clients::store::Client;
+use crate::clients::{ClientSpec, ClientType};
 use crate::oauth::authorize::{self, AuthorizationRequest, AuthorizeParams, Rejection};
 use crate::oauth::client_auth;
 use crate::oauth::scope;
@@ -15,7 +15,7 @@ fn metadata() -> Metadata {
     Metadata::new("https://id.example.com")
 }
 
-/// A good authorization request for [`Client::example`], changed by `edit`, checked.
+/// A good authorization request for [`Client::sample`], changed by `edit`, checked.
 fn authorize(edit: impl FnOnce(&mut AuthorizeParams)) -> Result<AuthorizationRequest, Rejection> {
     let mut params = AuthorizeParams {
         client_id: Some("app".into()),
@@ -27,7 +27,7 @@ fn authorize(edit: impl FnOnce(&mut AuthorizeParams)) -> Result<AuthorizationReq
         ..Default::default()
     };
     edit(&mut params);
-    authorize::check(params, Some(&Client::example()), 0)
+    authorize::check(params, Some(&Client::sample(ClientType::Confidential)), 0)
 }
 
 #[test]

@@ -242,7 +242,10 @@ pub async fn sign_out_everywhere(
     .map_err(Into::into)
 }
 
-async fn signed_out_everywhere_at(redis: &Redis, user_id: Uuid) -> redis::RedisResult<Option<i64>> {
+async fn signed_out_everywhere_at(
+    redis: &Redis,
+    user_id: Uuid,
+) -> crate::error::Result<Option<i64>> {
     let mut conn = redis.conn.clone();
-    conn.get(everywhere_key(redis, user_id)).await
+    Ok(conn.get(everywhere_key(redis, user_id)).await?)
 }

@@ -18,7 +18,7 @@ use crate::http::client_addr::ClientAddr;
 use crate::http::error::PageError;
 use crate::http::extract::{Csrf, NoFields, SignedInPerson};
 use crate::http::forms::ConfirmForm;
-use crate::http::page::{Flash, flash, see_other, take_flash};
+use crate::http::page::see_other;
 use crate::mfa::recovery;
 use crate::sessions::TypedSession;
 use crate::state::AppState;
@@ -28,7 +28,7 @@ use crate::verify;
 
 /// A message for the overview page, and the way there.
 pub async fn notice(session: &TypedSession, message: &str) -> Result<Response, PageError> {
-    Flash::Notice.put(session, message).await?;
+    session.set_account_notice(message).await?;
     Ok(see_other(&urls::account::overview()))
 }
 
@@ -73,8 +73,8 @@ pub async fn show(
         totp_enrolled: user.totp_secret_sealed.is_some(),
         recovery_left: recovery::remaining(&state.db, signed_in.user_id).await?,
         applications,
-        notice: Flash::Notice.take(&session).await?,
-        error: take_flash(&session).await?,
+        notice: session.take_account_notice().await?,
+        error: session.take_flash().await?,
     };
     Ok(page.into_response())
 }
@@ -161,7 +161,7 @@ pub async fn new_recovery_codes(
     Csrf(Form(form)): Csrf<Form<ConfirmForm>>,
 ) -> Result<Response, PageError> {
     if let Err(message) = confirm(&state, &user, form, peer).await? {
-        flash(&session, message).await?;
+        session.set_flash(message).await?;
         return Ok(see_other(&urls::account::overview()));
     }
     show_codes_once(&state, &session, signed_in.user_id).await

@@ -16,7 +16,7 @@ use crate::audit::Actor;
 use crate::http::client_addr::ClientAddr;
 use crate::http::error::PageError;
 use crate::http::extract::{Csrf, SignedInPerson};
-use crate::http::page::{flash, see_other, take_flash};
+use crate::http::page::see_other;
 use crate::secret::Secret;
 use crate::sessions::TypedSession;
 use crate::state::AppState;
@@ -36,7 +36,7 @@ struct PasswordPage {
 pub async fn show(_: SignedInPerson, session: TypedSession) -> Result<Response, PageError> {
     let page = PasswordPage {
         csrf: session.csrf_token().await?,
-        error: take_flash(&session).await?,
+        error: session.take_flash().await?,
     };
     Ok(page.into_response())
 }
@@ -83,11 +83,13 @@ pub async fn change(
             .map(|why| as_sentence(&why))
     };
     if let Some(problem) = problem {
-        flash(&session, &problem).await?;
+        session.set_flash(&problem).await?;
         return Ok(see_other(&urls::account::password()));
     }
     if !current_password_ok(&state, &user, form.current, peer).await? {
-        flash(&session, "The current password is not correct.").await?;
+        session
+            .set_flash("The current password is not correct.")
+            .await?;
         return Ok(see_other(&urls::account::password()));
     }
     let hash = state.hasher.hash(new).await?;

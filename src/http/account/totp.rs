@@ -13,7 +13,7 @@ use crate::http::client_addr::ClientAddr;
 use crate::http::error::PageError;
 use crate::http::extract::{Csrf, SignedInPerson};
 use crate::http::forms::{CodeForm, ConfirmForm};
-use crate::http::page::{flash, see_other, take_flash};
+use crate::http::page::see_other;
 use crate::mfa::totp;
 use crate::sessions::TypedSession;
 use crate::state::AppState;
@@ -60,7 +60,7 @@ pub async fn show(
         qr_data_uri: totp::qr_data_uri(enrollment.otpauth_url.expose())?,
         // Groups of four are easier to type; authenticator apps ignore the spaces.
         secret: grouped(enrollment.secret_base32.expose()),
-        error: take_flash(&session).await?,
+        error: session.take_flash().await?,
     };
     Ok(page.into_response())
 }
@@ -79,11 +79,11 @@ pub async fn confirm(
     }
     let code: String = form.code.chars().filter(|c| !c.is_whitespace()).collect();
     let Some(step) = totp::check(&sealed, &code, state.keys.kek())? else {
-        flash(
-            &session,
-            "That code is not correct. Check the time on your device and try the next code.",
-        )
-        .await?;
+        session
+            .set_flash(
+                "That code is not correct. Check the time on your device and try the next code.",
+            )
+            .await?;
         return Ok(see_other(&urls::account::totp()));
     };
     users::set_totp(&state.db, signed_in.user_id, Some(&sealed), Some(step)).await?;
@@ -100,11 +100,9 @@ pub async fn remove(
     Csrf(Form(form)): Csrf<Form<ConfirmForm>>,
 ) -> Result<Response, PageError> {
     if let Err(message) = super::confirm(&state, &user, form, peer).await? {
-        flash(
-            &session,
-            &format!("{message} Two-step verification is still on."),
-        )
-        .await?;
+        session
+            .set_flash(&format!("{message} Two-step verification is still on."))
+            .await?;
         return Ok(see_other(&urls::account::overview()));
     }
     users::set_totp(&state.db, signed_in.user_id, None, None).await?;

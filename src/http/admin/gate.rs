@@ -15,7 +15,7 @@ use crate::audit::{Actor, By};
 use crate::http::client_addr::ClientAddr;
 use crate::http::error::PageError;
 use crate::http::extract::SignedInPerson;
-use crate::http::page::{flash, see_other};
+use crate::http::page::see_other;
 use crate::sessions::TypedSession;
 use crate::state::AppState;
 use crate::urls;
@@ -114,9 +114,7 @@ async fn gate(
         ));
     }
     if user.totp_secret_sealed.is_none() {
-        flash(
-            &session,
-            "Administrators need two-step verification. Set it up here to open the admin pages.",
+        session.set_flash("Administrators need two-step verification. Set it up here to open the admin pages.",
         )
         .await?;
         return Ok(Err(see_other(&urls::account::totp())));
@@ -124,11 +122,9 @@ async fn gate(
     let Some(second_factor_at) = session.second_factor_at(&signed_in).await? else {
         // Enrolled after signing in with a password alone: sign in again with the code.
         session.sign_out().await?;
-        flash(
-            &session,
-            "Sign in again with your authenticator code to open the admin pages.",
-        )
-        .await?;
+        session
+            .set_flash("Sign in again with your authenticator code to open the admin pages.")
+            .await?;
         return Ok(Err(sign_in_first(&session, back).await?));
     };
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
@@ -138,9 +134,7 @@ async fn gate(
         // (and throttled) by the second-factor step, which then comes back here.
         session.set_return_to(back).await?;
         session.ask_step_up(user.id).await?;
-        flash(
-            &session,
-            "Enter a code from your authenticator app to confirm it is you before changing anything.",
+        session.set_flash("Enter a code from your authenticator app to confirm it is you before changing anything.",
         )
         .await?;
         return Ok(Err(see_other(&urls::login::second_factor())));

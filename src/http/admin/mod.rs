@@ -26,7 +26,7 @@ use axum::routing::{get, post};
 
 use crate::error::Error;
 use crate::http::error::PageError;
-use crate::http::page::{Flash, see_other};
+use crate::http::page::see_other;
 use crate::state::AppState;
 use crate::urls::Href;
 pub use gate::{Admin, FreshAdmin};
@@ -70,19 +70,19 @@ pub fn routes() -> Router<AppState> {
 impl Admin {
     /// Shows `message` on the next admin page and goes to `location`.
     pub async fn done(&self, message: &str, location: &Href) -> Result<Response, PageError> {
-        Flash::AdminNotice.put(&self.session, message).await?;
+        self.session.set_admin_notice(message).await?;
         Ok(see_other(location))
     }
 
     /// Says what went wrong on the next admin page (nothing changed) and goes to `location`.
     pub async fn failed(&self, message: &str, location: &Href) -> Result<Response, PageError> {
-        Flash::AdminProblem.put(&self.session, message).await?;
+        self.session.set_admin_problem(message).await?;
         Ok(see_other(location))
     }
 
     /// The notice left by the last action, once.
     pub async fn notice(&self) -> Result<Option<String>, PageError> {
-        Flash::AdminNotice.take(&self.session).await
+        Ok(self.session.take_admin_notice().await?)
     }
 }
 
@@ -169,7 +169,7 @@ impl Frame {
             username: admin.username.clone(),
             csrf: admin.csrf.clone(),
             notice: admin.notice().await?,
-            problem: Flash::AdminProblem.take(&admin.session).await?,
+            problem: admin.session.take_admin_problem().await?,
         })
     }
 

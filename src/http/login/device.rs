@@ -18,7 +18,7 @@ use crate::audit::{Actor, AuditEvent, By};
 use crate::http::client_addr::ClientAddr;
 use crate::http::error::PageError;
 use crate::http::extract::{Csrf, SignedInPerson};
-use crate::http::page::{flash, see_other, take_flash};
+use crate::http::page::see_other;
 use crate::oauth::scope;
 use crate::sessions::TypedSession;
 use crate::sessions::pending::{Pending, RequestId};
@@ -53,7 +53,7 @@ pub async fn show(
             .chars()
             .take(16)
             .collect(),
-        error: take_flash(&session).await?,
+        error: session.take_flash().await?,
     };
     Ok(page.into_response())
 }
@@ -82,11 +82,9 @@ pub async fn submit(
         None => None,
     };
     let Some((request_id, _)) = found else {
-        flash(
-            &session,
-            "That code is not valid or has expired. Check the code on your device.",
-        )
-        .await?;
+        session
+            .set_flash("That code is not valid or has expired. Check the code on your device.")
+            .await?;
         return Ok(see_other(&urls::device::enter()));
     };
     reservation.succeeded(&state.redis).await;

@@ -18,7 +18,7 @@ use crate::http::client_addr::ClientAddr;
 use crate::http::error::PageError;
 use crate::http::extract::Csrf;
 use crate::http::forms::CodeForm;
-use crate::http::page::{flash, see_other, take_flash};
+use crate::http::page::see_other;
 use crate::sessions::TypedSession;
 use crate::state::AppState;
 use crate::urls::{self, Href};
@@ -49,7 +49,7 @@ pub async fn show(
         csrf: session.csrf_token().await?,
         action: next.at(urls::login::second_factor()),
         restart: next.at(urls::login::password()),
-        error: take_flash(&session).await?,
+        error: session.take_flash().await?,
     };
     Ok(match next.authorization(&session).await? {
         Some(p) => crate::http::csp::allow_form_target(page.into_response(), &p.redirect_uri),
@@ -71,7 +71,7 @@ pub async fn submit(
         .await?
         .filter(|p| now - p.at < PASSWORD_STEP_VALID_SECS)
     else {
-        flash(&session, "Please sign in again.").await?;
+        session.set_flash("Please sign in again.").await?;
         return Ok(see_other(&next.at(urls::login::password())));
     };
     let user = users::credentials_by_id(&state.db, pending.user_id)
@@ -105,7 +105,7 @@ pub async fn submit(
             By::new(Actor::User(user), Some(peer.ip()))
                 .record(&mut conn, AuditEvent::SecondFactorFailed { user })
                 .await?;
-            flash(&session, wrong.message()).await?;
+            session.set_flash(wrong.message()).await?;
             Ok(see_other(&next.at(urls::login::second_factor())))
         }
     }
@@ -121,7 +121,7 @@ async fn step_up(
     next: &Continue,
 ) -> Result<Response, PageError> {
     if !session.stepped_up(user_id).await? {
-        flash(session, "Please sign in again.").await?;
+        session.set_flash("Please sign in again.").await?;
         return Ok(see_other(&urls::login::password()));
     }
     let mut conn = state.db.acquire().await?;

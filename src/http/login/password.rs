@@ -15,7 +15,7 @@ use crate::audit::{Actor, AuditEvent, By};
 use crate::http::client_addr::ClientAddr;
 use crate::http::error::PageError;
 use crate::http::extract::Csrf;
-use crate::http::page::{flash, see_other, take_flash};
+use crate::http::page::see_other;
 use crate::secret::Secret;
 use crate::sessions::TypedSession;
 use crate::state::AppState;
@@ -48,7 +48,7 @@ pub async fn show(
         action: next.at(urls::login::password()),
         username: typed.or(hint).unwrap_or_default(),
         client_name: pending.as_ref().map(|p| p.client_name.clone()),
-        error: take_flash(&session).await?,
+        error: session.take_flash().await?,
     };
     Ok(match pending {
         Some(p) => crate::http::csp::allow_form_target(page.into_response(), &p.redirect_uri),
@@ -76,7 +76,9 @@ pub async fn submit(
 ) -> Result<Response, PageError> {
     let login = form.username.trim().to_lowercase();
     if login.is_empty() || form.password.is_empty() {
-        flash(&session, "Enter your username and password.").await?;
+        session
+            .set_flash("Enter your username and password.")
+            .await?;
         return Ok(see_other(&next.at(urls::login::password())));
     }
     // Counted by account (whatever name or email was typed), from this address and from
@@ -103,7 +105,7 @@ pub async fn submit(
                 .record(&mut conn, AuditEvent::PasswordFailed { login: &login })
                 .await?;
             session.set_last_username(form.username.trim()).await?;
-            flash(&session, WRONG).await?;
+            session.set_flash(WRONG).await?;
             return Ok(see_other(&next.at(urls::login::password())));
         }
     };

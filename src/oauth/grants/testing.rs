@@ -1,6 +1,6 @@
 //! What the grants' unit tests share: an in-memory [`Fake`] of every store a grant uses, which
-//! records what the grant did to it; a signing handle over an in-memory key ring; a client and a
-//! person. No server, no PostgreSQL, no Redis.
+//! records what the grant did to it; a signing handle over an in-memory key ring; a client (from
+//! [`Client::sample`]) and a person. No server, no PostgreSQL, no Redis.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::TokenRequest;
 use crate::clients::store::Client;
-use crate::clients::{ClientType, GrantType, RedirectUri};
+use crate::clients::{ClientType, GrantType};
 use crate::config::Config;
 use crate::keys::KeyRing;
 use crate::oauth::error::{ErrorCode, OAuthError};
@@ -191,30 +191,16 @@ impl Denylist for Fake {
     }
 }
 
-/// A confidential client `app` that may use `grants` and `scopes`.
+/// A confidential client `app` that may use `grants` and `scopes`, without consent.
 pub fn client(grants: &[&str], scopes: &[&str]) -> Client {
     Client {
-        client_id: "app".into(),
-        name: "App".into(),
-        client_type: ClientType::Confidential,
-        secret_hash: Some(vec![0; 32]),
-        redirect_uris: vec![RedirectUri::parse("https://app.example.com/cb").unwrap()],
-        post_logout_redirect_uris: vec![],
         grant_types: grants
             .iter()
             .map(|g| GrantType::parse(g).unwrap())
             .collect(),
         scopes: Scopes::parse_all(scopes).unwrap(),
-        audiences: vec![],
-        resource_uri: None,
-        web_origins: vec![],
         require_consent: false,
-        id_token_alg: crate::keys::Alg::RS256,
-        access_token_ttl_secs: None,
-        refresh_token_ttl_secs: None,
-        enabled: true,
-        created_at: time::OffsetDateTime::UNIX_EPOCH,
-        roles: vec![],
+        ..Client::sample(ClientType::Confidential)
     }
 }
 

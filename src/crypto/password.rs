@@ -1,105 +1,17 @@
-//! The few cryptographic operations Portcullis needs, each a thin call into a well-kept crate:
-//! random tokens, SHA-256 fingerprints compared in constant time, sealing small secrets at rest
-//! under the key-encryption key (a compact JWE, `dir` + `A256GCM`, from josekit), and argon2id
-//! password hashes computed off the async runtime behind a semaphore.
+//! Password hashes: argon2id (PHC strings, cost from configuration) computed on dedicated
+//! low-priority threads behind a semaphore, so that sign-ins queue instead of starving the async
+//! runtime. An unknown user costs one hash too (against a dummy hash), so timing does not tell
+//! which names exist. Verification reuses each thread's working memory.
 
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, Version};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use josekit::jwe::{self, Dir, JweHeader};
-use rand::RngExt as _;
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq as _;
 use tokio::sync::Semaphore;
 
+use super::random_token;
 use crate::secret::Secret;
-
-/// `n` random bytes from the thread-local CSPRNG.
-pub fn random_bytes<const N: usize>() -> [u8; N] {
-    let mut bytes = [0u8; N];
-    rand::rng().fill(&mut bytes[..]);
-    bytes
-}
-
-/// A random 256-bit token, base64url without padding (43 characters): client secrets, codes,
-/// refresh tokens.
-pub fn random_token() -> Secret<String> {
-    Secret::new(URL_SAFE_NO_PAD.encode(random_bytes::<32>()))
-}
-
-/// The SHA-256 of `input`: how high-entropy secrets and tokens are stored. They need no slow hash,
-/// and a slow hash on every `client_credentials` call would cap throughput.
-pub fn sha256(input: &[u8]) -> [u8; 32] {
-    Sha256::digest(input).into()
-}
-
-/// Compares a presented secret with a stored SHA-256 in constant time.
-pub fn matches_sha256(presented: &[u8], stored: &[u8]) -> bool {
-    sha256(presented).ct_eq(stored).into()
-}
-
-/// The key-encryption key: 32 bytes from configuration that seal private signing keys and TOTP
-/// secrets at rest. Its id (a short fingerprint) is stored next to everything it sealed, so a
-/// rotated or wrong key is noticed instead of producing garbage.
-#[derive(Clone)]
-pub struct Kek {
-    key: Secret<[u8; 32]>,
-    id: String,
-}
-
-/// The key used by `serve --demo` when none is configured. Public, so only for demonstrations.
-const DEMO_KEK: [u8; 32] = *b"portcullis-demo-key-not-secret!!";
-
-impl Kek {
-    pub fn new(key: [u8; 32]) -> Self {
-        // The id must not reveal the key: a truncated hash of a domain-separated input.
-        let mut input = b"portcullis-kek-id:".to_vec();
-        input.extend_from_slice(&key);
-        let id = URL_SAFE_NO_PAD.encode(&sha256(&input)[..9]);
-        Self {
-            key: Secret::new(key),
-            id,
-        }
-    }
-
-    pub fn demo() -> Self {
-        Self::new(DEMO_KEK)
-    }
-
-    pub fn id(&self) -> &str {
-        &self.id
-    }
-
-    /// Encrypts `plaintext` into a compact JWE whose header names this key's id.
-    pub fn seal(&self, plaintext: &[u8]) -> anyhow::Result<String> {
-        let mut header = JweHeader::new();
-        header.set_content_encryption("A256GCM");
-        header.set_key_id(&self.id);
-        let encrypter = Dir.encrypter_from_bytes(self.key.expose())?;
-        Ok(jwe::serialize_compact(plaintext, &header, &encrypter)?)
-    }
-
-    /// Decrypts what [`Kek::seal`] produced; fails if it was sealed under another key or altered.
-    pub fn open(&self, sealed: &str) -> anyhow::Result<Secret<Vec<u8>>> {
-        let decrypter = Dir.decrypter_from_bytes(self.key.expose())?;
-        let (plaintext, header) = jwe::deserialize_compact(sealed, &decrypter)
-            .context("cannot decrypt with the configured key-encryption key")?;
-        anyhow::ensure!(
-            header.key_id() == Some(self.id.as_str()),
-            "sealed under another key-encryption key"
-        );
-        Ok(Secret::new(plaintext))
-    }
-}
-
-impl std::fmt::Debug for Kek {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Kek {{ id: {}, key: [redacted] }}", self.id)
-    }
-}
 
 /// Runs the calling thread at nice 10: when the async runtime has work (health checks, token
 /// requests) the scheduler gives it the CPU first, and hashing takes what is left.
@@ -112,10 +24,6 @@ fn lower_priority() {
 /// A job for the hashing threads.
 type Job = Box<dyn FnOnce() + Send>;
 
-/// argon2id hashing on its own threads (one per core), at most one hash per core at a time, so a
-/// storm of sign-ins queues instead of starving the async runtime. Dedicated threads (rather than
-/// tokio's blocking pool, which grows to hundreds of threads) also bound memory: each thread keeps
-/// its allocator arena, and each hash needs `m` (19 MiB) of it.
 /// argon2id cost parameters for password hashes (configured, see [`crate::config`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Argon2Params {
@@ -124,6 +32,10 @@ pub struct Argon2Params {
     pub parallelism: u32,
 }
 
+/// argon2id hashing on its own threads (one per core), at most one hash per core at a time, so a
+/// storm of sign-ins queues instead of starving the async runtime. Dedicated threads (rather than
+/// tokio's blocking pool, which grows to hundreds of threads) also bound memory: each thread keeps
+/// its allocator arena, and each hash needs `m` (19 MiB) of it.
 #[derive(Clone)]
 pub struct PasswordHasher {
     params: Params,
@@ -271,41 +183,6 @@ fn verify_with_thread_memory(password: &[u8], stored: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sealed_secrets_open_only_with_the_same_key() {
-        let kek = Kek::new(random_bytes());
-        let sealed = kek.seal(b"private key").unwrap();
-        assert!(!sealed.contains("private"));
-        assert_eq!(kek.open(&sealed).unwrap().expose(), b"private key");
-        let other = Kek::new(random_bytes());
-        assert!(other.open(&sealed).is_err());
-        // Any altered byte fails authentication.
-        let mut tampered = sealed.into_bytes();
-        let last = tampered.len() - 2;
-        tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
-        assert!(kek.open(&String::from_utf8(tampered).unwrap()).is_err());
-    }
-
-    #[test]
-    fn kek_debug_and_id_do_not_reveal_the_key() {
-        let kek = Kek::new([7u8; 32]);
-        let shown = format!("{kek:?}");
-        assert!(shown.contains("redacted"));
-        assert_eq!(kek.id().len(), 12);
-        assert_ne!(kek.id(), Kek::new([8u8; 32]).id());
-    }
-
-    #[test]
-    fn tokens_are_random_and_hashes_compare() {
-        let a = random_token();
-        assert_eq!(a.expose().len(), 43);
-        assert_ne!(a.expose(), random_token().expose());
-        let stored = sha256(a.expose().as_bytes());
-        assert!(matches_sha256(a.expose().as_bytes(), &stored));
-        assert!(!matches_sha256(b"guess", &stored));
-        assert!(!matches_sha256(a.expose().as_bytes(), &stored[..31]));
-    }
 
     #[tokio::test]
     async fn passwords_verify_and_unknown_users_never_match() {
