@@ -46,6 +46,8 @@ pub struct Shared {
     pub hasher: PasswordHasher,
     /// The discovery document, serialized once.
     pub discovery: Bytes,
+    /// The JWKS's `Cache-Control`, built once from the configured maximum age.
+    pub jwks_cache_control: http::HeaderValue,
     /// Whether the stores answered at the last check ([`crate::health`]).
     pub health: Arc<StoreHealth>,
     /// Set at SIGTERM: `/readyz` fails from then on, so load balancers stop sending requests.

@@ -1,22 +1,20 @@
-//! What every request gets on its way in and out, in one middleware: a request id (the caller's
-//! `x-request-id`, or a new UUID) echoed on the response; a span with the method, the path (never
-//! the query, which can carry codes) and the id; metrics by route; and the access log.
+//! What every request gets on its way in and out (run by [`super::edge`]): a request id (the
+//! caller's `x-request-id`, or a new UUID) echoed on the response; a span with the method, the
+//! path (never the query, which can carry codes) and the id; metrics by route; the access log.
 //!
 //! A log line per request costs more than a JWKS fetch, so by default (`PORTCULLIS_ACCESS_LOG=off`)
 //! only what an operator must see is logged: server errors (5xx; once, with their cause, by
-//! `http::failure` inside this request's span) and requests slower than [`SLOW`] at `warn`. With `on`, every
-//! request gets a line at `info`. The request span is at `info` when the access log is on and at
+//! `http::failure` inside this request's span) and requests slower than [`SLOW`] at `warn`. With
+//! `on`, every request gets a line at `info`. The request span is at `info` when the access log is on and at
 //! `debug` otherwise, so it costs nothing unless `RUST_LOG` asks for it. Security events are
 //! logged where they happen, whatever this setting says.
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderName, HeaderValue};
-use axum::middleware::Next;
+use axum::extract::{MatchedPath, Request};
+use axum::http::{HeaderName, HeaderValue, Method};
 use axum::response::Response;
-use tracing::Instrument as _;
+use tracing::Span;
 
 use crate::config::AccessLog;
 use crate::metrics::{Metrics, RequestLabels, RouteLabels};
@@ -25,13 +23,6 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// A request that takes longer than this is logged whatever the access-log setting.
 pub const SLOW: Duration = Duration::from_secs(1);
-
-/// The middleware's state: the setting and where the metrics go.
-#[derive(Clone)]
-pub struct Access {
-    pub log: AccessLog,
-    pub metrics: Arc<Metrics>,
-}
 
 /// How a finished request is logged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,82 +47,90 @@ impl Line {
     }
 }
 
-pub async fn middleware(
-    State(access): State<Access>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let started = Instant::now();
-    let id = match request.headers().get(&REQUEST_ID) {
+/// The request's id: the caller's `x-request-id`, or a new one put on the request, so that
+/// handlers and the response see the same.
+pub fn request_id(request: &mut Request) -> HeaderValue {
+    match request.headers().get(&REQUEST_ID) {
         Some(id) => id.clone(),
         None => {
             let id = new_id();
             request.headers_mut().insert(REQUEST_ID, id.clone());
             id
         }
-    };
-    let method = request.method().clone();
-    let uri = request.uri().clone();
-    let path = uri.path();
-    let id_text = id.to_str().unwrap_or("");
-    let span = match access.log {
+    }
+}
+
+/// The request's span: at `info` with the access log on, at `debug` (usually off) otherwise.
+pub fn span(log: AccessLog, method: &Method, path: &str, id: &HeaderValue) -> Span {
+    let id = id.to_str().unwrap_or("");
+    match log {
         AccessLog::On => {
-            tracing::info_span!("request", method = %method, path = %path, request_id = %id_text)
+            tracing::info_span!("request", method = %method, path = %path, request_id = %id)
         }
         AccessLog::Off => {
-            tracing::debug_span!("request", method = %method, path = %path, request_id = %id_text)
+            tracing::debug_span!("request", method = %method, path = %path, request_id = %id)
         }
-    };
-    let route = crate::metrics::route_label(
-        request
-            .extensions()
-            .get::<MatchedPath>()
-            .map(|p| p.as_str()),
-    );
+    }
+}
 
-    let mut response = next.run(request).instrument(span.clone()).await;
+/// A request that has been answered, as [`finish`] records it.
+pub struct Finished<'a> {
+    pub log: AccessLog,
+    pub metrics: &'a Metrics,
+    pub span: &'a Span,
+    pub method: &'a Method,
+    pub path: &'a str,
+    pub route: Option<&'a MatchedPath>,
+    pub id: &'a HeaderValue,
+    pub elapsed: Duration,
+}
 
-    let elapsed = started.elapsed();
+/// Records an answered request: its metrics, its line (see [`Line`]), and its id on the response.
+pub fn finish(done: &Finished<'_>, response: &mut Response) {
+    let route = crate::metrics::route_label(done.route.map(MatchedPath::as_str));
     let status = response.status();
-    access
-        .metrics
+    done.metrics
         .http_duration
         .get_or_create(&RouteLabels {
             route: route.clone(),
         })
-        .observe(elapsed.as_secs_f64());
+        .observe(done.elapsed.as_secs_f64());
     let labels = RequestLabels {
         route,
-        method: crate::metrics::method_label(&method),
+        method: crate::metrics::method_label(done.method),
         status: status.as_u16(),
     };
-    access.metrics.http_requests.get_or_create(&labels).inc();
+    done.metrics.http_requests.get_or_create(&labels).inc();
 
     // The span carries the request's fields when it is on; when it is off, the line does.
+    let span = done.span;
     let (m, p, r) = if span.is_disabled() {
-        (Some(method.as_str()), Some(path), Some(id_text))
+        (
+            Some(done.method.as_str()),
+            Some(done.path),
+            Some(done.id.to_str().unwrap_or("")),
+        )
     } else {
         (None, None, None)
     };
-    let latency_ms = elapsed.as_secs_f64() * 1000.0;
-    let status = status.as_u16();
-    match (Line::of(response.status(), elapsed), access.log) {
-        // Logged once, with its cause, by `failure::log_failures` inside this span.
+    let latency_ms = done.elapsed.as_secs_f64() * 1000.0;
+    let code = status.as_u16();
+    match (Line::of(status, done.elapsed), done.log) {
+        // Logged once, with its cause, by `failure::log` inside this span.
         (Line::Failed, _) => {}
         (Line::Slow, _) => {
-            tracing::warn!(parent: &span, status, latency_ms, method = m, path = p, request_id = r, "slow request")
+            tracing::warn!(parent: span, status = code, latency_ms, method = m, path = p, request_id = r, "slow request")
         }
         (Line::Served, AccessLog::On) => {
-            tracing::info!(parent: &span, status, latency_ms, "request")
+            tracing::info!(parent: span, status = code, latency_ms, "request")
         }
         (Line::Served, AccessLog::Off) => {
-            tracing::debug!(parent: &span, status, latency_ms, "request")
+            tracing::debug!(parent: span, status = code, latency_ms, "request")
         }
     }
     if !response.headers().contains_key(&REQUEST_ID) {
-        response.headers_mut().insert(REQUEST_ID, id);
+        response.headers_mut().insert(REQUEST_ID, done.id.clone());
     }
-    response
 }
 
 /// A new request id: a random UUID, hyphenated.

@@ -1,7 +1,7 @@
-//! Bounded input at the edge: one middleware, in front of every route, that refuses a request
-//! whose body is larger than [`limits::BODY`] (413) or whose path segments, `Authorization` header,
-//! query parameters, form fields or JSON strings are longer than their maximum in
-//! [`crate::limits`] (400, naming the parameter). It runs before any handler, session or
+//! Bounded input at the edge: one check, run by [`super::edge`] in front of every route, that
+//! refuses a request whose body is larger than [`limits::BODY`] (413) or whose path segments,
+//! `Authorization` header, query parameters, form fields or JSON strings are longer than their
+//! maximum in [`crate::limits`] (400, naming the parameter). It runs before any handler, session or
 //! throttle, so an over-long value is never looked up, cached, logged, audited or stored, and a
 //! field added later is bounded without anyone remembering to.
 //!
@@ -11,7 +11,6 @@
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
 use axum::http::{StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::error::ErrorPage;
@@ -99,26 +98,25 @@ impl Refusal {
     }
 }
 
-/// The middleware: checks the request line and headers, then reads the body (at most
-/// [`limits::BODY`]) and checks its fields, and hands the request on with the body it read.
-pub async fn bounded_input(request: Request, next: Next) -> Response {
-    let audience = Audience::of(request.uri().path());
+/// Checks the request line and headers, then reads the body (at most [`limits::BODY`]) and
+/// checks its fields: the request to hand on, with the body it read, or the refusal to send.
+pub async fn admit(request: Request) -> Result<Request, Response> {
+    let refuse = |refusal: Refusal, path: &str| refusal.into_response(Audience::of(path));
     if let Err(refusal) = check_head(&request) {
-        return refusal.into_response(audience);
+        return Err(refuse(refusal, request.uri().path()));
     }
     // Most requests (GETs: discovery, the JWKS, pages) have no body: nothing to read or check.
     if axum::body::HttpBody::size_hint(request.body()).exact() == Some(0) {
-        return next.run(request).await;
+        return Ok(request);
     }
     let (parts, body) = request.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, limits::BODY).await else {
-        return Refusal::BodyTooLarge.into_response(audience);
+        return Err(refuse(Refusal::BodyTooLarge, parts.uri.path()));
     };
     if let Err(refusal) = check_body(&parts.headers, &bytes) {
-        return refusal.into_response(audience);
+        return Err(refuse(refusal, parts.uri.path()));
     }
-    next.run(Request::from_parts(parts, Body::from(bytes)))
-        .await
+    Ok(Request::from_parts(parts, Body::from(bytes)))
 }
 
 fn check_head(request: &Request) -> Result<(), Refusal> {

@@ -1,18 +1,17 @@
 //! The one place where failed requests are logged. An error that becomes a 5xx response leaves
 //! its cause on the response as a [`Failure`] extension (the error types' `IntoResponse` do it);
-//! [`log_failures`], a middleware on every route, logs each 5xx once: at `error` for our own
+//! [`log`], called by the edge around every route, logs each 5xx once: at `error` for our own
 //! failures (500), at `warn` when a store we depend on is unavailable (503), with the method, the
 //! matched route and the cause's whole source chain. The request span adds the request id. A
 //! caller's mistake (4xx) is the caller's business and is not logged here.
 
-use axum::extract::{MatchedPath, Request};
-use axum::http::StatusCode;
-use axum::middleware::Next;
+use axum::extract::MatchedPath;
+use axum::http::{Method, StatusCode};
 use axum::response::Response;
 
 use super::error::Source;
 
-/// The cause of a 5xx response, for [`log_failures`]; never sent to the client.
+/// The cause of a 5xx response, for [`log`]; never sent to the client.
 #[derive(Clone)]
 pub struct Failure(pub Source);
 
@@ -22,16 +21,14 @@ impl Failure {
     }
 }
 
-/// Logs every 5xx response once, with its [`Failure`] when it carries one.
-pub async fn log_failures(request: Request, next: Next) -> Response {
-    let method = request.method().clone();
-    let route = request.extensions().get::<MatchedPath>().cloned();
-    let response = next.run(request).await;
+/// Logs a 5xx response once, with its [`Failure`] when it carries one; anything else is not
+/// logged here.
+pub fn log(method: &Method, route: Option<&MatchedPath>, response: &Response) {
     let status = response.status();
     if !status.is_server_error() {
-        return response;
+        return;
     }
-    let route = route.as_ref().map_or("-", MatchedPath::as_str);
+    let route = route.map_or("-", MatchedPath::as_str);
     let error = response
         .extensions()
         .get::<Failure>()
@@ -43,7 +40,6 @@ pub async fn log_failures(request: Request, next: Next) -> Response {
     } else {
         tracing::error!(%method, route, status, error, "request failed");
     }
-    response
 }
 
 #[cfg(test)]
@@ -52,6 +48,7 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     use anyhow::Context as _;
+    use axum::extract::Request;
     use axum::response::IntoResponse as _;
     use tower::ServiceExt as _;
 
@@ -86,7 +83,7 @@ mod tests {
         }
     }
 
-    /// Calls `path` on a router of failing handlers behind [`log_failures`], and returns the
+    /// Calls `path` on a router of failing handlers behind the edge, and returns the
     /// status, the body and what was logged meanwhile.
     async fn call(path: &str) -> (StatusCode, String, Vec<String>) {
         let captured = Captured::default();
@@ -120,7 +117,11 @@ mod tests {
             .route("/mistake", axum::routing::post(mistake))
             .route("/missing", axum::routing::get(not_found))
             .route("/login", axum::routing::get(redis))
-            .layer(axum::middleware::from_fn(log_failures));
+            .layer(crate::http::edge::EdgeLayer::new(crate::http::edge::Settings {
+                log: crate::config::AccessLog::Off,
+                metrics: Arc::new(crate::metrics::Metrics::new()),
+                https: false,
+            }));
         let method = if path == "/token" || path == "/mistake" {
             "POST"
         } else {

@@ -1,14 +1,15 @@
 //! The HTTP surface, and the only code that knows axum. [`router`] merges the area routers and
-//! wraps them in the layers every response gets: [`access`] (a request id, echoed back; a span
-//! with the method, the path and the id; metrics by route; the access log), strict security
-//! headers, and bounded input ([`bounded`]: every parameter's length and the body's size checked
-//! before any handler). Each layer is applied only where it is needed: the session and the
+//! wraps every route in the [`edge`]: [`access`] (a request id, echoed back; a span with the
+//! method, the path and the id; metrics by route; the access log), bounded input ([`bounded`]:
+//! every parameter's length and the body's size checked before any handler), the one log line of
+//! a server error ([`failure`]), and strict security [`headers`]. Each layer is applied only where it is needed: the session and the
 //! timeout to the pages a person sees, CORS to the endpoints a browser calls cross-origin.
 
 mod access;
 mod account;
 pub mod admin;
 mod bounded;
+pub mod edge;
 pub mod client_addr;
 pub mod cors;
 pub mod csp;
@@ -16,6 +17,7 @@ pub mod error;
 pub mod extract;
 mod failure;
 mod forms;
+mod headers;
 pub mod login;
 pub mod oauth;
 mod oidc;
@@ -28,11 +30,10 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use tower::ServiceBuilder;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 
@@ -41,7 +42,6 @@ use crate::state::AppState;
 use crate::urls::paths as pages;
 use error::PageError;
 
-const HSTS: &str = "max-age=31536000; includeSubDomains";
 /// The longest any request may take before it is answered with 503.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -147,23 +147,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route(paths::INTROSPECT, post(oauth::introspect::introspect));
 
-    // Headers every response carries (unless a handler set them): the CSP of [`csp`]; HSTS only
-    // under an https issuer. Plain tower layers: no per-request allocation.
-    let header = |name: HeaderName, value: &'static str| {
-        SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
-    };
-    let https = state.config.issuer.starts_with("https://");
-    let security_headers = ServiceBuilder::new()
-        .layer(header(header::CONTENT_SECURITY_POLICY, csp::CSP))
-        .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .layer(header(header::REFERRER_POLICY, "no-referrer"))
-        .layer(header(header::X_FRAME_OPTIONS, "DENY"))
-        .option_layer(https.then(|| header(header::STRICT_TRANSPORT_SECURITY, HSTS)));
-
-    let access = access::Access {
+    let edge = edge::EdgeLayer::new(edge::Settings {
         log: state.config.access_log,
         metrics: state.metrics.clone(),
-    };
+        https: state.config.issuer.starts_with("https://"),
+    });
 
     // With a metrics listener of its own, `/metrics` is not on the public port at all.
     let metrics = match state.config.metrics_listen {
@@ -180,11 +168,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(ops::readyz))
         .route(pages::STYLESHEET, get(stylesheet))
         .fallback(not_found)
-        .layer(middleware::from_fn(bounded::bounded_input))
-        .layer(middleware::from_fn(failure::log_failures))
-        .layer(security_headers)
-        .layer(middleware::map_response(no_store_html))
-        .layer(middleware::from_fn_with_state(access, access::middleware))
+        .layer(edge)
         .with_state(state)
 }
 
@@ -211,24 +195,6 @@ async fn limit_new_sessions(
         (_, Some(wait)) => PageError::TooManyAttempts(wait.as_secs()).into_response(),
         (response, None) => response,
     }
-}
-
-/// Every HTML page may show something private (a TOTP secret, recovery codes, a client secret,
-/// who is signed in): no cache, shared or private, keeps a copy (RFC 9111 §5.2.2.5). By content
-/// type, so no page, error pages included, can be forgotten; JSON endpoints set their own.
-async fn no_store_html(mut response: Response) -> Response {
-    let html = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|t| t.trim_start().get(..9))
-        .is_some_and(|t| t.eq_ignore_ascii_case("text/html"));
-    if html {
-        response
-            .headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    }
-    response
 }
 
 async fn stylesheet() -> Response {

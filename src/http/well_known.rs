@@ -30,26 +30,25 @@ pub async fn discovery(State(state): State<AppState>) -> Response {
 
 pub async fn jwks(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let jwks = state.keys.jwks();
-    // At most the pre-publish period (checked at start): a new key is in every cached copy
-    // before it signs.
-    let cache = format!("public, max-age={}", state.config.jwks_max_age.as_secs());
-    let mut response = if etag_matches(&headers, &jwks.etag) {
+    let mut response = if etag_matches(&headers, jwks.etag.as_bytes()) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        ([(header::CONTENT_TYPE, "application/json")], jwks.body).into_response()
+        (
+            [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+            jwks.body,
+        )
+            .into_response()
     };
     let out = response.headers_mut();
-    if let Ok(value) = HeaderValue::from_str(&jwks.etag) {
-        out.insert(header::ETAG, value);
-    }
-    if let Ok(value) = HeaderValue::from_str(&cache) {
-        out.insert(header::CACHE_CONTROL, value);
-    }
+    out.insert(header::ETAG, jwks.etag);
+    // At most the pre-publish period (checked at start): a new key is in every cached copy
+    // before it signs.
+    out.insert(header::CACHE_CONTROL, state.jwks_cache_control.clone());
     response
 }
 
 /// RFC 9110 §13.1.2: a list of entity tags (weak comparison) or `*`.
-fn etag_matches(headers: &HeaderMap, etag: &str) -> bool {
+fn etag_matches(headers: &HeaderMap, etag: &[u8]) -> bool {
     headers
         .get_all(header::IF_NONE_MATCH)
         .iter()
@@ -58,7 +57,7 @@ fn etag_matches(headers: &HeaderMap, etag: &str) -> bool {
             value
                 .split(',')
                 .map(str::trim)
-                .any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag)
+                .any(|tag| tag == "*" || tag.trim_start_matches("W/").as_bytes() == etag)
         })
 }
 
@@ -69,15 +68,15 @@ mod tests {
     #[test]
     fn if_none_match_lists_and_weak_tags() {
         let mut headers = HeaderMap::new();
-        assert!(!etag_matches(&headers, "\"abc\""));
+        assert!(!etag_matches(&headers, b"\"abc\""));
         headers.insert(
             header::IF_NONE_MATCH,
             HeaderValue::from_static("\"x\", W/\"abc\""),
         );
-        assert!(etag_matches(&headers, "\"abc\""));
+        assert!(etag_matches(&headers, b"\"abc\""));
         headers.insert(header::IF_NONE_MATCH, HeaderValue::from_static("\"other\""));
-        assert!(!etag_matches(&headers, "\"abc\""));
+        assert!(!etag_matches(&headers, b"\"abc\""));
         headers.insert(header::IF_NONE_MATCH, HeaderValue::from_static("*"));
-        assert!(etag_matches(&headers, "\"abc\""));
+        assert!(etag_matches(&headers, b"\"abc\""));
     }
 }

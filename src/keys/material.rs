@@ -10,9 +10,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use josekit::jwk::alg::ec::{EcCurve, EcKeyPair};
 use josekit::jwk::alg::rsa::RsaKeyPair;
 use josekit::jwk::{Jwk, KeyPair as _};
-use josekit::jws::{ES256, JwsSigner, JwsVerifier, RS256};
+use josekit::jws::{JwsSigner, JwsVerifier, RS256};
 use serde_json::{Map, Value};
 
+use super::es256;
 use crate::crypto::random_bytes;
 use crate::secret::Secret;
 
@@ -107,7 +108,7 @@ pub fn signer(alg: Alg, private_jwk: &[u8]) -> anyhow::Result<Arc<dyn JwsSigner>
     let jwk = Jwk::from_bytes(private_jwk)?;
     Ok(match alg {
         Alg::RS256 => Arc::new(RS256.signer_from_jwk(&jwk)?),
-        Alg::ES256 => Arc::new(ES256.signer_from_jwk(&jwk)?),
+        Alg::ES256 => Arc::new(es256::Signer::from_jwk(&jwk)?),
     })
 }
 
@@ -116,7 +117,7 @@ pub fn verifier(alg: Alg, public_jwk: &Value) -> anyhow::Result<Arc<dyn JwsVerif
     let jwk = Jwk::from_map(public_jwk.as_object().cloned().unwrap_or_default())?;
     Ok(match alg {
         Alg::RS256 => Arc::new(RS256.verifier_from_jwk(&jwk)?),
-        Alg::ES256 => Arc::new(ES256.verifier_from_jwk(&jwk)?),
+        Alg::ES256 => Arc::new(es256::Verifier::from_jwk(&jwk)?),
     })
 }
 

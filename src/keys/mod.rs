@@ -8,6 +8,7 @@
 //! rotation in Postgres and reloads the snapshot.
 
 mod ephemeral;
+mod es256;
 pub mod lifecycle;
 pub mod material;
 mod rotation;
@@ -48,11 +49,12 @@ impl AsRef<KeyTimes> for LoadedKey {
     }
 }
 
-/// The JWKS as served: bytes built once per key change, and their entity tag.
+/// The JWKS as served: bytes built once per key change, and their entity tag as a ready header
+/// value (RFC 9110 §8.8.3), so that serving it copies and allocates nothing.
 #[derive(Clone)]
 pub struct Jwks {
     pub body: Bytes,
-    pub etag: String,
+    pub etag: http::HeaderValue,
 }
 
 /// The live keys at one moment.
@@ -296,6 +298,8 @@ fn build_jwks(public: &[serde_json::Value]) -> Jwks {
         "\"{}\"",
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..12])
     );
+    // Quotes around base64url: always a valid header value.
+    let etag = http::HeaderValue::from_str(&etag).unwrap_or(http::HeaderValue::from_static("\"\""));
     Jwks {
         body: Bytes::from(body),
         etag,

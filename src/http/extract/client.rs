@@ -31,11 +31,12 @@ impl FromRequest<AppState> for AuthenticatedClient {
     type Rejection = Response;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
-        let headers = request.headers().clone();
-        let body = Bytes::from_request(request, state)
+        // Taken apart, not cloned: the headers are read, never copied.
+        let (parts, body) = request.into_parts();
+        let body = Bytes::from_request(Request::new(body), state)
             .await
             .map_err(IntoResponse::into_response)?;
-        authenticate(state, &headers, &body)
+        authenticate(state, &parts.headers, &body)
             .await
             .map_err(IntoResponse::into_response)
     }
