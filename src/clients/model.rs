@@ -140,13 +140,11 @@ impl TryFrom<ClientRow> for Client {
     }
 }
 
-/// Decodes the row and then its values, so every query of `clients` yields a typed [`Client`]
-/// or a decode error naming the client and the column's problem.
+/// Every query of `clients` yields a typed [`Client`], or a decode error naming the client and
+/// the column's problem.
 impl<'r> sqlx::FromRow<'r, PgRow> for Client {
     fn from_row(row: &'r PgRow) -> sqlx::Result<Client> {
-        let raw = ClientRow::from_row(row)?;
-        let id = raw.client_id.clone();
-        Client::try_from(raw).map_err(|e| sqlx::Error::Decode(format!("client {id}: {e}").into()))
+        crate::storage::decode_row::<ClientRow, _>(row, |raw| format!("client {}", raw.client_id))
     }
 }
 
@@ -236,40 +234,39 @@ mod tests {
 
     #[test]
     fn a_row_with_a_value_the_code_does_not_know_is_refused() {
-        let unknown_grant = ClientRow {
-            grant_types: vec!["password".into()],
-            ..example_row()
-        };
-        assert!(Client::try_from(unknown_grant).is_err());
-        let unknown_alg = ClientRow {
-            id_token_alg: "HS256".into(),
-            ..example_row()
-        };
-        assert!(Client::try_from(unknown_alg).is_err());
-        let unknown_type = ClientRow {
-            client_type: "trusted".into(),
-            ..example_row()
-        };
-        assert!(Client::try_from(unknown_type).is_err());
-        let bad_uri = ClientRow {
-            redirect_uris: vec!["https://app.example.com/*".into()],
-            ..example_row()
-        };
-        assert!(Client::try_from(bad_uri).is_err());
-        let bad_audience = ClientRow {
-            audiences: vec!["api".into()],
-            ..example_row()
-        };
-        assert!(Client::try_from(bad_audience).is_err());
-        let bad_resource = ClientRow {
-            resource_uri: Some("https://api.example.com/#x".into()),
-            ..example_row()
-        };
-        assert!(Client::try_from(bad_resource).is_err());
-        let bad_origin = ClientRow {
-            web_origins: vec!["https://app.example.com/".into()],
-            ..example_row()
-        };
-        assert!(Client::try_from(bad_origin).is_err());
+        let refused = [
+            ClientRow {
+                grant_types: vec!["password".into()],
+                ..example_row()
+            },
+            ClientRow {
+                id_token_alg: "HS256".into(),
+                ..example_row()
+            },
+            ClientRow {
+                client_type: "trusted".into(),
+                ..example_row()
+            },
+            ClientRow {
+                redirect_uris: vec!["https://app.example.com/*".into()],
+                ..example_row()
+            },
+            ClientRow {
+                audiences: vec!["api".into()],
+                ..example_row()
+            },
+            ClientRow {
+                resource_uri: Some("https://api.example.com/#x".into()),
+                ..example_row()
+            },
+            ClientRow {
+                web_origins: vec!["https://app.example.com/".into()],
+                ..example_row()
+            },
+        ];
+        for row in refused {
+            let id = row.client_id.clone();
+            assert!(Client::try_from(row).is_err(), "{id}");
+        }
     }
 }

@@ -60,18 +60,6 @@ impl ResourceUri {
 as_str_serde_and_display!(Audience);
 as_str_serde_and_display!(ResourceUri);
 
-impl PartialEq<str> for Audience {
-    fn eq(&self, other: &str) -> bool {
-        self.0 == other
-    }
-}
-
-impl PartialEq<str> for ResourceUri {
-    fn eq(&self, other: &str) -> bool {
-        self.0 == other
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

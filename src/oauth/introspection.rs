@@ -108,7 +108,7 @@ fn may_see(caller: &Client, claims: &AccessClaims) -> bool {
                 || caller
                     .resource_uri
                     .as_ref()
-                    .is_some_and(|r| r == aud.as_str())
+                    .is_some_and(|r| r.as_str() == aud)
         })
 }
 

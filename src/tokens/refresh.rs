@@ -74,10 +74,8 @@ impl TryFrom<RefreshRow> for RefreshGrant {
 /// Every query of `refresh_tokens` yields typed scopes, or a decode error naming the family.
 impl<'r> FromRow<'r, PgRow> for RefreshGrant {
     fn from_row(row: &'r PgRow) -> sqlx::Result<RefreshGrant> {
-        let row = RefreshRow::from_row(row)?;
-        let family = row.family_id;
-        RefreshGrant::try_from(row).map_err(|e| {
-            sqlx::Error::Decode(format!("refresh token of family {family}: {e}").into())
+        crate::storage::decode_row::<RefreshRow, _>(row, |raw| {
+            format!("refresh token of family {}", raw.family_id)
         })
     }
 }

@@ -47,7 +47,9 @@ pub fn exchange(
     };
     // RFC 8707 `resource`, or the common `audience`: only resource servers the client may name.
     let audience = match request.get("resource").or(request.get("audience")) {
-        Some(target) if client.audiences.iter().any(|a| a == target) => vec![target.to_owned()],
+        Some(target) if client.audiences.iter().any(|a| a.as_str() == target) => {
+            vec![target.to_owned()]
+        }
         Some(target) => {
             return Err(OAuthError::new(
                 ErrorCode::InvalidTarget,
