@@ -1,30 +1,44 @@
 //! Consents: which scopes a person has allowed a client, remembered per user and client so they
-//! are asked once. A new scope asks again.
+//! are asked once. A new scope asks again. The stored scopes (`text[]`) are decoded into
+//! [`Scopes`] when a row is read; one that is not a scope is a decode error naming the consent.
 
-use sqlx::PgPool;
+use sqlx::postgres::PgRow;
+use sqlx::{FromRow, PgPool, Row as _};
 use uuid::Uuid;
 
 use crate::audit::{Actor, AuditEvent, By};
 use crate::error::Result;
+use crate::oauth::scope::{self, Scope, Scopes};
+
+/// The `scopes` column of a consent row, decoded.
+fn decode_scopes(row: &PgRow, user_id: Uuid, client_id: &str) -> sqlx::Result<Scopes> {
+    let raw: Vec<String> = row.try_get("scopes")?;
+    Scopes::parse_all(&raw).map_err(|e| {
+        sqlx::Error::Decode(format!("consent of user {user_id} for client {client_id}: {e}").into())
+    })
+}
 
 /// Whether the user already allowed `client_id` every one of `scopes`.
 pub async fn covers(
     pool: &PgPool,
     user_id: Uuid,
     client_id: &str,
-    scopes: &[String],
+    scopes: &[Scope],
 ) -> Result<bool> {
-    let granted: Option<Vec<String>> =
-        sqlx::query_scalar("select scopes from consents where user_id = $1 and client_id = $2")
-            .bind(user_id)
-            .bind(client_id)
-            .fetch_optional(pool)
-            .await?;
-    Ok(granted.is_some_and(|granted| scopes.iter().all(|s| granted.contains(s))))
+    let row = sqlx::query("select scopes from consents where user_id = $1 and client_id = $2")
+        .bind(user_id)
+        .bind(client_id)
+        .fetch_optional(pool)
+        .await?;
+    let granted = row
+        .map(|row| decode_scopes(&row, user_id, client_id))
+        .transpose()?;
+    Ok(granted.is_some_and(|granted| scope::is_subset(scopes, &granted)))
 }
 
 /// Records that the user allowed `scopes` (added to what they allowed before).
-pub async fn grant(pool: &PgPool, user_id: Uuid, client_id: &str, scopes: &[String]) -> Result<()> {
+pub async fn grant(pool: &PgPool, user_id: Uuid, client_id: &str, scopes: &[Scope]) -> Result<()> {
+    let names: Vec<&str> = scopes.iter().map(Scope::as_str).collect();
     let mut tx = pool.begin().await?;
     sqlx::query(
         "insert into consents (user_id, client_id, scopes) values ($1, $2, $3) \
@@ -34,7 +48,7 @@ pub async fn grant(pool: &PgPool, user_id: Uuid, client_id: &str, scopes: &[Stri
     )
     .bind(user_id)
     .bind(client_id)
-    .bind(scopes)
+    .bind(names)
     .execute(&mut *tx)
     .await?;
     By::new(Actor::User(user_id), None)
@@ -44,17 +58,31 @@ pub async fn grant(pool: &PgPool, user_id: Uuid, client_id: &str, scopes: &[Stri
 }
 
 /// An application a person has allowed.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Approved {
     pub client_id: String,
     pub client_name: String,
-    pub scopes: Vec<String>,
+    pub scopes: Scopes,
     pub granted_at: time::OffsetDateTime,
+}
+
+/// A row of [`list`]: the user is the one listed for.
+impl<'r> FromRow<'r, PgRow> for Approved {
+    fn from_row(row: &'r PgRow) -> sqlx::Result<Approved> {
+        let client_id: String = row.try_get("client_id")?;
+        let user_id: Uuid = row.try_get("user_id")?;
+        Ok(Approved {
+            scopes: decode_scopes(row, user_id, &client_id)?,
+            client_name: row.try_get("client_name")?,
+            granted_at: row.try_get("granted_at")?,
+            client_id,
+        })
+    }
 }
 
 pub async fn list(pool: &PgPool, user_id: Uuid) -> Result<Vec<Approved>> {
     sqlx::query_as(
-        "select c.client_id, cl.name as client_name, c.scopes, c.granted_at from consents c \
+        "select c.user_id, c.client_id, cl.name as client_name, c.scopes, c.granted_at from consents c \
          join clients cl on cl.client_id = c.client_id where c.user_id = $1 order by lower(cl.name)",
     )
     .bind(user_id)

@@ -8,14 +8,26 @@ use std::time::Duration;
 use anyhow::Context as _;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use sqlx::migrate::MigrateDatabase as _;
-use sqlx::postgres::PgPoolOptions;
-use sqlx::{PgPool, Postgres};
+use sqlx::postgres::{PgPoolOptions, PgRow};
+use sqlx::{FromRow, PgPool, Postgres};
 
 use crate::config::{Config, Human};
 use crate::secret::redact_url;
 
 /// The schema, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Reads a row as stored (`Raw`, strings), then decodes its values into `T` once, so that a
+/// stored value the code does not accept is a decode error that names the row (`name`).
+pub fn decode_row<'r, Raw, T>(row: &'r PgRow, name: impl FnOnce(&Raw) -> String) -> sqlx::Result<T>
+where
+    Raw: FromRow<'r, PgRow>,
+    T: TryFrom<Raw, Error = String>,
+{
+    let raw = Raw::from_row(row)?;
+    let named = name(&raw);
+    T::try_from(raw).map_err(|e| sqlx::Error::Decode(format!("{named}: {e}").into()))
+}
 
 /// Retries `attempt` with exponential backoff (250 ms doubling to 5 s) until it succeeds or
 /// `timeout` has passed; the error then says what was tried for how long.

@@ -7,6 +7,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::amr::Amr;
+use crate::oauth::scope::Scope;
 
 /// One thing that happened. The variants borrow from the caller; the event is written at once.
 #[derive(Debug, Clone)]
@@ -90,18 +91,18 @@ pub enum AuditEvent<'a> {
     // What a person allowed a client.
     ConsentGiven {
         client_id: &'a str,
-        scopes: &'a [String],
+        scopes: &'a [Scope],
     },
     ConsentRevoked {
         client_id: &'a str,
     },
     DeviceApproved {
         client_id: &'a str,
-        scopes: &'a [String],
+        scopes: &'a [Scope],
     },
     DeviceDenied {
         client_id: &'a str,
-        scopes: &'a [String],
+        scopes: &'a [Scope],
     },
 
     // Clients.
@@ -240,7 +241,7 @@ mod tests {
     fn names_targets_and_details_are_those_the_log_already_holds() {
         let user = Uuid::nil();
         let amr = [Amr::Pwd, Amr::Otp];
-        let scopes = ["openid".to_owned()];
+        let scopes = [Scope::OPENID];
         let cases = [
             (
                 AuditEvent::UserCreated {

@@ -5,13 +5,16 @@
 pub mod cache;
 mod model;
 pub mod origin;
+mod resource;
 pub mod store;
 mod types;
 
+pub use resource::{Audience, ResourceUri};
 pub use types::{ClientId, ClientType, GrantType, RedirectUri};
 
 use crate::keys::Alg;
 use crate::oauth::scope::{Scope, Scopes};
+use origin::WebOrigin;
 
 // What an operator asks for, unvalidated: the one field list of the CLI's `client create`
 // (clap), the admin API's request body (serde, with its OpenAPI schema `ClientInput`) and the
@@ -72,6 +75,11 @@ pub struct ClientSpec {
     pub refresh_token_ttl_secs: Option<i64>,
 }
 
+/// Typed values as the strings they were parsed from (a `text[]` column, a form to edit).
+pub fn strings<T: std::fmt::Display>(values: &[T]) -> Vec<String> {
+    values.iter().map(T::to_string).collect()
+}
+
 /// The longest lifetime a client may set: a day for access tokens, a year for refresh tokens.
 pub const MAX_ACCESS_TTL_SECS: i64 = 24 * 3600;
 const MAX_REFRESH_TTL_SECS: i64 = 366 * 24 * 3600;
@@ -86,16 +94,6 @@ fn check_ttl(what: &str, ttl: Option<i64>, max: i64) -> Result<Option<i32>, Stri
     }
 }
 
-/// RFC 8707 §2: a resource is an absolute URI without a fragment.
-fn resource_uri(raw: &str) -> Result<String, String> {
-    match url::Url::parse(raw) {
-        Ok(_) if raw.len() <= 2000 && !raw.contains('#') => Ok(raw.to_owned()),
-        _ => Err(format!(
-            "resource URI `{raw}` must be an absolute URI without a fragment"
-        )),
-    }
-}
-
 /// A client that passed every rule.
 #[derive(Debug, Clone)]
 pub struct ValidClient {
@@ -106,10 +104,10 @@ pub struct ValidClient {
     pub grant_types: Vec<GrantType>,
     pub scopes: Scopes,
     pub require_consent: bool,
-    pub audiences: Vec<String>,
-    pub resource_uri: Option<String>,
+    pub audiences: Vec<Audience>,
+    pub resource_uri: Option<ResourceUri>,
     /// The origins of the redirect URIs ([`origin`]), for CORS.
-    pub web_origins: Vec<String>,
+    pub web_origins: Vec<WebOrigin>,
     pub id_token_alg: Alg,
     pub access_token_ttl_secs: Option<i32>,
     pub refresh_token_ttl_secs: Option<i32>,
@@ -170,16 +168,14 @@ impl ClientSpec {
         };
         let mut audiences = Vec::new();
         for audience in &self.audiences {
-            // RFC 8707 §2: an absolute URI (a logical name of the resource server).
-            url::Url::parse(audience)
-                .map_err(|_| format!("audience `{audience}` is not an absolute URI"))?;
-            if !audiences.contains(audience) {
-                audiences.push(audience.clone());
+            let audience = Audience::parse(audience)?;
+            if !audiences.contains(&audience) {
+                audiences.push(audience);
             }
         }
         let resource_uri = match self.resource_uri.as_deref().map(str::trim) {
             None | Some("") => None,
-            Some(uri) => Some(resource_uri(uri)?),
+            Some(uri) => Some(ResourceUri::parse(uri)?),
         };
         let id_token_alg = match self.id_token_alg.trim() {
             // RS256 is the default: every OIDC client supports it (OIDC Core §15.1).

@@ -6,7 +6,8 @@ use serde::Serialize;
 use sqlx::postgres::PgRow;
 use time::OffsetDateTime;
 
-use super::{ClientId, ClientType, GrantType, RedirectUri};
+use super::origin::WebOrigin;
+use super::{Audience, ClientId, ClientType, GrantType, RedirectUri, ResourceUri};
 use crate::keys::Alg;
 #[cfg(any(test, fuzzing))]
 use crate::oauth::scope::Scope;
@@ -31,13 +32,15 @@ pub struct Client {
     pub grant_types: Vec<GrantType>,
     #[schema(value_type = Vec<String>)]
     pub scopes: Scopes,
-    pub audiences: Vec<String>,
+    #[schema(value_type = Vec<String>)]
+    pub audiences: Vec<Audience>,
     /// The resource server this client is (RFC 8707 URI): it may introspect tokens for it.
-    pub resource_uri: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub resource_uri: Option<ResourceUri>,
     /// The origins of its redirect URIs, derived from them (for CORS).
     #[serde(skip_serializing)]
     #[schema(ignore)]
-    pub web_origins: Vec<String>,
+    pub web_origins: Vec<WebOrigin>,
     pub require_consent: bool,
     #[schema(value_type = String)]
     pub id_token_alg: Alg,
@@ -107,14 +110,26 @@ impl TryFrom<ClientRow> for Client {
                 .map(|g| GrantType::parse(g))
                 .collect::<Result<_, _>>()?,
             scopes: Scopes::parse_all(&row.scopes)?,
+            audiences: row
+                .audiences
+                .iter()
+                .map(|a| Audience::parse(a))
+                .collect::<Result<_, _>>()?,
+            resource_uri: row
+                .resource_uri
+                .as_deref()
+                .map(ResourceUri::parse)
+                .transpose()?,
+            web_origins: row
+                .web_origins
+                .iter()
+                .map(|o| WebOrigin::parse(o))
+                .collect::<Result<_, _>>()?,
             id_token_alg: Alg::parse(&row.id_token_alg)
                 .ok_or_else(|| format!("`{}` is not a signing algorithm", row.id_token_alg))?,
             client_id: ClientId::stored(row.client_id),
             name: row.name,
             secret_hash: row.secret_hash,
-            audiences: row.audiences,
-            resource_uri: row.resource_uri,
-            web_origins: row.web_origins,
             require_consent: row.require_consent,
             access_token_ttl_secs: row.access_token_ttl_secs,
             refresh_token_ttl_secs: row.refresh_token_ttl_secs,
@@ -125,13 +140,11 @@ impl TryFrom<ClientRow> for Client {
     }
 }
 
-/// Decodes the row and then its values, so every query of `clients` yields a typed [`Client`]
-/// or a decode error naming the client and the column's problem.
+/// Every query of `clients` yields a typed [`Client`], or a decode error naming the client and
+/// the column's problem.
 impl<'r> sqlx::FromRow<'r, PgRow> for Client {
     fn from_row(row: &'r PgRow) -> sqlx::Result<Client> {
-        let raw = ClientRow::from_row(row)?;
-        let id = raw.client_id.clone();
-        Client::try_from(raw).map_err(|e| sqlx::Error::Decode(format!("client {id}: {e}").into()))
+        crate::storage::decode_row::<ClientRow, _>(row, |raw| format!("client {}", raw.client_id))
     }
 }
 
@@ -196,6 +209,8 @@ mod tests {
             secret_hash: None,
             scopes: vec![Scope::OPENID.to_string(), Scope::EMAIL.to_string()],
             id_token_alg: "ES256".into(),
+            audiences: vec!["https://api.example.com".into()],
+            resource_uri: Some("https://app.example.com/api".into()),
             ..example_row()
         };
         let client = Client::try_from(row).unwrap();
@@ -220,30 +235,50 @@ mod tests {
             serde_json::json!(["https://app.example.com/cb"])
         );
         assert_eq!(json["id_token_alg"], "ES256");
+        assert_eq!(
+            json["audiences"],
+            serde_json::json!(["https://api.example.com"])
+        );
+        assert_eq!(json["resource_uri"], "https://app.example.com/api");
+        assert_eq!(client.web_origins[0].as_str(), "https://app.example.com");
         assert!(json.get("secret_hash").is_none() && json.get("web_origins").is_none());
     }
 
     #[test]
     fn a_row_with_a_value_the_code_does_not_know_is_refused() {
-        let unknown_grant = ClientRow {
-            grant_types: vec!["password".into()],
-            ..example_row()
-        };
-        assert!(Client::try_from(unknown_grant).is_err());
-        let unknown_alg = ClientRow {
-            id_token_alg: "HS256".into(),
-            ..example_row()
-        };
-        assert!(Client::try_from(unknown_alg).is_err());
-        let unknown_type = ClientRow {
-            client_type: "trusted".into(),
-            ..example_row()
-        };
-        assert!(Client::try_from(unknown_type).is_err());
-        let bad_uri = ClientRow {
-            redirect_uris: vec!["https://app.example.com/*".into()],
-            ..example_row()
-        };
-        assert!(Client::try_from(bad_uri).is_err());
+        let refused = [
+            ClientRow {
+                grant_types: vec!["password".into()],
+                ..example_row()
+            },
+            ClientRow {
+                id_token_alg: "HS256".into(),
+                ..example_row()
+            },
+            ClientRow {
+                client_type: "trusted".into(),
+                ..example_row()
+            },
+            ClientRow {
+                redirect_uris: vec!["https://app.example.com/*".into()],
+                ..example_row()
+            },
+            ClientRow {
+                audiences: vec!["api".into()],
+                ..example_row()
+            },
+            ClientRow {
+                resource_uri: Some("https://api.example.com/#x".into()),
+                ..example_row()
+            },
+            ClientRow {
+                web_origins: vec!["https://app.example.com/".into()],
+                ..example_row()
+            },
+        ];
+        for row in refused {
+            let id = row.client_id.clone();
+            assert!(Client::try_from(row).is_err(), "{id}");
+        }
     }
 }

@@ -13,23 +13,44 @@ pub const MAX_ORIGIN_LEN: usize = 300;
 pub struct WebOrigin(String);
 
 impl WebOrigin {
+    /// A serialized origin (RFC 6454 §6.2), exactly as a browser sends it: `scheme://host[:port]`
+    /// with no path, no trailing slash and no default port; `null` is not an origin anyone
+    /// registers. At most [`crate::limits::URI`] bytes, like the redirect URI it comes from.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        if raw.len() > crate::limits::URI {
+            return Err(format!(
+                "a web origin may be at most {} bytes long",
+                crate::limits::URI
+            ));
+        }
+        let origin = url::Url::parse(raw).ok().map(|u| u.origin());
+        match origin {
+            Some(origin) if origin.is_tuple() && origin.ascii_serialization() == raw => {
+                Ok(Self(raw.to_owned()))
+            }
+            _ => Err(format!(
+                "`{raw}` is not a serialized origin (scheme://host[:port])"
+            )),
+        }
+    }
+
     /// The origin of a registered redirect URI.
     pub fn of(uri: &RedirectUri) -> Option<Self> {
         let origin = url::Url::parse(uri.as_str()).ok()?.origin();
-        origin
-            .is_tuple()
-            .then(|| Self(origin.ascii_serialization()))
+        if !origin.is_tuple() {
+            return None;
+        }
+        // Checked as a stored origin is, so every origin registered decodes again.
+        Self::parse(&origin.ascii_serialization()).ok()
     }
 
     /// An `Origin` request header, if it is a well-formed tuple origin exactly as a browser
-    /// sends it (no path, no trailing slash; `null` is not an origin anyone registers).
+    /// sends it.
     pub fn from_header(raw: &str) -> Option<Self> {
         if raw.len() > MAX_ORIGIN_LEN {
             return None;
         }
-        let origin = url::Url::parse(raw).ok()?.origin();
-        let serialized = origin.ascii_serialization();
-        (origin.is_tuple() && serialized == raw).then_some(Self(serialized))
+        Self::parse(raw).ok()
     }
 
     pub fn as_str(&self) -> &str {
@@ -37,12 +58,14 @@ impl WebOrigin {
     }
 }
 
+super::types::as_str_serde_and_display!(WebOrigin);
+
 /// The distinct origins of `uris`, in order.
-pub fn of_redirect_uris(uris: &[RedirectUri]) -> Vec<String> {
-    let mut origins: Vec<String> = Vec::new();
+pub fn of_redirect_uris(uris: &[RedirectUri]) -> Vec<WebOrigin> {
+    let mut origins: Vec<WebOrigin> = Vec::new();
     for origin in uris.iter().filter_map(WebOrigin::of) {
-        if !origins.contains(&origin.0) {
-            origins.push(origin.0);
+        if !origins.contains(&origin) {
+            origins.push(origin);
         }
     }
     origins
@@ -60,9 +83,13 @@ mod tests {
             "http://127.0.0.1:8080/native",
         ]
         .map(|u| RedirectUri::parse(u).unwrap());
+        let origins: Vec<String> = of_redirect_uris(&uris)
+            .iter()
+            .map(WebOrigin::to_string)
+            .collect();
         assert_eq!(
-            of_redirect_uris(&uris),
-            vec!["https://app.example.com", "http://127.0.0.1:8080"]
+            origins,
+            ["https://app.example.com", "http://127.0.0.1:8080"]
         );
         assert!(WebOrigin::from_header("https://app.example.com").is_some());
         for bad in [
@@ -76,5 +103,33 @@ mod tests {
         }
         let long = format!("https://{}.com", "a".repeat(MAX_ORIGIN_LEN));
         assert!(WebOrigin::from_header(&long).is_none());
+    }
+
+    #[test]
+    fn a_stored_origin_is_parsed_as_browsers_serialize_it() {
+        let origin = WebOrigin::parse("http://127.0.0.1:8080").unwrap();
+        assert_eq!(origin.as_str(), "http://127.0.0.1:8080");
+        assert_eq!(
+            serde_json::to_value(&origin).unwrap(),
+            "http://127.0.0.1:8080"
+        );
+        for bad in [
+            "https://app.example.com/cb",
+            "https://app.example.com#x",
+            "app.example.com",
+            "null",
+            "data:text/plain,x",
+            "",
+        ] {
+            assert!(WebOrigin::parse(bad).is_err(), "{bad}");
+        }
+        let longest = format!("https://{}.com", "a".repeat(crate::limits::URI - 12));
+        assert!(WebOrigin::parse(&longest).is_ok());
+        let oversized = format!("https://{}.com", "a".repeat(crate::limits::URI));
+        let error = WebOrigin::parse(&oversized).unwrap_err();
+        assert!(
+            !error.contains(&oversized),
+            "an oversized value is not echoed"
+        );
     }
 }

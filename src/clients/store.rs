@@ -4,7 +4,7 @@ use sqlx::PgPool;
 
 pub use super::model::Client;
 use super::origin::WebOrigin;
-use super::{ClientId, ClientType, RedirectUri, ValidClient};
+use super::{ClientId, ClientType, ResourceUri, ValidClient, strings};
 use crate::audit::{AuditEvent, By};
 use crate::crypto::{random_token, sha256};
 use crate::error::{Error, Result};
@@ -15,10 +15,6 @@ use crate::secret::Secret;
 pub struct Created {
     pub client_id: ClientId,
     pub client_secret: Option<Secret<String>>,
-}
-
-fn strings(uris: &[RedirectUri]) -> Vec<String> {
-    uris.iter().map(|u| u.as_str().to_owned()).collect()
 }
 
 pub async fn create(pool: &PgPool, client: &ValidClient, by: &By) -> Result<Created, Error> {
@@ -90,28 +86,27 @@ type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArgu
 
 /// Binds a client's settings as `$1` to `$12`, in the order both `create` and `update` use.
 fn bind_settings<'q>(query: PgQuery<'q>, client: &ValidClient) -> PgQuery<'q> {
-    let grant_types: Vec<String> = client
-        .grant_types
-        .iter()
-        .map(|g| g.as_str().to_owned())
-        .collect();
     query
         .bind(client.name.clone())
         .bind(strings(&client.redirect_uris))
         .bind(strings(&client.post_logout_redirect_uris))
-        .bind(grant_types)
-        .bind(client.scopes.to_strings())
+        .bind(strings(&client.grant_types))
+        .bind(strings(&client.scopes))
         .bind(client.require_consent)
-        .bind(client.audiences.clone())
+        .bind(strings(&client.audiences))
         .bind(client.id_token_alg.as_str())
         .bind(client.access_token_ttl_secs)
         .bind(client.refresh_token_ttl_secs)
-        .bind(client.resource_uri.clone())
-        .bind(client.web_origins.clone())
+        .bind(client.resource_uri.as_ref().map(ResourceUri::to_string))
+        .bind(strings(&client.web_origins))
 }
 
 fn name_taken(e: sqlx::Error, client: &ValidClient) -> Error {
-    let resource = client.resource_uri.as_deref().unwrap_or_default();
+    let resource = client
+        .resource_uri
+        .as_ref()
+        .map(ResourceUri::as_str)
+        .unwrap_or_default();
     Error::from_unique(
         e,
         &[

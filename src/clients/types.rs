@@ -2,27 +2,25 @@
 //! registered redirect URIs. Each is parsed once (from what an operator typed, or from the row)
 //! and serializes as the string it was parsed from, so the admin API's JSON is plain strings.
 
-use std::fmt;
 use std::ops::Deref;
-
-use serde::{Serialize, Serializer};
 
 /// Serializes and displays a value as its `as_str()`.
 macro_rules! as_str_serde_and_display {
     ($ty:ty) => {
-        impl Serialize for $ty {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        impl ::serde::Serialize for $ty {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 serializer.serialize_str(self.as_str())
             }
         }
 
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
     };
 }
+pub(super) use as_str_serde_and_display;
 
 /// A client identifier (RFC 6749 §2.2): a UUID the server generates. Lookups by an id from
 /// outside take `&str` (it derefs to one), so a made-up id is never wrapped in this type.

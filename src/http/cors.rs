@@ -94,9 +94,7 @@ async fn preflight(state: &AppState, origin: Option<WebOrigin>) -> Response {
 /// Whether `origin` is the origin of a redirect URI of the enabled public client `client_id`.
 async fn belongs_to(state: &AppState, origin: &WebOrigin, client_id: &str) -> bool {
     match state.clients.get(client_id).await {
-        Ok(Some(client)) => {
-            client.is_public() && client.web_origins.iter().any(|o| o == origin.as_str())
-        }
+        Ok(Some(client)) => client.is_public() && client.web_origins.contains(origin),
         Ok(None) => false,
         Err(e) => {
             tracing::warn!(error = %e, "cannot look up a client for CORS");

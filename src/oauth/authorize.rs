@@ -7,7 +7,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::error::{ErrorCode, OAuthError};
-use super::scope::{self, Scope};
+use super::response_mode::ResponseMode;
+use super::scope::{self, Scope, Scopes};
 use super::{pkce, redirect};
 use crate::clients::GrantType;
 use crate::clients::store::Client;
@@ -35,7 +36,7 @@ pub struct AuthorizationRequest {
     pub client_id: String,
     pub client_name: String,
     pub redirect_uri: String,
-    pub scopes: Vec<String>,
+    pub scopes: Scopes,
     pub state: Option<String>,
     pub nonce: Option<String>,
     pub code_challenge: String,
@@ -303,15 +304,38 @@ pub fn error_location(
     client_state: Option<&str>,
     error: &OAuthError,
 ) -> String {
-    let mut params = vec![
+    let params = [
         ("error", error.code.as_str()),
         ("error_description", error.description.as_str()),
     ];
+    respond(issuer, redirect_uri, client_state, &params)
+}
+
+/// Where a code goes to the client: `redirect_uri` with `code` and `state` (RFC 6749 §4.1.2),
+/// and `iss`, the `issuer` (RFC 9207 §2).
+pub fn code_location(
+    issuer: &str,
+    redirect_uri: &str,
+    client_state: Option<&str>,
+    code: &str,
+) -> String {
+    respond(issuer, redirect_uri, client_state, &[("code", code)])
+}
+
+/// An authorization response: `params`, then `state` if the client sent one, then `iss`, in the
+/// response mode served ([`ResponseMode::SERVED`]).
+fn respond(
+    issuer: &str,
+    redirect_uri: &str,
+    client_state: Option<&str>,
+    params: &[(&str, &str)],
+) -> String {
+    let mut params = params.to_vec();
     if let Some(client_state) = client_state {
         params.push(("state", client_state));
     }
     params.push(("iss", issuer));
-    crate::urls::client_redirect(redirect_uri, &params)
+    ResponseMode::SERVED.location(redirect_uri, &params)
 }
 
 #[cfg(test)]

@@ -9,9 +9,7 @@ fn client() -> Client {
 
 /// The scopes, as a `scope` parameter.
 fn scope(scopes: &[Scope]) -> Option<String> {
-    Some(scope::join(
-        &scopes.iter().map(Scope::to_string).collect::<Vec<_>>(),
-    ))
+    Some(Scopes::from(scopes.to_vec()).to_string())
 }
 
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
@@ -48,7 +46,7 @@ fn error_code(result: Result<AuthorizationRequest, Rejection>) -> ErrorCode {
 #[test]
 fn a_good_request_is_kept_with_its_scopes_limited() {
     let request = check(params(), Some(&client()), 1000).unwrap();
-    assert_eq!(request.scopes, vec![Scope::OPENID, Scope::PROFILE]);
+    assert_eq!(*request.scopes, [Scope::OPENID, Scope::PROFILE]);
     assert_eq!(request.code_challenge, CHALLENGE);
     assert_eq!(request.auth_not_before, None);
 }

@@ -14,6 +14,7 @@ use serde_json::Value;
 use crate::clients::store::Client;
 use crate::oauth::error::OAuthError;
 use crate::oauth::grants::{revoke_grant, server_error};
+use crate::oauth::scope::{self, Scopes};
 use crate::tokens::Issuer;
 use crate::tokens::access::{self, AccessClaims, Rejected};
 use crate::tokens::refresh::RefreshGrant;
@@ -28,8 +29,11 @@ impl<T: RefreshTokens + Denylist + ClientDirectory + People> IntrospectionStores
 #[derive(Debug, Default, Serialize)]
 pub struct Introspection {
     pub active: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "scope::space_separated_option"
+    )]
+    pub scope: Option<Scopes>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -100,7 +104,11 @@ async fn find(
 fn may_see(caller: &Client, claims: &AccessClaims) -> bool {
     claims.client_id == caller.client_id
         || claims.audience.iter().any(|aud| {
-            *aud == caller.client_id || caller.resource_uri.as_deref() == Some(aud.as_str())
+            *aud == caller.client_id
+                || caller
+                    .resource_uri
+                    .as_ref()
+                    .is_some_and(|r| r.as_str() == aud)
         })
 }
 
@@ -115,7 +123,7 @@ pub async fn introspect(
         None => Introspection::default(),
         Some(Found::Access(claims)) => Introspection {
             active: true,
-            scope: Some(claims.scopes.join(" ")),
+            scope: Some(claims.scopes),
             client_id: Some(claims.client_id),
             sub: Some(claims.subject),
             exp: Some(claims.expires_at),
@@ -128,7 +136,7 @@ pub async fn introspect(
         },
         Some(Found::Refresh(grant)) => Introspection {
             active: true,
-            scope: Some(grant.scope.clone()),
+            scope: Some(grant.scopes.clone()),
             client_id: Some(grant.client_id.clone()),
             sub: Some(grant.user_id.to_string()),
             exp: Some(grant.expires_at.unix_timestamp()),

@@ -11,7 +11,7 @@ const REFRESH: &str = "rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr";
 
 fn app() -> Client {
     let mut app = client(&["client_credentials"], &["read"]);
-    app.audiences = vec!["https://api.example.com".into()];
+    app.audiences = vec![crate::clients::Audience::parse("https://api.example.com").unwrap()];
     app
 }
 
@@ -37,7 +37,7 @@ async fn an_access_token_is_shown_to_its_client_and_its_resource_server_only() {
     let fake = Fake::default();
     let token = access_token(&signing, Some("https://api.example.com"));
     let mut api = named("api");
-    api.resource_uri = Some("https://api.example.com".into());
+    api.resource_uri = Some(crate::clients::ResourceUri::parse("https://api.example.com").unwrap());
     for (caller, shown) in [(app(), true), (api, true), (named("other"), false)] {
         let seen = introspect(&signing.issuer(), &fake, &caller, &token, None)
             .await
@@ -84,7 +84,7 @@ async fn a_client_revokes_its_own_access_tokens_only() {
     let fake = Fake::default();
     let token = access_token(&signing, Some("https://api.example.com"));
     let mut api = named("api");
-    api.resource_uri = Some("https://api.example.com".into());
+    api.resource_uri = Some(crate::clients::ResourceUri::parse("https://api.example.com").unwrap());
     revoke(&signing.issuer(), &fake, &api, &token, None)
         .await
         .unwrap();
@@ -105,7 +105,7 @@ fn refresh_grant(client_id: &str) -> RefreshGrant {
         family_id: uuid::Uuid::now_v7(),
         client_id: client_id.into(),
         user_id: person().id,
-        scope: "openid offline_access".into(),
+        scopes: crate::oauth::grants::testing::scopes("openid offline_access"),
         auth_time: now,
         session_id: None,
         amr: vec![crate::amr::Amr::Pwd],

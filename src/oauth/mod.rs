@@ -8,4 +8,5 @@ pub mod grants;
 pub mod introspection;
 pub mod pkce;
 pub mod redirect;
+pub mod response_mode;
 pub mod scope;

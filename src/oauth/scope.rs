@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::ops::Deref;
 
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// One scope token: printable ASCII except space, `"` and `\` (RFC 6749 §3.3).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
@@ -55,16 +55,22 @@ impl Scope {
         Scope(Cow::Borrowed(name))
     }
 
+    /// A scope token from outside (a request, a registration, a stored row).
     pub fn parse(raw: &str) -> Result<Scope, String> {
+        if raw.len() > crate::limits::SCOPE_TOKEN {
+            return Err(format!(
+                "a scope may be at most {} bytes long",
+                crate::limits::SCOPE_TOKEN
+            ));
+        }
         let ok = !raw.is_empty()
-            && raw.len() <= crate::limits::SCOPE_TOKEN
             && raw
                 .bytes()
                 .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b));
         if ok {
             Ok(Scope(Cow::Owned(raw.to_owned())))
         } else {
-            Err(format!("`{raw}` is not a valid scope"))
+            Err(format!("`{}` is not a valid scope", raw.escape_debug()))
         }
     }
 
@@ -72,9 +78,23 @@ impl Scope {
         &self.0
     }
 
-    /// Whether this scope is one of `scopes` (a granted or requested list).
-    pub fn is_in<S: AsRef<str>>(&self, scopes: &[S]) -> bool {
-        scopes.iter().any(|s| s.as_ref() == self.as_str())
+    /// What this scope lets an application do, in plain words, for the consent page.
+    pub fn describe(&self) -> String {
+        let known = [
+            (Scope::OPENID, "Know who you are (sign you in)"),
+            (Scope::PROFILE, "See your name and username"),
+            (Scope::EMAIL, "See your email address"),
+            (
+                Scope::OFFLINE_ACCESS,
+                "Stay signed in and act for you while you are away",
+            ),
+            (Scope::ROLES, "See your roles"),
+            (Scope::GROUPS, "See the groups you belong to"),
+        ];
+        match known.into_iter().find(|(s, _)| s == self) {
+            Some((_, words)) => words.into(),
+            None => format!("Use the permission “{self}”"),
+        }
     }
 }
 
@@ -96,25 +116,24 @@ impl PartialEq<str> for Scope {
     }
 }
 
-impl PartialEq<String> for Scope {
-    fn eq(&self, other: &String) -> bool {
-        self.as_str() == other
+/// Read back (a session, a code in Redis) through [`Scope::parse`], so a stored value that is
+/// not a scope fails to decode.
+impl<'de> Deserialize<'de> for Scope {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Scope, D::Error> {
+        let raw = Cow::<'de, str>::deserialize(deserializer)?;
+        Scope::parse(&raw).map_err(serde::de::Error::custom)
     }
 }
 
-impl PartialEq<Scope> for String {
-    fn eq(&self, other: &Scope) -> bool {
-        self == other.as_str()
-    }
-}
-
-/// The scopes a client may ask for, in the order registered.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+/// Scopes in order, as requested, granted or registered. Serialized with serde as an array of
+/// strings (the admin API, sessions, Redis); [`fmt::Display`] and [`space_separated`] give the
+/// wire form of a `scope` parameter, response member or claim: the tokens separated by spaces.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Scopes(Vec<Scope>);
 
 impl Scopes {
-    /// Parses every token of `raw` (as stored: one scope per element).
+    /// Parses every element of `raw` (as stored: one scope per element).
     pub fn parse_all<S: AsRef<str>>(raw: &[S]) -> Result<Scopes, String> {
         raw.iter()
             .map(|s| Scope::parse(s.as_ref()))
@@ -122,19 +141,24 @@ impl Scopes {
             .map(Scopes)
     }
 
-    pub fn contains(&self, scope: &str) -> bool {
-        self.0.iter().any(|s| s == scope)
-    }
-
-    /// The scopes as strings (for the database).
-    pub fn to_strings(&self) -> Vec<String> {
-        self.0.iter().map(|s| s.as_str().to_owned()).collect()
+    /// Parses a space-separated `scope` value (RFC 6749 §3.3); empty gives no scopes.
+    pub fn parse(raw: &str) -> Result<Scopes, String> {
+        raw.split_whitespace()
+            .map(Scope::parse)
+            .collect::<Result<Vec<_>, _>>()
+            .map(Scopes)
     }
 }
 
 impl From<Vec<Scope>> for Scopes {
     fn from(scopes: Vec<Scope>) -> Scopes {
         Scopes(scopes)
+    }
+}
+
+impl FromIterator<Scope> for Scopes {
+    fn from_iter<I: IntoIterator<Item = Scope>>(scopes: I) -> Scopes {
+        Scopes(scopes.into_iter().collect())
     }
 }
 
@@ -159,24 +183,45 @@ impl fmt::Display for Scopes {
     }
 }
 
-/// The requested scopes that `allowed` permits, in the order requested, without duplicates.
-pub fn grantable(requested: &str, allowed: &Scopes) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for scope in requested.split_whitespace() {
-        if allowed.contains(scope) && !out.iter().any(|s| s == scope) {
-            out.push(scope.to_owned());
+/// For `#[serde(serialize_with)]`: the scopes as one space-separated string, as a token response
+/// (RFC 6749 §5.1) and an introspection response (RFC 7662 §2.2) carry them.
+pub fn space_separated<S: Serializer>(scopes: &Scopes, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(scopes)
+}
+
+/// [`space_separated`], for an optional member (left out with `skip_serializing_if`).
+pub fn space_separated_option<S: Serializer>(
+    scopes: &Option<Scopes>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match scopes {
+        Some(scopes) => serializer.collect_str(scopes),
+        None => serializer.serialize_none(),
+    }
+}
+
+/// The requested scopes (a space-separated `scope` value) that `allowed` permits, in the order
+/// requested, without duplicates. Others, including tokens that are not scopes at all, are left
+/// out (RFC 6749 §3.3: the server may ignore part of the request).
+pub fn grantable(requested: &str, allowed: &[Scope]) -> Scopes {
+    let mut out: Vec<Scope> = Vec::new();
+    for token in requested.split_whitespace() {
+        if let Some(scope) = allowed.iter().find(|s| *s == token)
+            && !out.contains(scope)
+        {
+            out.push(scope.clone());
         }
     }
-    out
+    Scopes(out)
 }
 
 /// Whether every scope in `wanted` is in `granted` (a refresh may only narrow scope).
-pub fn is_subset(wanted: &[String], granted: &[String]) -> bool {
+pub fn is_subset(wanted: &[Scope], granted: &[Scope]) -> bool {
     wanted.iter().all(|w| granted.contains(w))
 }
 
 /// The `granted` scopes that the client may still use (`allowed`), in their order.
-pub fn still_allowed(granted: &[String], allowed: &Scopes) -> Vec<String> {
+pub fn still_allowed(granted: &[Scope], allowed: &[Scope]) -> Scopes {
     granted
         .iter()
         .filter(|s| allowed.contains(s))
@@ -189,10 +234,10 @@ pub fn still_allowed(granted: &[String], allowed: &Scopes) -> Vec<String> {
 /// the client lost is dropped; if none of those asked for remains, `Err` says why
 /// (`invalid_scope`).
 pub fn refreshed(
-    asked: Option<&[String]>,
-    granted: &[String],
-    allowed: &Scopes,
-) -> Result<Vec<String>, &'static str> {
+    asked: Option<&[Scope]>,
+    granted: &[Scope],
+    allowed: &[Scope],
+) -> Result<Scopes, &'static str> {
     let asked = asked.unwrap_or(granted);
     if !is_subset(asked, granted) {
         return Err("a refresh can only keep or narrow the scope");
@@ -204,92 +249,6 @@ pub fn refreshed(
     Ok(kept)
 }
 
-/// The scopes as one space-separated string.
-pub fn join(scopes: &[String]) -> String {
-    scopes.join(" ")
-}
-
-/// What a scope lets an application do, in plain words, for the consent page.
-pub fn describe(scope: &str) -> String {
-    let known = [
-        (Scope::OPENID, "Know who you are (sign you in)"),
-        (Scope::PROFILE, "See your name and username"),
-        (Scope::EMAIL, "See your email address"),
-        (
-            Scope::OFFLINE_ACCESS,
-            "Stay signed in and act for you while you are away",
-        ),
-        (Scope::ROLES, "See your roles"),
-        (Scope::GROUPS, "See the groups you belong to"),
-    ];
-    match known.into_iter().find(|(s, _)| s == scope) {
-        Some((_, words)) => words.into(),
-        None => format!("Use the permission “{scope}”"),
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn strings(scopes: &[Scope]) -> Vec<String> {
-        scopes.iter().map(|s| s.as_str().to_owned()).collect()
-    }
-
-    #[test]
-    fn only_allowed_scopes_are_granted_once_each() {
-        let allowed = Scopes::from(vec![Scope::OPENID, Scope::EMAIL]);
-        assert_eq!(
-            grantable("email openid email admin", &allowed),
-            strings(&[Scope::EMAIL, Scope::OPENID])
-        );
-        assert!(grantable(Scope::ADMIN.as_str(), &allowed).is_empty());
-        let allowed = allowed.to_strings();
-        assert!(is_subset(&strings(&[Scope::EMAIL]), &allowed));
-        assert!(!is_subset(&strings(&[Scope::PROFILE]), &allowed));
-    }
-
-    #[test]
-    fn a_refresh_keeps_what_was_asked_and_is_still_allowed() {
-        let granted = strings(&[Scope::OPENID, Scope::EMAIL, Scope::OFFLINE_ACCESS]);
-        let allowed = Scopes::from(vec![Scope::OPENID, Scope::OFFLINE_ACCESS]);
-        assert_eq!(
-            refreshed(None, &granted, &allowed).unwrap(),
-            strings(&[Scope::OPENID, Scope::OFFLINE_ACCESS])
-        );
-        let all = Scopes::parse_all(&granted).unwrap();
-        assert_eq!(
-            refreshed(Some(&strings(&[Scope::OPENID])), &granted, &all).unwrap(),
-            strings(&[Scope::OPENID])
-        );
-        assert!(refreshed(Some(&strings(&[Scope::PROFILE])), &granted, &allowed).is_err());
-        assert!(refreshed(Some(&strings(&[Scope::EMAIL])), &granted, &allowed).is_err());
-    }
-
-    #[test]
-    fn scope_tokens_follow_rfc_6749() {
-        for good in ["openid", "a:b/c", "!#[]~"] {
-            assert_eq!(Scope::parse(good).unwrap().as_str(), good);
-        }
-        for bad in ["", "a b", "a\"b", "a\\b", "é"] {
-            assert!(Scope::parse(bad).is_err(), "{bad}");
-        }
-        assert!(Scope::parse(&"s".repeat(crate::limits::SCOPE_TOKEN + 1)).is_err());
-        // The constants are valid tokens, and a parsed token equals its constant.
-        for known in Scope::SUPPORTED.into_iter().chain([Scope::ADMIN]) {
-            assert_eq!(Scope::parse(known.as_str()), Ok(known));
-        }
-    }
-
-    #[test]
-    fn scopes_print_space_separated_and_serialize_as_strings() {
-        let scopes = Scopes::from(Scope::CLIENT_DEFAULT.to_vec());
-        assert_eq!(scopes.to_string(), "openid profile email offline_access");
-        assert_eq!(
-            serde_json::to_value(&scopes).unwrap(),
-            serde_json::json!(["openid", "profile", "email", "offline_access"])
-        );
-        assert!(scopes.contains("email") && !scopes.contains("roles"));
-        assert!(Scope::EMAIL.is_in(&["email".to_owned()]));
-    }
-}
+#[path = "scope_tests.rs"]
+mod tests;

@@ -11,7 +11,10 @@ use crate::keys::Alg;
 use crate::oauth::authorize::{Prompt, ResponseType};
 use crate::oauth::client_auth::AuthMethod;
 use crate::oauth::pkce::ChallengeMethod;
+use crate::oauth::response_mode::ResponseMode;
 use crate::oauth::scope::Scope;
+use crate::tokens::claims;
+use crate::tokens::subject::SubjectType;
 use crate::urls::Href;
 
 /// Paths of the endpoints, shared by the router and the metadata so they cannot drift apart.
@@ -89,30 +92,13 @@ impl Metadata {
             revocation_endpoint_auth_methods_supported: names(&AuthMethod::ALL, AuthMethod::as_str),
             token_endpoint_auth_methods_supported: names(&AuthMethod::ALL, AuthMethod::as_str),
             response_types_supported: names(&ResponseType::SUPPORTED, ResponseType::as_str),
-            response_modes_supported: vec!["query"],
+            response_modes_supported: names(&ResponseMode::SUPPORTED, ResponseMode::as_str),
             grant_types_supported: names(&GrantType::ALL, GrantType::as_str),
-            subject_types_supported: vec!["public"],
+            subject_types_supported: names(&SubjectType::SUPPORTED, SubjectType::as_str),
             id_token_signing_alg_values_supported: names(&Alg::ALL, Alg::as_str),
             scopes_supported: Scope::SUPPORTED.iter().map(Scope::to_string).collect(),
             prompt_values_supported: names(&Prompt::SUPPORTED, Prompt::as_str),
-            claims_supported: vec![
-                "iss",
-                "sub",
-                "aud",
-                "exp",
-                "iat",
-                "auth_time",
-                "nonce",
-                "acr",
-                "amr",
-                "sid",
-                "name",
-                "preferred_username",
-                "email",
-                "email_verified",
-                "roles",
-                "groups",
-            ],
+            claims_supported: claims::SUPPORTED.to_vec(),
             code_challenge_methods_supported: names(
                 &ChallengeMethod::SUPPORTED,
                 ChallengeMethod::as_str,

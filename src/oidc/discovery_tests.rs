@@ -1,6 +1,7 @@
 //! Unit tests: discovery advertises exactly what the enforcing code accepts, checked through
 //! that code (the authorization request, the token endpoint's grant parser, client
-//! authentication, client registration), not by comparing a list with itself.
+//! authentication, client registration, the responses and tokens minted), not by comparing a
+//! list with itself.
 
 use base64::Engine as _;
 
@@ -9,7 +10,11 @@ use crate::clients::store::Client;
 use crate::clients::{ClientSpec, ClientType};
 use crate::oauth::authorize::{self, AuthorizationRequest, AuthorizeParams, Rejection};
 use crate::oauth::client_auth;
-use crate::oauth::scope;
+use crate::oauth::grants::testing::{Signing, person, signed_in};
+use crate::oauth::grants::tokens_for_person;
+use crate::oauth::scope::Scopes;
+use crate::tokens::user_claims;
+use crate::users::store::Profile;
 
 fn metadata() -> Metadata {
     Metadata::new("https://id.example.com")
@@ -138,10 +143,9 @@ fn the_auth_methods_advertised_are_those_client_authentication_tells_apart() {
 #[test]
 fn every_advertised_scope_is_a_scope_the_code_gives_a_meaning() {
     let metadata = metadata();
-    let unknown = scope::describe("x-unknown");
+    let unknown = Scope::parse("x-unknown").unwrap().describe();
     for advertised in &metadata.scopes_supported {
-        assert!(Scope::parse(advertised).is_ok());
-        let said = scope::describe(advertised);
+        let said = Scope::parse(advertised).unwrap().describe();
         assert!(
             !said.contains("x-unknown") && said != unknown.replace("x-unknown", advertised),
             "{advertised}"
@@ -153,4 +157,99 @@ fn every_advertised_scope_is_a_scope_the_code_gives_a_meaning() {
             .scopes_supported
             .contains(&Scope::ADMIN.to_string())
     );
+}
+
+#[test]
+fn the_response_modes_advertised_are_those_authorization_responses_are_sent_in() {
+    let metadata = metadata();
+    assert!(!metadata.response_modes_supported.is_empty());
+    let issuer = "https://id.example.com";
+    let error = crate::oauth::error::OAuthError::new(
+        crate::oauth::error::ErrorCode::AccessDenied,
+        "denied",
+    );
+    let sent = [
+        authorize::code_location(issuer, "https://app.example.com/cb", Some("s"), "c1"),
+        authorize::error_location(issuer, "https://app.example.com/cb", Some("s"), &error),
+    ];
+    for advertised in &metadata.response_modes_supported {
+        assert_eq!(
+            ResponseMode::parse(advertised),
+            Some(ResponseMode::SERVED),
+            "{advertised}"
+        );
+    }
+    // `query`: every parameter in the query of the redirect URI, nothing in a fragment.
+    assert_eq!(metadata.response_modes_supported, ["query"]);
+    for location in sent {
+        let url = url::Url::parse(&location).unwrap();
+        assert!(url.fragment().is_none(), "{location}");
+        let names: Vec<String> = url.query_pairs().map(|(n, _)| n.into_owned()).collect();
+        assert!(names.contains(&"state".to_owned()) && names.contains(&"iss".to_owned()));
+    }
+    for refused in ["fragment", "form_post"] {
+        assert!(!metadata.response_modes_supported.contains(&refused));
+        assert!(ResponseMode::parse(refused).is_none());
+    }
+}
+
+type Claims = serde_json::Map<String, serde_json::Value>;
+
+/// The ID token and access token that every grant acting for a person issues, for `alice` at
+/// `client` with every scope and a nonce, decoded.
+fn minted(client: &Client, alice: &Profile) -> (Claims, Claims) {
+    let signing = Signing::new();
+    let issuer = signing.issuer();
+    let auth = signed_in(alice);
+    let scopes = Scopes::from(Scope::SUPPORTED.to_vec());
+    let (response, access) =
+        tokens_for_person(&issuer, client, &scopes, &auth, alice, Some("n-1"), None).unwrap();
+    let decode = |token: &str| issuer.keys.verify(token).unwrap().0.claims_set().clone();
+    (decode(&response.id_token.unwrap()), decode(&access.token))
+}
+
+#[tokio::test]
+async fn every_advertised_claim_is_one_an_id_token_carries() {
+    let metadata = metadata();
+    let alice = person();
+    let (id_token, _) = minted(&Client::example(), &alice);
+    for advertised in &metadata.claims_supported {
+        assert!(id_token.contains_key(*advertised), "{advertised}");
+    }
+    // And what an ID token or userinfo says about the person is advertised (the ID token's own
+    // checks, `at_hash` and `azp`, are not claims a relying party asks for).
+    let userinfo = user_claims(&alice, &Scope::SUPPORTED);
+    for carried in id_token.keys().chain(userinfo.keys()) {
+        assert!(
+            metadata.claims_supported.contains(&carried.as_str())
+                || [claims::AT_HASH, claims::AZP].contains(&carried.as_str()),
+            "{carried}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_subject_type_advertised_is_the_subject_every_client_is_given() {
+    let metadata = metadata();
+    assert_eq!(
+        metadata.subject_types_supported,
+        [SubjectType::SERVED.as_str()]
+    );
+    for advertised in &metadata.subject_types_supported {
+        assert_eq!(SubjectType::parse(advertised), Some(SubjectType::Public));
+    }
+    // `public`: the same `sub` at every client, in the ID token and the access token alike.
+    let mut other = Client::example();
+    other.client_id = "other".into();
+    let alice = person();
+    let (id_a, access_a) = minted(&Client::example(), &alice);
+    let (id_b, access_b) = minted(&other, &alice);
+    assert_eq!(id_a[claims::SUB], SubjectType::SERVED.subject(alice.id));
+    assert_ne!(id_a[claims::AUD], id_b[claims::AUD]);
+    for token in [&id_b, &access_a, &access_b] {
+        assert_eq!(token[claims::SUB], id_a[claims::SUB]);
+    }
+    // `pairwise` would differ per client (OIDC Core §8.1): it is not served.
+    assert!(!metadata.subject_types_supported.contains(&"pairwise"));
+    assert!(SubjectType::parse("pairwise").is_none());
 }

@@ -9,6 +9,7 @@
 use serde_json::Value;
 
 use crate::keys::KeyRing;
+use crate::tokens::claims;
 
 /// A verified ID token presented as `id_token_hint`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,7 +30,7 @@ impl IdTokenHint {
         if header.token_type() != Some(ID_TOKEN_TYP) || payload.issuer() != Some(issuer) {
             return None;
         }
-        let client_id = match payload.claim("aud")? {
+        let client_id = match payload.claim(claims::AUD)? {
             Value::String(s) => s.clone(),
             Value::Array(a) => a.first().and_then(Value::as_str)?.to_owned(),
             _ => return None,
@@ -38,7 +39,7 @@ impl IdTokenHint {
             client_id,
             subject: payload.subject()?.to_owned(),
             sid: payload
-                .claim("sid")
+                .claim(claims::SID)
                 .and_then(Value::as_str)
                 .map(str::to_owned),
         })

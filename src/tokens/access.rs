@@ -11,20 +11,21 @@ use std::time::SystemTime;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::Issuer;
 use super::stores::{ClientDirectory, Denylist, People};
+use super::{Issuer, claims};
 use crate::keys::KeyRing;
+use crate::oauth::scope::Scopes;
 
 /// The claim naming the grant (the refresh-token family) an access token was issued in, so that
 /// revoking the grant revokes its access tokens too (RFC 7009 §2.1).
-pub const GRANT_CLAIM: &str = "grant_id";
+pub const GRANT_CLAIM: &str = claims::GRANT_ID;
 
 /// The claims of a valid access token.
 #[derive(Debug, Clone)]
 pub struct AccessClaims {
     pub subject: String,
     pub client_id: String,
-    pub scopes: Vec<String>,
+    pub scopes: Scopes,
     pub jti: String,
     pub expires_at: i64,
     pub issued_at: i64,
@@ -128,7 +129,7 @@ fn verify(keys: &KeyRing, issuer: &str, token: &str) -> Result<AccessClaims, Rej
             .unwrap_or_default()
             .to_owned()
     };
-    let client_id = text("client_id");
+    let client_id = text(claims::CLIENT_ID);
     let unix = |t: Option<SystemTime>| {
         t.and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
             .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
@@ -145,18 +146,19 @@ fn verify(keys: &KeyRing, issuer: &str, token: &str) -> Result<AccessClaims, Rej
     }
     let subject = payload.subject().unwrap_or_default().to_owned();
     // Only a person's token carries `auth_time` (RFC 9068 §2.2.1).
-    let person = match payload.claim("auth_time") {
+    let person = match payload.claim(claims::AUTH_TIME) {
         Some(_) => Some(subject.parse().map_err(|_| {
             Rejected::invalid("the access token's subject is not valid", Some(&client_id))
         })?),
         None => None,
     };
+    // We wrote the scope ourselves, so a token whose scope does not parse is not one of ours.
+    let scopes = Scopes::parse(&text(claims::SCOPE)).map_err(|_| {
+        Rejected::invalid("the access token's scope is not valid", Some(&client_id))
+    })?;
     Ok(AccessClaims {
         subject,
-        scopes: text("scope")
-            .split_whitespace()
-            .map(str::to_owned)
-            .collect(),
+        scopes,
         jti: payload.jwt_id().unwrap_or_default().to_owned(),
         expires_at,
         issued_at: unix(payload.issued_at()).unwrap_or_default(),
@@ -166,8 +168,8 @@ fn verify(keys: &KeyRing, issuer: &str, token: &str) -> Result<AccessClaims, Rej
             .into_iter()
             .map(str::to_owned)
             .collect(),
-        roles: strings(payload.claim("roles")),
-        groups: strings(payload.claim("groups")),
+        roles: strings(payload.claim(claims::ROLES)),
+        groups: strings(payload.claim(claims::GROUPS)),
         grant: text(GRANT_CLAIM).parse().ok(),
         person,
         client_id,

@@ -14,6 +14,7 @@ use uuid::Uuid;
 use super::Authentication;
 use crate::crypto::{random_token, sha256};
 use crate::error::Result;
+use crate::oauth::scope::Scopes;
 use crate::secret::Secret;
 use crate::storage::{Redis, RedisKey};
 
@@ -22,7 +23,7 @@ use crate::storage::{Redis, RedisKey};
 pub struct CodeGrant {
     pub client_id: String,
     pub redirect_uri: String,
-    pub scopes: Vec<String>,
+    pub scopes: Scopes,
     pub nonce: Option<String>,
     pub code_challenge: String,
     pub auth: Authentication,

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::Authentication;
 use crate::crypto::{random_token, sha256};
 use crate::error::Result;
+use crate::oauth::scope::Scopes;
 use crate::secret::Secret;
 use crate::storage::{Redis, RedisKey};
 
@@ -54,7 +55,7 @@ pub enum Status {
 pub struct DeviceRequest {
     pub client_id: String,
     pub client_name: String,
-    pub scopes: Vec<String>,
+    pub scopes: Scopes,
     pub user_code: String,
     pub status: Status,
     /// Seconds the device was told to wait between polls (RFC 8628 §3.2 `interval`). It stays as
@@ -86,7 +87,7 @@ pub async fn start(
     redis: &Redis,
     client_id: &str,
     client_name: &str,
-    scopes: Vec<String>,
+    scopes: Scopes,
     ttl: Duration,
     interval: Duration,
 ) -> Result<Issued> {

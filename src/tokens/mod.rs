@@ -5,12 +5,14 @@
 //! the one check of a presented access token.
 
 pub mod access;
+pub mod claims;
 pub mod codes;
 pub mod denylist;
 pub mod device;
 pub mod issuer;
 pub mod refresh;
 pub mod stores;
+pub mod subject;
 
 use std::time::{Duration, SystemTime};
 
@@ -24,9 +26,10 @@ use uuid::Uuid;
 use crate::amr::Amr;
 use crate::crypto::sha256;
 use crate::keys::{Alg, KeyRing, SignError};
-use crate::oauth::scope::Scope;
+use crate::oauth::scope::{Scope, Scopes};
 use crate::users::store::Profile;
 pub use issuer::{Issuer, Lifetimes};
+use subject::SubjectType;
 
 /// How a person authenticated, carried from the session into codes and tokens.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -66,7 +69,7 @@ pub struct AccessGrant<'a> {
     /// The user id for people; the client id for clients acting for themselves.
     pub subject: &'a str,
     pub audience: &'a [String],
-    pub scopes: &'a [String],
+    pub scopes: &'a Scopes,
     pub ttl: Duration,
     pub person: Option<&'a Authentication>,
     pub rbac: Rbac<'a>,
@@ -83,19 +86,19 @@ pub struct Rbac<'a> {
 
 impl<'a> Rbac<'a> {
     /// What `scopes` release of these roles and groups.
-    pub fn released(scopes: &[String], roles: &'a [String], groups: &'a [String]) -> Self {
+    pub fn released(scopes: &[Scope], roles: &'a [String], groups: &'a [String]) -> Self {
         Self {
-            roles: Scope::ROLES.is_in(scopes).then_some(roles),
-            groups: Scope::GROUPS.is_in(scopes).then_some(groups),
+            roles: scopes.contains(&Scope::ROLES).then_some(roles),
+            groups: scopes.contains(&Scope::GROUPS).then_some(groups),
         }
     }
 
     fn insert(&self, claims: &mut Map<String, Value>) {
         if let Some(roles) = self.roles {
-            claims.insert("roles".into(), json!(roles));
+            claims.insert(claims::ROLES.into(), json!(roles));
         }
         if let Some(groups) = self.groups {
-            claims.insert("groups".into(), json!(groups));
+            claims.insert(claims::GROUPS.into(), json!(groups));
         }
     }
 }
@@ -113,8 +116,8 @@ fn set_times(payload: &mut JwtPayload, now: SystemTime, ttl: Duration) -> Result
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or_default();
-    set(payload, "iat", json!(secs))?;
-    set(payload, "exp", json!(secs + ttl.as_secs()))
+    set(payload, claims::IAT, json!(secs))?;
+    set(payload, claims::EXP, json!(secs + ttl.as_secs()))
 }
 
 /// An RFC 9068 access token.
@@ -122,20 +125,18 @@ pub fn mint_access_token(keys: &KeyRing, grant: AccessGrant<'_>) -> Result<Acces
     let now = SystemTime::now();
     let jti = Uuid::new_v4().simple().to_string();
     let mut payload = JwtPayload::new();
-    payload.set_issuer(grant.issuer);
-    payload.set_subject(grant.subject);
-    payload.set_audience(grant.audience.to_vec());
+    set(&mut payload, claims::ISS, json!(grant.issuer))?;
+    set(&mut payload, claims::SUB, json!(grant.subject))?;
+    set(&mut payload, claims::AUD, audience(grant.audience))?;
     set_times(&mut payload, now, grant.ttl)?;
-    payload.set_jwt_id(&jti);
-    set(&mut payload, "client_id", json!(grant.client_id))?;
-    set(&mut payload, "scope", json!(grant.scopes.join(" ")))?;
+    set(&mut payload, claims::JTI, json!(jti))?;
+    set(&mut payload, claims::CLIENT_ID, json!(grant.client_id))?;
+    set(&mut payload, claims::SCOPE, json!(grant.scopes.to_string()))?;
     if let Some(person) = grant.person {
-        set(&mut payload, "auth_time", json!(person.auth_time))?;
-        set(&mut payload, "acr", json!(person.acr()))?;
-        set(&mut payload, "amr", json!(person.amr))?;
+        set_authentication(&mut payload, person)?;
     }
     if let Some(grant) = grant.grant {
-        set(&mut payload, access::GRANT_CLAIM, json!(grant.to_string()))?;
+        set(&mut payload, claims::GRANT_ID, json!(grant.to_string()))?;
     }
     let mut rbac = Map::new();
     grant.rbac.insert(&mut rbac);
@@ -151,25 +152,42 @@ pub fn mint_access_token(keys: &KeyRing, grant: AccessGrant<'_>) -> Result<Acces
     })
 }
 
+/// `aud` as RFC 7519 §4.1.3 allows and relying parties expect: one audience as a string,
+/// several as an array.
+fn audience(audience: &[String]) -> Value {
+    match audience {
+        [one] => json!(one),
+        many => json!(many),
+    }
+}
+
+/// How the person authenticated: `auth_time`, `acr` and `amr` (OIDC Core §2, RFC 9068 §2.2.1).
+fn set_authentication(payload: &mut JwtPayload, auth: &Authentication) -> Result<(), SignError> {
+    set(payload, claims::AUTH_TIME, json!(auth.auth_time))?;
+    set(payload, claims::ACR, json!(auth.acr()))?;
+    set(payload, claims::AMR, json!(auth.amr))
+}
+
 /// The user claims that `scopes` release (OIDC Core §5.4), for ID tokens and userinfo.
-pub fn user_claims(profile: &Profile, scopes: &[String]) -> Map<String, Value> {
-    let mut claims = Map::new();
-    claims.insert("sub".into(), json!(profile.id.to_string()));
-    if Scope::PROFILE.is_in(scopes) {
-        claims.insert("preferred_username".into(), json!(profile.username));
+pub fn user_claims(profile: &Profile, scopes: &[Scope]) -> Map<String, Value> {
+    let mut out = Map::new();
+    let sub = SubjectType::SERVED.subject(profile.id);
+    out.insert(claims::SUB.into(), json!(sub));
+    if scopes.contains(&Scope::PROFILE) {
+        out.insert(claims::PREFERRED_USERNAME.into(), json!(profile.username));
         if let Some(name) = &profile.name {
-            claims.insert("name".into(), json!(name));
+            out.insert(claims::NAME.into(), json!(name));
         }
     }
-    if Scope::EMAIL.is_in(scopes)
+    if scopes.contains(&Scope::EMAIL)
         && let Some(email) = &profile.email
     {
-        claims.insert("email".into(), json!(email));
+        out.insert(claims::EMAIL.into(), json!(email));
         // Addresses are entered by administrators, not proven by the user.
-        claims.insert("email_verified".into(), json!(false));
+        out.insert(claims::EMAIL_VERIFIED.into(), json!(false));
     }
-    Rbac::released(scopes, &profile.roles, &profile.groups).insert(&mut claims);
-    claims
+    Rbac::released(scopes, &profile.roles, &profile.groups).insert(&mut out);
+    out
 }
 
 /// What goes into an ID token.
@@ -181,7 +199,7 @@ pub struct IdGrant<'a> {
     pub auth: &'a Authentication,
     pub nonce: Option<&'a str>,
     pub access_token: &'a str,
-    pub scopes: &'a [String],
+    pub scopes: &'a [Scope],
     pub ttl: Duration,
 }
 
@@ -196,19 +214,21 @@ pub fn mint_id_token(keys: &KeyRing, grant: IdGrant<'_>) -> Result<String, SignE
     for (name, value) in user_claims(grant.profile, grant.scopes) {
         set(&mut payload, &name, value)?;
     }
-    payload.set_issuer(grant.issuer);
-    payload.set_audience(vec![grant.client_id]);
+    set(&mut payload, claims::ISS, json!(grant.issuer))?;
+    set(&mut payload, claims::AUD, json!(grant.client_id))?;
     set_times(&mut payload, now, grant.ttl)?;
-    set(&mut payload, "auth_time", json!(grant.auth.auth_time))?;
-    set(&mut payload, "acr", json!(grant.auth.acr()))?;
-    set(&mut payload, "amr", json!(grant.auth.amr))?;
-    set(&mut payload, "at_hash", json!(at_hash(grant.access_token)))?;
-    set(&mut payload, "azp", json!(grant.client_id))?;
+    set_authentication(&mut payload, grant.auth)?;
+    set(
+        &mut payload,
+        claims::AT_HASH,
+        json!(at_hash(grant.access_token)),
+    )?;
+    set(&mut payload, claims::AZP, json!(grant.client_id))?;
     if let Some(nonce) = grant.nonce {
-        set(&mut payload, "nonce", json!(nonce))?;
+        set(&mut payload, claims::NONCE, json!(nonce))?;
     }
     if let Some(sid) = &grant.auth.sid {
-        set(&mut payload, "sid", json!(sid))?;
+        set(&mut payload, claims::SID, json!(sid))?;
     }
     Ok(keys.sign(grant.alg, "JWT", &payload)?.token)
 }
@@ -235,19 +255,14 @@ mod tests {
             roles: vec!["billing".into()],
             groups: vec![],
         };
-        let names =
-            |scopes: &[Scope]| -> Vec<String> { scopes.iter().map(Scope::to_string).collect() };
-        let openid = user_claims(&profile, &names(&[Scope::OPENID]));
+        let openid = user_claims(&profile, &[Scope::OPENID]);
         assert_eq!(openid.len(), 1);
-        let all = user_claims(
-            &profile,
-            &names(&[Scope::OPENID, Scope::PROFILE, Scope::EMAIL]),
-        );
+        let all = user_claims(&profile, &[Scope::OPENID, Scope::PROFILE, Scope::EMAIL]);
         assert_eq!(all["preferred_username"], "alice");
         assert_eq!(all["name"], "Alice");
         assert_eq!(all["email"], "a@example.com");
         assert!(!all.contains_key("roles"));
-        let rbac = user_claims(&profile, &names(&[Scope::ROLES, Scope::GROUPS]));
+        let rbac = user_claims(&profile, &[Scope::ROLES, Scope::GROUPS]);
         assert_eq!(rbac["roles"], json!(["billing"]));
         assert_eq!(rbac["groups"], json!([]));
     }

@@ -8,7 +8,8 @@
 
 use std::time::Duration;
 
-use sqlx::{PgConnection, PgPool};
+use sqlx::postgres::PgRow;
+use sqlx::{FromRow, PgConnection, PgPool};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -20,12 +21,12 @@ use crate::oauth::scope::{Scope, Scopes};
 use crate::secret::Secret;
 
 /// The grant a refresh token carries.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct RefreshGrant {
     pub family_id: Uuid,
     pub client_id: String,
     pub user_id: Uuid,
-    pub scope: String,
+    pub scopes: Scopes,
     pub auth_time: OffsetDateTime,
     pub session_id: Option<String>,
     pub amr: Vec<Amr>,
@@ -34,11 +35,52 @@ pub struct RefreshGrant {
     pub revoked_at: Option<OffsetDateTime>,
 }
 
-impl RefreshGrant {
-    pub fn scopes(&self) -> Vec<String> {
-        self.scope.split_whitespace().map(str::to_owned).collect()
-    }
+/// A row of `refresh_tokens` as stored: the scope is the space-separated text of a `scope`
+/// parameter, decoded once by [`RefreshGrant::from_row`].
+#[derive(FromRow)]
+struct RefreshRow {
+    family_id: Uuid,
+    client_id: String,
+    user_id: Uuid,
+    scope: String,
+    auth_time: OffsetDateTime,
+    session_id: Option<String>,
+    amr: Vec<Amr>,
+    expires_at: OffsetDateTime,
+    used_at: Option<OffsetDateTime>,
+    revoked_at: Option<OffsetDateTime>,
+}
 
+impl TryFrom<RefreshRow> for RefreshGrant {
+    type Error = String;
+
+    fn try_from(row: RefreshRow) -> Result<RefreshGrant, String> {
+        let scopes = Scopes::parse(&row.scope)?;
+        Ok(RefreshGrant {
+            family_id: row.family_id,
+            client_id: row.client_id,
+            user_id: row.user_id,
+            scopes,
+            auth_time: row.auth_time,
+            session_id: row.session_id,
+            amr: row.amr,
+            expires_at: row.expires_at,
+            used_at: row.used_at,
+            revoked_at: row.revoked_at,
+        })
+    }
+}
+
+/// Every query of `refresh_tokens` yields typed scopes, or a decode error naming the family.
+impl<'r> FromRow<'r, PgRow> for RefreshGrant {
+    fn from_row(row: &'r PgRow) -> sqlx::Result<RefreshGrant> {
+        crate::storage::decode_row::<RefreshRow, _>(row, |raw| {
+            format!("refresh token of family {}", raw.family_id)
+        })
+    }
+}
+
+impl RefreshGrant {
     pub fn authentication(&self) -> Authentication {
         Authentication {
             user_id: self.user_id,
@@ -54,7 +96,7 @@ pub async fn issue(
     conn: &mut PgConnection,
     family: Uuid,
     client_id: &str,
-    scopes: &[String],
+    scopes: &Scopes,
     auth: &Authentication,
     ttl: Duration,
 ) -> Result<Secret<String>> {
@@ -70,7 +112,7 @@ pub async fn issue(
     .bind(family)
     .bind(client_id)
     .bind(auth.user_id)
-    .bind(scopes.join(" "))
+    .bind(scopes.to_string())
     .bind(auth_time)
     .bind(&auth.sid)
     .bind(&auth.amr)
@@ -134,7 +176,7 @@ pub async fn rotate(
     pool: &PgPool,
     presented: &str,
     client_id: &str,
-    allowed: &Scopes,
+    allowed: &[Scope],
     ttl: Duration,
     grace: Duration,
 ) -> Result<Rotation> {
@@ -181,8 +223,8 @@ pub async fn rotate(
         tx.commit().await?;
         return Ok(Rotation::Refused("the user is disabled"));
     }
-    let kept = crate::oauth::scope::still_allowed(&grant.scopes(), allowed);
-    let token = match Scope::OFFLINE_ACCESS.is_in(&kept) {
+    let kept = crate::oauth::scope::still_allowed(&grant.scopes, allowed);
+    let token = match kept.contains(&Scope::OFFLINE_ACCESS) {
         true => Some(
             issue(
                 &mut tx,
@@ -261,7 +303,7 @@ mod tests {
             family_id: Uuid::now_v7(),
             client_id: "app".into(),
             user_id: Uuid::now_v7(),
-            scope: "openid offline_access".into(),
+            scopes: Scopes::from(vec![Scope::OPENID, Scope::OFFLINE_ACCESS]),
             auth_time: now,
             session_id: None,
             amr: vec![crate::amr::Amr::Pwd],
@@ -273,6 +315,26 @@ mod tests {
 
     fn now() -> OffsetDateTime {
         OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap()
+    }
+
+    #[test]
+    fn a_row_decodes_its_scope_once_and_refuses_one_that_is_not_a_scope() {
+        let row = |scope: &str| RefreshRow {
+            family_id: Uuid::nil(),
+            client_id: "app".into(),
+            user_id: Uuid::nil(),
+            scope: scope.into(),
+            auth_time: now(),
+            session_id: None,
+            amr: vec![],
+            expires_at: now(),
+            used_at: None,
+            revoked_at: None,
+        };
+        let grant = RefreshGrant::try_from(row("openid offline_access")).unwrap();
+        assert_eq!(grant.scopes, used(0, now()).scopes);
+        assert_eq!(grant.scopes.to_string(), "openid offline_access");
+        assert!(RefreshGrant::try_from(row("openid a\"b")).is_err());
     }
 
     #[test]

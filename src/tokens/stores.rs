@@ -15,6 +15,7 @@ use super::denylist;
 use super::device::{self, Poll};
 use super::refresh::{self, RefreshGrant, Rotation};
 use crate::clients::cache::ClientCache;
+use crate::oauth::scope::{Scope, Scopes};
 use crate::secret::Secret;
 use crate::storage::Redis;
 use crate::users::store::{self as users, Profile};
@@ -57,7 +58,7 @@ pub trait RefreshTokens: Send + Sync {
         &self,
         family: Uuid,
         client_id: &str,
-        scopes: &[String],
+        scopes: &Scopes,
         auth: &Authentication,
         ttl: Duration,
     ) -> crate::error::Result<Secret<String>>;
@@ -68,7 +69,7 @@ pub trait RefreshTokens: Send + Sync {
         &self,
         presented: &str,
         client_id: &str,
-        allowed: &crate::oauth::scope::Scopes,
+        allowed: &[Scope],
         ttl: Duration,
         grace: Duration,
     ) -> crate::error::Result<Rotation>;
@@ -166,7 +167,7 @@ impl RefreshTokens for Stores<'_> {
         &self,
         family: Uuid,
         client_id: &str,
-        scopes: &[String],
+        scopes: &Scopes,
         auth: &Authentication,
         ttl: Duration,
     ) -> crate::error::Result<Secret<String>> {
@@ -182,7 +183,7 @@ impl RefreshTokens for Stores<'_> {
         &self,
         presented: &str,
         client_id: &str,
-        allowed: &crate::oauth::scope::Scopes,
+        allowed: &[Scope],
         ttl: Duration,
         grace: Duration,
     ) -> crate::error::Result<Rotation> {

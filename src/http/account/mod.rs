@@ -20,6 +20,7 @@ use crate::http::extract::{Csrf, NoFields, SignedInPerson};
 use crate::http::forms::ConfirmForm;
 use crate::http::page::see_other;
 use crate::mfa::recovery;
+use crate::oauth::scope::Scope;
 use crate::sessions::TypedSession;
 use crate::state::AppState;
 use crate::urls;
@@ -63,7 +64,12 @@ pub async fn show(
         .map(|a| Application {
             client_id: a.client_id,
             name: a.client_name,
-            scopes: a.scopes.join(", "),
+            scopes: a
+                .scopes
+                .iter()
+                .map(Scope::as_str)
+                .collect::<Vec<_>>()
+                .join(", "),
         })
         .collect();
     let page = Overview {

@@ -143,19 +143,17 @@ impl FormPage {
 
 /// The stored client as the spec that would register it again (to edit it).
 fn spec_of(client: &Client) -> ClientSpec {
-    let strings = |values: &[crate::clients::RedirectUri]| -> Vec<String> {
-        values.iter().map(|v| v.to_string()).collect()
-    };
+    use crate::clients::strings;
     ClientSpec {
         name: client.name.clone(),
         public: client.is_public(),
         redirect_uris: strings(&client.redirect_uris),
         post_logout_redirect_uris: strings(&client.post_logout_redirect_uris),
-        grant_types: client.grant_types.iter().map(|g| g.to_string()).collect(),
+        grant_types: strings(&client.grant_types),
         scopes: vec![client.scopes.to_string()],
         skip_consent: !client.require_consent,
-        audiences: client.audiences.clone(),
-        resource_uri: client.resource_uri.clone(),
+        audiences: strings(&client.audiences),
+        resource_uri: client.resource_uri.as_ref().map(ToString::to_string),
         id_token_alg: client.id_token_alg.to_string(),
         access_token_ttl_secs: client.access_token_ttl_secs.map(i64::from),
         refresh_token_ttl_secs: client.refresh_token_ttl_secs.map(i64::from),

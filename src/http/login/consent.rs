@@ -18,7 +18,7 @@ use crate::http::extract::{Csrf, SignedInPerson};
 use crate::http::page::{see_other, see_other_url};
 use crate::oauth::authorize::{self, AuthorizationRequest};
 use crate::oauth::error::{ErrorCode, OAuthError};
-use crate::oauth::scope;
+use crate::oauth::scope::Scope;
 use crate::sessions::TypedSession;
 use crate::sessions::pending::{Pending, RequestId};
 use crate::state::AppState;
@@ -50,7 +50,7 @@ pub async fn show(
         request: id.as_str().to_owned(),
         client_name: request.client_name.clone(),
         username: person.user.username,
-        permissions: request.scopes.iter().map(|s| scope::describe(s)).collect(),
+        permissions: request.scopes.iter().map(Scope::describe).collect(),
     };
     // Allow and Deny both end in a 303 to the client.
     Ok(allow_form_target(

@@ -19,7 +19,7 @@ use crate::http::client_addr::ClientAddr;
 use crate::http::error::PageError;
 use crate::http::extract::{Csrf, SignedInPerson};
 use crate::http::page::see_other;
-use crate::oauth::scope;
+use crate::oauth::scope::Scope;
 use crate::sessions::TypedSession;
 use crate::sessions::pending::{Pending, RequestId};
 use crate::state::AppState;
@@ -144,7 +144,7 @@ pub async fn approve_page(
         client_name: request.client_name.clone(),
         username: person.user.username,
         user_code: request.user_code.clone(),
-        permissions: request.scopes.iter().map(|s| scope::describe(s)).collect(),
+        permissions: request.scopes.iter().map(Scope::describe).collect(),
     };
     Ok(page.into_response())
 }
@@ -183,7 +183,7 @@ pub async fn decide(
     device::decide(&state.redis, &request_id, approved.then_some(&auth)).await?;
     session.finish(&id).await?;
     let mut conn = state.db.acquire().await?;
-    let (client_id, scopes) = (request.client_id.as_str(), request.scopes.as_slice());
+    let (client_id, scopes) = (request.client_id.as_str(), &*request.scopes);
     let event = if approved {
         AuditEvent::DeviceApproved { client_id, scopes }
     } else {

@@ -128,14 +128,11 @@ async fn proceed(
         },
     };
     let code = codes::issue(&state.redis, &grant, state.config.authorization_code_ttl).await?;
-    let mut params = vec![("code", code.expose().as_str())];
-    if let Some(client_state) = request.state.as_deref() {
-        params.push(("state", client_state));
-    }
-    params.push(("iss", state.config.issuer.as_str()));
-    Ok(see_other_url(&urls::client_redirect(
+    Ok(see_other_url(&authorize::code_location(
+        &state.config.issuer,
         &request.redirect_uri,
-        &params,
+        request.state.as_deref(),
+        code.expose(),
     )))
 }
 

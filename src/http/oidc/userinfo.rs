@@ -68,7 +68,7 @@ async fn claims(
             Rejected::Unavailable(e) => (server_error(e), None),
         })?;
     let client_id = Some(access.client_id.clone());
-    if !crate::oauth::scope::Scope::OPENID.is_in(&access.scopes) {
+    if !access.scopes.contains(&crate::oauth::scope::Scope::OPENID) {
         let error = OAuthError::new(ErrorCode::InsufficientScope, "the openid scope is required");
         return Err((error, client_id));
     }

@@ -56,7 +56,7 @@ async fn a_good_code_gives_an_id_token_and_a_refresh_token_once() {
     let response = exchange(&signing.issuer(), &fake, &app(), &redeem(&[]))
         .await
         .unwrap();
-    assert_eq!(response.scope, "openid profile offline_access");
+    assert_eq!(response.scope.to_string(), "openid profile offline_access");
     assert!(response.id_token.is_some());
     assert_eq!(response.refresh_token.as_deref(), Some("refresh-1"));
     let issued = fake.refresh_issued.lock().unwrap().clone();

@@ -5,7 +5,7 @@
 use super::{TokenRequest, TokenResponse, ttl};
 use crate::clients::store::Client;
 use crate::oauth::error::{ErrorCode, OAuthError};
-use crate::oauth::scope::Scope;
+use crate::oauth::scope::{Scope, Scopes};
 use crate::tokens::{AccessGrant, Issuer, Rbac, mint_access_token};
 
 #[tracing::instrument(name = "client_credentials", level = "debug", skip_all, fields(client_id = %client.client_id))]
@@ -21,12 +21,15 @@ pub fn exchange(
             "a public client cannot use client_credentials",
         ));
     }
-    let scopes: Vec<String> = match request.get("scope") {
+    let scopes: Scopes = match request.get("scope") {
         Some(requested) => {
-            let requested: Vec<String> = requested.split_whitespace().map(str::to_owned).collect();
-            if let Some(refused) = requested.iter().find(|s| {
-                !client.scopes.contains(s) || Scope::ABOUT_A_PERSON.iter().any(|p| p == s.as_str())
-            }) {
+            // RFC 6749 §3.3: a token that is not a scope is `invalid_scope`.
+            let requested = Scopes::parse(requested)
+                .map_err(|why| OAuthError::new(ErrorCode::InvalidScope, why))?;
+            if let Some(refused) = requested
+                .iter()
+                .find(|s| !client.scopes.contains(s) || Scope::ABOUT_A_PERSON.contains(s))
+            {
                 return Err(OAuthError::new(
                     ErrorCode::InvalidScope,
                     format!("scope `{refused}` is not allowed for this client"),
@@ -39,12 +42,14 @@ pub fn exchange(
             .scopes
             .iter()
             .filter(|s| !Scope::ABOUT_A_PERSON.contains(s))
-            .map(|s| s.as_str().to_owned())
+            .cloned()
             .collect(),
     };
     // RFC 8707 `resource`, or the common `audience`: only resource servers the client may name.
     let audience = match request.get("resource").or(request.get("audience")) {
-        Some(target) if client.audiences.iter().any(|a| a == target) => vec![target.to_owned()],
+        Some(target) if client.audiences.iter().any(|a| a.as_str() == target) => {
+            vec![target.to_owned()]
+        }
         Some(target) => {
             return Err(OAuthError::new(
                 ErrorCode::InvalidTarget,
@@ -73,7 +78,7 @@ pub fn exchange(
         access_token: access.token,
         token_type: "Bearer",
         expires_in: access.expires_in,
-        scope: scopes.join(" "),
+        scope: scopes,
         id_token: None,
         refresh_token: None,
     })

@@ -19,7 +19,7 @@ fn service() -> Client {
             "roles",
         ],
     );
-    client.audiences = vec!["https://api.example.com".into()];
+    client.audiences = vec![crate::clients::Audience::parse("https://api.example.com").unwrap()];
     client.roles = vec!["reporter".into()];
     client
 }
@@ -41,7 +41,7 @@ async fn a_public_client_is_refused() {
 async fn without_a_scope_the_client_gets_its_own_scopes_but_none_about_people() {
     let signing = Signing::new();
     let response = exchange(&signing.issuer(), &service(), &request(&GRANT)).unwrap();
-    assert_eq!(response.scope, "read write roles");
+    assert_eq!(response.scope.to_string(), "read write roles");
     assert!(response.id_token.is_none() && response.refresh_token.is_none());
     let claims = claims(&signing, &response).await;
     assert_eq!(claims.subject, "app");
@@ -60,7 +60,7 @@ async fn a_requested_scope_must_be_the_clients_and_not_about_a_person() {
         exchange(&signing.issuer(), &service(), &request(&params))
     };
     let response = ask("read").unwrap();
-    assert_eq!(response.scope, "read");
+    assert_eq!(response.scope.to_string(), "read");
     assert_eq!(claims(&signing, &response).await.scopes, scopes("read"));
     assert_eq!(claims(&signing, &response).await.roles, None);
     assert_eq!(code(ask("read admin")), ErrorCode::InvalidScope);

@@ -22,7 +22,7 @@ fn device_request(scope: &str) -> DeviceRequest {
     DeviceRequest {
         client_id: "app".into(),
         client_name: "App".into(),
-        scopes: scope.split_whitespace().map(str::to_owned).collect(),
+        scopes: crate::oauth::grants::testing::scopes(scope),
         user_code: "BCDFGHJK".into(),
         status: Status::Redeemed,
         interval: 5,
@@ -70,7 +70,7 @@ async fn an_approval_gives_the_tokens_of_the_scopes_asked() {
     let response = exchange(&signing.issuer(), &fake, &tv(), &poll())
         .await
         .unwrap();
-    assert_eq!(response.scope, "openid offline_access");
+    assert_eq!(response.scope.to_string(), "openid offline_access");
     assert!(response.id_token.is_some());
     assert!(response.refresh_token.is_some());
 }

@@ -18,7 +18,7 @@ use serde::Serialize;
 use super::error::{ErrorCode, OAuthError};
 use crate::clients::GrantType;
 use crate::clients::store::Client;
-use crate::oauth::scope::Scope;
+use crate::oauth::scope::{self, Scope, Scopes};
 use crate::tokens::Issuer;
 use crate::tokens::stores::{AuthorizationCodes, Denylist, DeviceCodes, People, RefreshTokens};
 
@@ -77,7 +77,8 @@ pub struct TokenResponse {
     pub access_token: String,
     pub token_type: &'static str,
     pub expires_in: u64,
-    pub scope: String,
+    #[serde(serialize_with = "scope::space_separated")]
+    pub scope: Scopes,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -143,11 +144,11 @@ pub async fn offline_refresh_token(
     issuer: &Issuer<'_>,
     stores: &impl RefreshTokens,
     client: &Client,
-    scopes: &[String],
+    scopes: &Scopes,
     auth: &crate::tokens::Authentication,
 ) -> Result<Option<Family>, OAuthError> {
     let offline =
-        Scope::OFFLINE_ACCESS.is_in(scopes) && client.allows_grant(GrantType::RefreshToken);
+        scopes.contains(&Scope::OFFLINE_ACCESS) && client.allows_grant(GrantType::RefreshToken);
     if !offline {
         return Ok(None);
     }
@@ -190,14 +191,14 @@ pub async fn deny_grant(stores: &impl Denylist, family: uuid::Uuid) -> Result<()
 pub fn tokens_for_person(
     issuer: &Issuer<'_>,
     client: &Client,
-    scopes: &[String],
+    scopes: &Scopes,
     auth: &crate::tokens::Authentication,
     profile: &crate::users::store::Profile,
     nonce: Option<&str>,
     family: Option<Family>,
 ) -> Result<(TokenResponse, crate::tokens::AccessToken), OAuthError> {
     use crate::tokens::{AccessGrant, IdGrant, mint_access_token, mint_id_token};
-    let subject = auth.user_id.to_string();
+    let subject = crate::tokens::subject::SubjectType::SERVED.subject(auth.user_id);
     let audience = vec![client.client_id.to_string()];
     let access = mint_access_token(
         issuer.keys,
@@ -214,7 +215,7 @@ pub fn tokens_for_person(
         },
     )
     .map_err(unavailable)?;
-    let id_token = match Scope::OPENID.is_in(scopes) {
+    let id_token = match scopes.contains(&Scope::OPENID) {
         false => None,
         true => {
             let grant = IdGrant {
@@ -235,7 +236,7 @@ pub fn tokens_for_person(
         access_token: access.token.clone(),
         token_type: "Bearer",
         expires_in: access.expires_in,
-        scope: scopes.join(" "),
+        scope: scopes.clone(),
         id_token,
         refresh_token: family.and_then(|f| f.token),
     };

@@ -7,7 +7,7 @@ use super::{
 };
 use crate::clients::store::Client;
 use crate::oauth::error::{ErrorCode, OAuthError};
-use crate::oauth::scope;
+use crate::oauth::scope::{self, Scope, Scopes};
 use crate::tokens::Issuer;
 use crate::tokens::refresh::Rotation;
 use crate::tokens::stores::{Denylist, People, RefreshTokens};
@@ -25,18 +25,19 @@ pub async fn exchange(
     request: &TokenRequest,
 ) -> Result<TokenResponse, OAuthError> {
     let presented = request.require("refresh_token")?;
-    let asked: Option<Vec<String>> = request
-        .get("scope")
-        .map(|s| s.split_whitespace().map(str::to_owned).collect());
-    let scopes_of = |granted: &[String]| {
-        scope::refreshed(asked.as_deref(), granted, &client.scopes)
-            .map_err(|why| OAuthError::new(ErrorCode::InvalidScope, why))
+    // RFC 6749 §3.3: a token that is not a scope is `invalid_scope`, once the refresh token is
+    // known to be this client's (an unknown token stays `invalid_grant`).
+    let asked: Result<Option<Scopes>, String> = request.get("scope").map(Scopes::parse).transpose();
+    let scopes_of = |granted: &[Scope]| {
+        let invalid_scope = |why: &str| OAuthError::new(ErrorCode::InvalidScope, why);
+        let asked = asked.as_ref().map_err(|why| invalid_scope(why))?;
+        scope::refreshed(asked.as_deref(), granted, &client.scopes).map_err(invalid_scope)
     };
     // Check the scope before rotating, so a bad request does not use up the token.
     if let Some(current) = stores.peek(presented).await.map_err(server_error)?
         && current.client_id == client.client_id
     {
-        scopes_of(&current.scopes())?;
+        scopes_of(&current.scopes)?;
     }
     let lifetime = ttl(
         client.refresh_token_ttl_secs,
@@ -64,7 +65,7 @@ pub async fn exchange(
             ));
         }
     };
-    let scopes = scopes_of(&grant.scopes())?;
+    let scopes = scopes_of(&grant.scopes)?;
     let profile = stores
         .profile(grant.user_id)
         .await

@@ -21,7 +21,7 @@ fn grant(person: &Profile, scope: &str) -> RefreshGrant {
         family_id: uuid::Uuid::now_v7(),
         client_id: "app".into(),
         user_id: person.id,
-        scope: scope.into(),
+        scopes: crate::oauth::grants::testing::scopes(scope),
         auth_time: OffsetDateTime::from_unix_timestamp(auth.auth_time).unwrap(),
         session_id: auth.sid,
         amr: auth.amr,
@@ -62,7 +62,7 @@ async fn a_good_token_is_rotated_and_the_scope_may_narrow() {
     let response = exchange(&signing.issuer(), &fake, &app(), &narrower)
         .await
         .unwrap();
-    assert_eq!(response.scope, "openid offline_access");
+    assert_eq!(response.scope.to_string(), "openid offline_access");
     assert_eq!(response.refresh_token.as_deref(), Some("r2"));
     assert!(response.id_token.is_some());
     assert!(fake.denied_grants.lock().unwrap().is_empty());
@@ -93,7 +93,7 @@ async fn a_scope_the_client_lost_is_dropped() {
     let response = exchange(&signing.issuer(), &fake, &narrowed, &refresh(None))
         .await
         .unwrap();
-    assert_eq!(response.scope, "openid offline_access");
+    assert_eq!(response.scope.to_string(), "openid offline_access");
 }
 
 #[tokio::test]

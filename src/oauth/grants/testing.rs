@@ -15,7 +15,7 @@ use crate::clients::{ClientType, GrantType};
 use crate::config::Config;
 use crate::keys::KeyRing;
 use crate::oauth::error::{ErrorCode, OAuthError};
-use crate::oauth::scope::Scopes;
+use crate::oauth::scope::{Scope, Scopes};
 use crate::secret::Secret;
 use crate::tokens::codes::{CodeGrant, Issued};
 use crate::tokens::device::Poll;
@@ -68,7 +68,7 @@ pub struct Fake {
     pub redeemed: Mutex<HashMap<String, Issued>>,
     pub people: Mutex<HashMap<Uuid, Profile>>,
     /// Refresh tokens issued: (family, client, scopes).
-    pub refresh_issued: Mutex<Vec<(Uuid, String, Vec<String>)>>,
+    pub refresh_issued: Mutex<Vec<(Uuid, String, Scopes)>>,
     /// What `peek` finds.
     pub peeked: Mutex<Option<RefreshGrant>>,
     /// What the next `rotate` answers; `None` once it was called.
@@ -133,12 +133,12 @@ impl RefreshTokens for Fake {
         &self,
         family: Uuid,
         client_id: &str,
-        scopes: &[String],
+        scopes: &Scopes,
         _auth: &Authentication,
         _ttl: Duration,
     ) -> crate::error::Result<Secret<String>> {
         let mut issued = self.refresh_issued.lock().unwrap();
-        issued.push((family, client_id.to_owned(), scopes.to_vec()));
+        issued.push((family, client_id.to_owned(), scopes.clone()));
         Ok(Secret::new(format!("refresh-{}", issued.len())))
     }
 
@@ -150,7 +150,7 @@ impl RefreshTokens for Fake {
         &self,
         _presented: &str,
         _client_id: &str,
-        _allowed: &Scopes,
+        _allowed: &[Scope],
         _ttl: Duration,
         _grace: Duration,
     ) -> crate::error::Result<Rotation> {
@@ -247,7 +247,7 @@ pub fn code<T: std::fmt::Debug>(result: Result<T, OAuthError>) -> ErrorCode {
     result.unwrap_err().code
 }
 
-/// Splits a space-separated scope.
-pub fn scopes(scope: &str) -> Vec<String> {
-    scope.split_whitespace().map(str::to_owned).collect()
+/// A space-separated scope, parsed.
+pub fn scopes(scope: &str) -> Scopes {
+    Scopes::parse(scope).unwrap()
 }

@@ -30,5 +30,5 @@ async fn a_grant_the_client_may_not_use_is_refused_before_it_runs() {
     let request = super::testing::request(&[("grant_type", "client_credentials")]);
     let app = client(&["client_credentials"], &["read"]);
     let response = exchange(&signing.issuer(), &Fake::default(), &app, &request).await;
-    assert_eq!(response.unwrap().scope, "read");
+    assert_eq!(response.unwrap().scope.to_string(), "read");
 }

@@ -262,7 +262,7 @@ impl FromRequestParts<AppState> for ApiCaller {
             Err(Rejected::Unavailable(e)) => return Err(Error::Other(e).into()),
         };
         let for_itself = claims.subject == claims.client_id && claims.person.is_none();
-        if !for_itself || !crate::oauth::scope::Scope::ADMIN.is_in(&claims.scopes) {
+        if !for_itself || !claims.scopes.contains(&crate::oauth::scope::Scope::ADMIN) {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "insufficient_scope",
