@@ -1,8 +1,9 @@
 //! How errors reach the caller. Browser pages get a friendly HTML page ([`PageError`]); OAuth
 //! endpoints get RFC 6749 §5.2 JSON ([`OAuthError`]). Unexpected failures are shown only as an
 //! opaque "something went wrong"; the response carries the failure (a [`Failure`] extension), and
-//! [`log_failures`], one middleware, logs every 5xx once with its whole source chain, the method,
-//! the matched route and (from the request span) the request id. Nothing else logs them.
+//! [`super::failure::log`], run by the edge around every route, logs every 5xx once with its
+//! whole source chain, the method, the matched route and (from the request span) the request id.
+//! Nothing else logs them.
 
 use askama::Template;
 use askama_web::WebTemplate;

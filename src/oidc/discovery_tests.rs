@@ -212,7 +212,7 @@ fn minted(client: &Client, alice: &Profile) -> (Claims, Claims) {
 async fn every_advertised_claim_is_one_an_id_token_carries() {
     let metadata = metadata();
     let alice = person();
-    let (id_token, _) = minted(&Client::example(), &alice);
+    let (id_token, _) = minted(&Client::sample(ClientType::Confidential), &alice);
     for advertised in &metadata.claims_supported {
         assert!(id_token.contains_key(*advertised), "{advertised}");
     }
@@ -239,10 +239,10 @@ async fn the_subject_type_advertised_is_the_subject_every_client_is_given() {
         assert_eq!(SubjectType::parse(advertised), Some(SubjectType::Public));
     }
     // `public`: the same `sub` at every client, in the ID token and the access token alike.
-    let mut other = Client::example();
+    let mut other = Client::sample(ClientType::Confidential);
     other.client_id = "other".into();
     let alice = person();
-    let (id_a, access_a) = minted(&Client::example(), &alice);
+    let (id_a, access_a) = minted(&Client::sample(ClientType::Confidential), &alice);
     let (id_b, access_b) = minted(&other, &alice);
     assert_eq!(id_a[claims::SUB], SubjectType::SERVED.subject(alice.id));
     assert_ne!(id_a[claims::AUD], id_b[claims::AUD]);
