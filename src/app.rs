@@ -171,7 +171,8 @@ pub async fn connect(config: Config) -> anyhow::Result<AppState> {
     let hasher = tokio::task::spawn_blocking(move || PasswordHasher::new(cost)).await??;
     let discovery = Bytes::from(serde_json::to_vec(&Metadata::new(&config.issuer))?);
     let clients = Arc::new(ClientCache::new(db.clone(), CLIENT_CACHE_TTL));
-    let jwks_cache_control = format!("public, max-age={}", config.jwks_max_age.as_secs()).parse()?;
+    let jwks_cache_control =
+        format!("public, max-age={}", config.jwks_max_age.as_secs()).parse()?;
     Ok(AppState::new(Shared {
         clients,
         config: Arc::new(config),

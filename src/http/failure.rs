@@ -117,11 +117,13 @@ mod tests {
             .route("/mistake", axum::routing::post(mistake))
             .route("/missing", axum::routing::get(not_found))
             .route("/login", axum::routing::get(redis))
-            .layer(crate::http::edge::EdgeLayer::new(crate::http::edge::Settings {
-                log: crate::config::AccessLog::Off,
-                metrics: Arc::new(crate::metrics::Metrics::new()),
-                https: false,
-            }));
+            .layer(crate::http::edge::EdgeLayer::new(
+                crate::http::edge::Settings {
+                    log: crate::config::AccessLog::Off,
+                    metrics: Arc::new(crate::metrics::Metrics::new()),
+                    https: false,
+                },
+            ));
         let method = if path == "/token" || path == "/mistake" {
             "POST"
         } else {

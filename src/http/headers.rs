@@ -56,8 +56,14 @@ mod tests {
     #[test]
     fn a_handlers_own_header_wins_and_html_is_never_stored() {
         let mut headers = HeaderMap::new();
-        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN"));
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("Text/HTML; charset=utf-8"));
+        headers.insert(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("SAMEORIGIN"),
+        );
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("Text/HTML; charset=utf-8"),
+        );
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public"));
         apply(&mut headers, false);
         assert_eq!(headers[header::X_FRAME_OPTIONS], "SAMEORIGIN");
@@ -69,8 +75,14 @@ mod tests {
     #[test]
     fn json_keeps_its_cache_control_and_https_adds_hsts() {
         let mut headers = HeaderMap::new();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        headers.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=300"),
+        );
         apply(&mut headers, true);
         assert_eq!(headers[header::CACHE_CONTROL], "public, max-age=300");
         assert_eq!(headers[header::STRICT_TRANSPORT_SECURITY], HSTS);

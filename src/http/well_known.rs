@@ -34,7 +34,10 @@ pub async fn jwks(State(state): State<AppState>, headers: HeaderMap) -> Response
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         (
-            [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
             jwks.body,
         )
             .into_response()

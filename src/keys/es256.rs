@@ -170,7 +170,11 @@ mod tests {
     fn token(signer: &dyn JwsSigner) -> anyhow::Result<String> {
         let mut payload = JwtPayload::new();
         payload.set_subject("someone");
-        Ok(jwt::encode_with_signer(&payload, &JwsHeader::new(), signer)?)
+        Ok(jwt::encode_with_signer(
+            &payload,
+            &JwsHeader::new(),
+            signer,
+        )?)
     }
 
     #[test]
@@ -196,7 +200,11 @@ mod tests {
         let signer = Signer::from_jwk(&private)?;
         let signature = signer.sign(b"message")?;
         assert_eq!(signature.len(), SIGNATURE_LEN);
-        assert!(Verifier::from_jwk(&other_public)?.verify(b"message", &signature).is_err());
+        assert!(
+            Verifier::from_jwk(&other_public)?
+                .verify(b"message", &signature)
+                .is_err()
+        );
         let own = Verifier::from_jwk(&private)?;
         assert!(own.verify(b"message", &signature).is_ok());
         assert!(own.verify(b"messagE", &signature).is_err());
