@@ -58,13 +58,32 @@ fn release_binary() -> PathBuf {
             let debug = Path::new(env!("CARGO_BIN_EXE_portcullis"));
             let target = debug.parent().and_then(Path::parent).expect("target dir");
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            let status = std::process::Command::new(cargo)
+            let mut build = std::process::Command::new(cargo);
+            build
                 .args(["build", "--release", "--locked", "--quiet", "--bin"])
                 .arg("portcullis")
                 .current_dir(env!("CARGO_MANIFEST_DIR"))
-                .env("CARGO_TARGET_DIR", target)
-                .status()
-                .expect("run cargo");
+                .env("CARGO_TARGET_DIR", target);
+            // What cargo sets for this test process (`CARGO_PKG_NAME`, `CARGO_MANIFEST_DIR`, ...)
+            // is not in the shell that built the binary (`./test`), and build scripts that watch
+            // those names (ring's does) would rebuild the whole release binary: leave them out.
+            for (name, _) in std::env::vars_os() {
+                let name = name.to_string_lossy();
+                let set_by_cargo = [
+                    "CARGO_PKG_",
+                    "CARGO_MANIFEST_",
+                    "CARGO_CRATE_",
+                    "CARGO_BIN_",
+                ]
+                .iter()
+                .any(|prefix| name.starts_with(prefix))
+                    || ["CARGO_PRIMARY_PACKAGE", "CARGO_TARGET_TMPDIR", "OUT_DIR"]
+                        .contains(&name.as_ref());
+                if set_by_cargo {
+                    build.env_remove(name.as_ref());
+                }
+            }
+            let status = build.status().expect("run cargo");
             assert!(status.success(), "cargo build --release failed");
             target.join("release").join("portcullis")
         })
