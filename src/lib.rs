@@ -44,6 +44,8 @@ pub mod limits;
 pub mod metrics;
 /// Second factors (TOTP).
 pub mod mfa;
+/// The schema's migrations and the rules that make upgrades safe.
+pub mod migrations;
 /// OAuth 2.0 protocol logic.
 pub mod oauth;
 /// OpenID Connect protocol logic.

@@ -5,6 +5,7 @@
 mod client;
 mod healthcheck;
 mod keys;
+mod migrate;
 mod serve;
 mod user;
 
@@ -42,7 +43,11 @@ enum Command {
         demo: bool,
     },
     /// Create the database if needed and apply migrations.
-    Migrate,
+    Migrate {
+        /// List the migrations that would be applied, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Exit 0 if the local server's /readyz answers 200 (for container health checks).
     Healthcheck,
     /// Manage users.
@@ -132,13 +137,7 @@ async fn run(args: Args, out: Output) -> Result<(), CliError> {
     }
     match args.command {
         Command::Serve { .. } => serve::serve(config, out).await,
-        Command::Migrate => {
-            crate::storage::connect_postgres(&config).await?;
-            out.print(&serde_json::json!({ "migrated": true }), || {
-                "The database is up to date.".into()
-            });
-            Ok(())
-        }
+        Command::Migrate { dry_run } => migrate::run(dry_run, config, out).await,
         Command::Healthcheck => healthcheck::run(&config, out).await,
         Command::User(command) => user::run(command, config, out).await,
         Command::Client(command) => client::run(command, config, out).await,

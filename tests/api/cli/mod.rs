@@ -3,6 +3,7 @@
 
 mod clients;
 mod keys;
+mod migrate;
 mod serve;
 mod twins;
 mod users;
