@@ -403,6 +403,7 @@ pub fn totp_now(secret: &str) -> String {
 }
 
 /// A client made for a test.
+#[derive(Clone)]
 pub struct TestClient {
     pub id: String,
     pub secret: Option<String>,
