@@ -10,6 +10,7 @@
 mod agreement;
 mod balancer;
 mod faults;
+mod idle;
 mod load;
 pub mod stores;
 mod tls;
