@@ -242,8 +242,14 @@ impl Settings {
     }
 
     pub async fn try_spawn(self) -> anyhow::Result<TestApp> {
+        self.try_spawn_at(0).await
+    }
+
+    /// An app on `port` (and so with the issuer of an earlier app there, now stopped): a server
+    /// restarted with other settings, whose earlier tokens name the same issuer.
+    pub async fn try_spawn_at(self, port: u16) -> anyhow::Result<TestApp> {
         show_server_log();
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
         let port = listener.local_addr()?.port();
         let config = Config::from_sources(None, self.env(port), false)?;
         let app = App::build_with_listener(config, listener).await?;
@@ -328,6 +334,14 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap()
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
