@@ -335,3 +335,55 @@ async fn kek_rotate_names_each_value_it_cannot_open_and_leaves_it_as_it_was() {
     assert!(roles.contains(&("previous".into(), 1)), "{roles:?}");
     assert_eq!(status["previous_removable"], false);
 }
+
+#[tokio::test]
+async fn migration_0007_records_the_key_id_of_totp_secrets_sealed_before_it() {
+    // The schema and a TOTP secret as the release before 0007 left them.
+    let settings = Settings::new().await;
+    let kek = settings.kek.clone();
+    let db = settings.db.clone();
+    let admin = sqlx::PgPool::connect(&format!("{}/postgres", crate::helpers::POSTGRES))
+        .await
+        .unwrap();
+    let create = format!("create database \"{}\"", db.name);
+    sqlx::raw_sql(sqlx::AssertSqlSafe(create))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let pool = db.pool().await;
+    let mut before = sqlx::migrate::Migrator::new(std::path::Path::new("migrations"))
+        .await
+        .unwrap();
+    before.migrations = before
+        .migrations
+        .iter()
+        .filter(|m| m.version < 7)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    before.run(&pool).await.unwrap();
+    let (id, secret) = (Uuid::new_v4(), b"twenty bytes secret!".to_vec());
+    sqlx::query(
+        "insert into users (id, username, password_hash, totp_secret_sealed) \
+         values ($1, 'early', 'not-a-hash', $2)",
+    )
+    .bind(id)
+    .bind(kek_of(&kek).seal(&secret).unwrap())
+    .execute(&pool)
+    .await
+    .unwrap();
+
+    let app = settings.spawn().await;
+    let kek_id: Option<String> = sqlx::query_scalar("select totp_kek_id from users where id = $1")
+        .bind(id)
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(kek_id.as_deref(), Some(kek_of(&kek).id()));
+    let status = cli(&db, &kek, None)
+        .run(&["kek", "status", "--json"], None)
+        .await
+        .json();
+    assert_eq!(status["sealed"][0]["totp_secrets"], 1);
+    assert_eq!(status["sealed"].as_array().unwrap().len(), 1);
+}
