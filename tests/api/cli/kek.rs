@@ -8,8 +8,10 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::Cli;
+use crate::account::secret_on_page;
+use crate::helpers::location;
 use crate::helpers::{Settings, TestApp, TestClient, TestDb, TestUser, random_kek};
-use crate::signin::{authorize, browser, payload, redeem, token};
+use crate::signin::{authorize, browser, page, payload, redeem, sign_in, submit, token};
 use crate::token_access::userinfo;
 
 /// The key a base64 setting holds.
@@ -65,6 +67,11 @@ async fn kek_rotation_keeps_serving_and_then_the_previous_key_can_be_removed() {
     let alice = before.user("alice", true).await;
     let client = before.client("App", false, true).await;
     let first = two_step_tokens(&before, &client, &alice).await;
+    // Bob begins turning on TOTP: the secret waits, sealed, in his session (in Redis).
+    let bob = before.user("bob", false).await;
+    let bobs = browser();
+    sign_in(&before, &bobs, &bob).await;
+    let pending = secret_on_page(&page(&before, &bobs, "/account/totp").await);
     let jwks = before.get_json("/jwks.json").await;
     // Every server here answers on the same port, so under the same issuer, like a restart.
     let port = before.port();
@@ -77,6 +84,8 @@ async fn kek_rotation_keeps_serving_and_then_the_previous_key_can_be_removed() {
         .unwrap();
     assert_eq!(during.get_json("/jwks.json").await, jwks);
     two_step_tokens(&during, &client, &alice).await;
+    let shown = secret_on_page(&page(&during, &bobs, "/account/totp").await);
+    assert_eq!(shown, pending);
     let access = first["access_token"].as_str().unwrap();
     assert_eq!(userinfo(&during, access).await.0, 200);
 
@@ -142,6 +151,12 @@ async fn kek_rotation_keeps_serving_and_then_the_previous_key_can_be_removed() {
     let after = keys(&db, &new, None).try_spawn_at(port).await.unwrap();
     assert_eq!(after.get_json("/jwks.json").await, jwks);
     two_step_tokens(&after, &client, &alice).await;
+    // Bob's enrollment was sealed under the removed key: it starts again, with a new secret.
+    let fresh = secret_on_page(&page(&after, &bobs, "/account/totp").await);
+    assert_ne!(fresh, pending);
+    let code = crate::helpers::totp_now(&fresh);
+    let confirmed = submit(&after, &bobs, "/account/totp", &[("code", &code)]).await;
+    assert_eq!(location(&confirmed), "/account/recovery-codes");
     for tokens in [&first, &during_tokens] {
         let access = tokens["access_token"].as_str().unwrap();
         assert_eq!(userinfo(&after, access).await.0, 200);
