@@ -102,6 +102,19 @@ impl TestDb {
         format!("{POSTGRES}/{}", self.name)
     }
 
+    /// Creates the database, empty, before any app does (to restore a dump into, or to lay out
+    /// an older schema).
+    pub async fn create(&self) {
+        let admin = PgPool::connect(&format!("{POSTGRES}/postgres"))
+            .await
+            .expect("connect to PostgreSQL");
+        let create = format!("create database \"{}\"", self.name);
+        sqlx::raw_sql(sqlx::AssertSqlSafe(create))
+            .execute(&admin)
+            .await
+            .expect("create the test database");
+    }
+
     /// A pool on the test database (after an app has created it).
     pub async fn pool(&self) -> PgPool {
         PgPool::connect(&self.url())

@@ -9,7 +9,7 @@ use tokio::io::AsyncWriteExt as _;
 use tokio::process::Command;
 
 use super::kek::two_step_tokens;
-use crate::helpers::{POSTGRES, Settings, TestDb};
+use crate::helpers::{Settings, TestDb};
 use crate::signin::token;
 use crate::token_access::userinfo;
 
@@ -38,14 +38,7 @@ async fn a_database_dump_restored_elsewhere_serves_the_same_keys_tokens_and_seco
     app.stop().await;
 
     let restored = TestDb::new().await;
-    let admin = sqlx::PgPool::connect(&format!("{POSTGRES}/postgres"))
-        .await
-        .unwrap();
-    let create = format!("create database \"{}\"", restored.name);
-    sqlx::raw_sql(sqlx::AssertSqlSafe(create))
-        .execute(&admin)
-        .await
-        .unwrap();
+    restored.create().await;
     let mut psql = Command::new("psql")
         .args([
             "--quiet",

@@ -357,14 +357,7 @@ async fn migration_0007_records_the_key_id_of_totp_secrets_sealed_before_it() {
     let settings = Settings::new().await;
     let kek = settings.kek.clone();
     let db = settings.db.clone();
-    let admin = sqlx::PgPool::connect(&format!("{}/postgres", crate::helpers::POSTGRES))
-        .await
-        .unwrap();
-    let create = format!("create database \"{}\"", db.name);
-    sqlx::raw_sql(sqlx::AssertSqlSafe(create))
-        .execute(&admin)
-        .await
-        .unwrap();
+    db.create().await;
     let pool = db.pool().await;
     let mut before = sqlx::migrate::Migrator::new(std::path::Path::new("migrations"))
         .await
