@@ -38,7 +38,8 @@ struct LoadedKey {
     alg: Alg,
     times: KeyTimes,
     sealed: String,
-    /// Present when the key is sealed under our key-encryption key and may still sign.
+    /// Present when the key is sealed under a key-encryption key this replica holds (the current
+    /// or the previous one) and may still sign.
     signer: Option<Arc<dyn JwsSigner>>,
     verifier: Option<Arc<dyn JwsVerifier>>,
 }
