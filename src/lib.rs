@@ -13,7 +13,7 @@ pub mod amr;
 pub mod app;
 /// Audit events.
 pub mod audit;
-/// The command line: serve, migrate, user, client, keys.
+/// The command line: serve, migrate, user, client, keys, kek.
 pub mod cli;
 /// OAuth clients.
 pub mod clients;
@@ -33,6 +33,8 @@ pub mod health;
 pub mod http;
 /// Replicas announcing changes to each other (Redis pub/sub).
 pub mod invalidation;
+/// Key-encryption key rotation: what each key sealed, re-sealing in batches, the check at start.
+pub mod kek;
 /// The rotating signing-key ring.
 pub mod keys;
 /// Checks that the layering above holds.

@@ -4,6 +4,7 @@
 
 mod client;
 mod healthcheck;
+mod kek;
 mod keys;
 mod migrate;
 mod serve;
@@ -59,6 +60,9 @@ enum Command {
     /// Manage signing keys.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Rotate the key-encryption key that seals private keys and TOTP secrets.
+    #[command(subcommand)]
+    Kek(kek::KekCommand),
 }
 
 /// How a command failed.
@@ -142,6 +146,7 @@ async fn run(args: Args, out: Output) -> Result<(), CliError> {
         Command::User(command) => user::run(command, config, out).await,
         Command::Client(command) => client::run(command, config, out).await,
         Command::Keys(command) => keys::run(command, config, out).await,
+        Command::Kek(command) => kek::run(command, config, out).await,
     }
 }
 
