@@ -5,23 +5,14 @@
 use std::time::{Duration, Instant};
 
 use portcullis::migrations::MIGRATOR;
+use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
-use sqlx::{Connection as _, PgConnection, PgPool};
 
 use super::Cli;
 
 /// Creates the CLI's database with the migrations up to `version` applied.
 async fn database_at(cli: &Cli, version: i64) -> PgPool {
-    let mut admin = PgConnection::connect("postgres://postgres@127.0.0.1:5432/postgres")
-        .await
-        .unwrap();
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "create database \"{}\"",
-        cli.db.name
-    )))
-    .execute(&mut admin)
-    .await
-    .unwrap();
+    cli.db.create().await;
     let pool = cli.pool().await;
     MIGRATOR.run_to(version, &pool).await.unwrap();
     pool
