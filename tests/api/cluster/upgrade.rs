@@ -50,6 +50,11 @@ async fn cli(binary: &Path, env: &[(String, String)], args: &[&str], stdin: &str
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{args:?}: {e}"))
 }
 
+async fn jwks(server: &impl Server) -> Value {
+    let response = server.http().get(server.url("/jwks.json")).send().await;
+    response.unwrap().json().await.unwrap()
+}
+
 fn pairs<'a>(owned: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
     owned.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
@@ -189,15 +194,7 @@ async fn the_previous_release_serves_through_todays_migrations_and_beside_todays
         .as_str()
         .expect("refresh")
         .to_owned();
-    let old_jwks: Value = old
-        .http()
-        .get(old.url("/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let old_jwks = jwks(&old).await;
 
     // Traffic on the old release while today's migrations run.
     let counters = Arc::new(Counters::default());
@@ -228,15 +225,7 @@ async fn the_previous_release_serves_through_todays_migrations_and_beside_todays
     tokio::time::sleep(Duration::from_secs(2)).await;
 
     // What the old release made, today's accepts; what today's makes, the old one accepts.
-    let new_jwks: Value = new
-        .http()
-        .get(new.url("/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let new_jwks = jwks(&new).await;
     assert_eq!(new_jwks, old_jwks, "the same keys are published");
     let refresh = |token: &str| {
         [("grant_type", "refresh_token"), ("refresh_token", token)].map(|(k, v)| (k, v.to_owned()))
