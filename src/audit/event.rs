@@ -167,6 +167,11 @@ pub enum AuditEvent<'a> {
         kid: &'a str,
         alg: &'static str,
     },
+    /// An expired key was deleted by the cleanup, past the grace.
+    KeyDeleted {
+        kid: &'a str,
+        alg: &'a str,
+    },
 }
 
 /// Why a key's times changed.
@@ -227,6 +232,7 @@ impl AuditEvent<'_> {
                 ..
             } => "key.rescheduled",
             KeyRevoked { .. } => "key.revoked",
+            KeyDeleted { .. } => "key.deleted",
         }
     }
 }
