@@ -18,5 +18,11 @@ create index if not exists users_actor_label on users (('user:' || id::text));
 create index if not exists audit_events_at_id on audit_events (at desc, id desc);
 drop index if exists audit_events_at;
 
+-- The audit log is filtered by the start of the event name (`client.`), a `like` prefix that only
+-- an index in pattern order can answer; the list of event names walks the same index.
+create index if not exists audit_events_event_prefix
+    on audit_events (event text_pattern_ops, at desc, id desc);
+drop index if exists audit_events_event;
+
 -- Expired signing keys are deleted by expiry.
 create index if not exists signing_keys_expire on signing_keys (expire_at);

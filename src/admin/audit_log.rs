@@ -63,14 +63,15 @@ pub const PAGE: &str = concat!(
     " offset $5 limit $6"
 );
 
-/// The event names seen so far: one index probe per name (a loose index scan), not a read of the
-/// whole log.
+/// The event names seen so far: one probe of the event index per name (a loose index scan), not a
+/// read of the whole log. The index is in pattern order (`~<~`, for the prefix filter).
 pub const EVENT_NAMES: &str = "with recursive names(event) as ( \
-       (select event from audit_events order by event limit 1) \
+       (select event from audit_events order by event using ~<~ limit 1) \
        union all \
-       select (select a.event from audit_events a where a.event > n.event order by a.event limit 1) \
+       select (select a.event from audit_events a where a.event ~>~ n.event \
+               order by a.event using ~<~ limit 1) \
        from names n where n.event is not null) \
-     select event from names where event is not null";
+     select event from names where event is not null order by event";
 
 /// One page of matching events, and how many match (at most [`COUNT_CAP`] + 1).
 pub async fn page(

@@ -72,61 +72,26 @@ async fn hot_queries_and_cleanup_batches_read_big_tables_by_index() {
     let user = format!("'{user}'");
     let family = "'00000000-0000-4000-8000-000000000007'";
     let epoch = "'epoch', '00000000-0000-0000-0000-000000000000'";
-    // (what, the query the server runs, its arguments as SQL)
+    // (what, the query the server runs, its arguments as SQL): one line each.
+    #[rustfmt::skip]
     let queries: &[(&str, &str, String)] = &[
-        (
-            "refresh-token lookup by hash",
-            refresh::FIND,
-            "'\\x00'".into(),
-        ),
+        ("refresh-token lookup by hash", refresh::FIND, "'\\x00'".into()),
         ("refresh rotation", refresh::USE, "'\\x00'".into()),
         ("family revocation", refresh::REVOKE_FAMILY, family.into()),
-        (
-            "a user's grants revoked",
-            refresh::REVOKE_USER_GRANTS,
-            format!("{user}, null"),
-        ),
-        (
-            "consent lookup",
-            portcullis::consent::COVERS,
-            format!("{user}, '{}'", client.id),
-        ),
-        (
-            "user lookup by username",
-            portcullis::users::store::CREDENTIALS,
-            "'user-42'".into(),
-        ),
-        (
-            "audit page",
-            audit_log::PAGE,
-            "'%%', '%', null, null, 0, 50".into(),
-        ),
-        (
-            "audit page 10",
-            audit_log::PAGE,
-            "'%%', '%', null, null, 450, 50".into(),
-        ),
-        (
-            "audit count",
-            audit_log::COUNT,
-            "'%%', '%', null, null".into(),
-        ),
+        ("a user's grants revoked", refresh::REVOKE_USER_GRANTS, format!("{user}, null")),
+        ("consent lookup", portcullis::consent::COVERS, format!("{user}, '{}'", client.id)),
+        ("user lookup by username", portcullis::users::store::CREDENTIALS, "'user-42'".into()),
+        ("audit page", audit_log::PAGE, "'%%', '%', null, null, 0, 50".into()),
+        ("audit page 10", audit_log::PAGE, "'%%', '%', null, null, 450, 50".into()),
+        ("audit page by event", audit_log::PAGE, "'%%', 'login.%', null, null, 0, 50".into()),
+        ("audit page by event group", audit_log::PAGE, "'%%', 'test.%', null, null, 0, 50".into()),
+        ("audit page by actor and time", audit_log::PAGE, "'%user-42%', '%', now() - interval '1 day 2 minutes', now() - interval '1 day', 0, 50".into()),
+        ("audit count", audit_log::COUNT, "'%%', '%', null, null".into()),
+        ("audit count by event", audit_log::COUNT, "'%%', 'test.%', null, null".into()),
         ("audit event names", audit_log::EVENT_NAMES, String::new()),
-        (
-            "refresh-token cleanup batch",
-            purge::PURGE_BATCH,
-            format!("now() - interval '1 day', {epoch}"),
-        ),
-        (
-            "audit retention batch",
-            portcullis::audit::PURGE_BATCH,
-            "now() - interval '400 days'".into(),
-        ),
-        (
-            "expired keys batch",
-            portcullis::keys::store::PURGE_BATCH,
-            "now() - interval '1 day'".into(),
-        ),
+        ("refresh-token cleanup batch", purge::PURGE_BATCH, format!("now() - interval '1 day', {epoch}")),
+        ("audit retention batch", portcullis::audit::PURGE_BATCH, "now() - interval '400 days'".into()),
+        ("expired keys batch", portcullis::keys::store::PURGE_BATCH, "now() - interval '1 day'".into()),
     ];
 
     let mut conn = sqlx::PgConnection::connect(&app.db.url()).await.unwrap();

@@ -158,6 +158,30 @@ async fn replicas_on_one_database_take_turns_and_delete_each_row_once() {
 }
 
 #[tokio::test]
+async fn the_consents_of_a_deleted_client_go_with_it() {
+    let app = TestApp::spawn().await;
+    let user = app.user("vera", false).await;
+    let client = app.client("Gone", false, false).await;
+    let db = &app.state.db;
+    let openid = [portcullis::oauth::scope::Scope::OPENID];
+    portcullis::consent::grant(db, user.id, &client.id, &openid)
+        .await
+        .unwrap();
+    let consents = || async {
+        sqlx::query_scalar::<_, i64>("select count(*) from consents")
+            .fetch_one(db)
+            .await
+            .unwrap()
+    };
+    assert_eq!(consents().await, 1);
+    let by = portcullis::audit::By::new(portcullis::audit::Actor::Cli, None);
+    portcullis::clients::store::delete(db, &client.id, &by)
+        .await
+        .unwrap();
+    assert_eq!(consents().await, 0, "nothing is left for the cleanup");
+}
+
+#[tokio::test]
 async fn the_dashboard_shows_the_sizes_of_the_tables() {
     let app = Settings::new().await.spawn().await;
     let (browser, _) = admin_browser(&app).await;
