@@ -64,8 +64,8 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
-    /// Counts a batch's rows; if `more` may be due, pauses as long as the batch took. False when
-    /// the run should go on with the next batch.
+    /// Counts a batch's rows; if `more` may be due, pauses as long as the batch took. True when
+    /// the run goes on with the next batch; false when nothing more is due or the server stops.
     async fn after_batch(
         &self,
         table: &'static str,
