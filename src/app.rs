@@ -165,6 +165,9 @@ impl App {
 pub async fn connect(config: Config) -> anyhow::Result<AppState> {
     let db = storage::connect_postgres(&config).await?;
     let redis = Redis::connect(&config).await?;
+    crate::kek::check_at_start(&db, &config.kek())
+        .await
+        .context("the key-encryption key does not open the live signing keys")?;
     let keys = KeyRing::start(db.clone(), &config)
         .await
         .context("cannot start the key ring")?;

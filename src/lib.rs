@@ -15,7 +15,7 @@ pub mod app;
 pub mod audit;
 /// The background cleanup that keeps the tables bounded.
 pub mod cleanup;
-/// The command line: serve, migrate, user, client, keys.
+/// The command line: serve, migrate, user, client, keys, kek.
 pub mod cli;
 /// OAuth clients.
 pub mod clients;
@@ -35,6 +35,8 @@ pub mod health;
 pub mod http;
 /// Replicas announcing changes to each other (Redis pub/sub).
 pub mod invalidation;
+/// Key-encryption key rotation: what each key sealed, re-sealing in batches, the check at start.
+pub mod kek;
 /// The rotating signing-key ring.
 pub mod keys;
 /// Checks that the layering above holds.
@@ -46,6 +48,8 @@ pub mod limits;
 pub mod metrics;
 /// Second factors (TOTP).
 pub mod mfa;
+/// The schema's migrations and the rules that make upgrades safe.
+pub mod migrations;
 /// OAuth 2.0 protocol logic.
 pub mod oauth;
 /// OpenID Connect protocol logic.

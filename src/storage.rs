@@ -14,9 +14,6 @@ use sqlx::{FromRow, PgPool, Postgres};
 use crate::config::{Config, Human};
 use crate::secret::redact_url;
 
-/// The schema, embedded in the binary.
-pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
-
 /// Reads a row as stored (`Raw`, strings), then decodes its values into `T` once, so that a
 /// stored value the code does not accept is a decode error that names the row (`name`).
 pub fn decode_row<'r, Raw, T>(row: &'r PgRow, name: impl FnOnce(&Raw) -> String) -> sqlx::Result<T>
@@ -68,6 +65,20 @@ async fn retry<T, E: std::fmt::Display, F: Future<Output = Result<T, E>>>(
 
 /// Connects to PostgreSQL (creating the database if needed) and applies the migrations.
 pub async fn connect_postgres(config: &Config) -> anyhow::Result<PgPool> {
+    let pool = connect_pool(config).await?;
+    let applied = crate::migrations::apply(&pool, config.startup_timeout).await?;
+    for step in &applied {
+        tracing::info!(
+            version = step.version,
+            description = %step.description,
+            "applied a migration"
+        );
+    }
+    Ok(pool)
+}
+
+/// Connects to PostgreSQL, creating the database if needed, and changes nothing else.
+pub async fn connect_pool(config: &Config) -> anyhow::Result<PgPool> {
     let url = config.database_url.expose();
     let what = format!("PostgreSQL at {}", redact_url(url));
     let exists = retry(&what, config.startup_timeout, || {
@@ -91,17 +102,7 @@ pub async fn connect_postgres(config: &Config) -> anyhow::Result<PgPool> {
         options.clone().connect(url)
     })
     .await?;
-    migrate(&pool).await?;
     Ok(pool)
-}
-
-/// Applies pending migrations. Safe to run from several replicas at once: sqlx takes an
-/// advisory lock.
-pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
-    MIGRATOR
-        .run(pool)
-        .await
-        .context("cannot apply the database migrations")
 }
 
 /// The Redis connection (multiplexed, reconnecting on its own) and the key prefix of this

@@ -79,7 +79,9 @@ pub async fn second_factor(
     let reservation = throttle::reserve(&state.redis, Kind::SecondFactor, subjects).await?;
     let code: String = typed.chars().filter(|c| !c.is_whitespace()).collect();
     let outcome = if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
-        match totp::check(sealed, &code, state.keys.kek())? {
+        let checked = totp::check(sealed, &code, state.keys.kek())
+            .map_err(|e| e.context(format!("user {user_id}")))?;
+        match checked {
             Some(step) if users::accept_totp_step(&state.db, user_id, step).await? => Ok(()),
             Some(_) => Err(WrongCode::Reused),
             None => Err(WrongCode::Incorrect),

@@ -38,13 +38,13 @@ pub struct KeyView {
 /// Every key, newest first.
 pub async fn list(state: &AppState) -> Result<Vec<KeyView>> {
     let now = OffsetDateTime::now_utc();
-    let kek_id = state.keys.kek().id();
+    let kek = state.keys.kek();
     let mut rows = store::load_all(&state.db).await?;
     rows.sort_by_key(|r| std::cmp::Reverse(r.created_at));
     Ok(rows
         .into_iter()
         .map(|row| KeyView {
-            state: row.key_times(kek_id).state(now).as_str(),
+            state: row.key_times(kek).state(now).as_str(),
             kid: row.kid,
             alg: row.alg,
             created_at: row.created_at,

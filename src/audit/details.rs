@@ -8,7 +8,7 @@ use super::event::AuditEvent;
 
 impl AuditEvent<'_> {
     /// What the event is about: a user id, a typed login name, a client id, a role or group
-    /// name, or a key id.
+    /// name, a key id, or a key-encryption key's id.
     pub fn target(&self) -> String {
         use AuditEvent::*;
         match self {
@@ -51,6 +51,7 @@ impl AuditEvent<'_> {
             | KeyTimesChanged { kid, .. }
             | KeyRevoked { kid, .. }
             | KeyDeleted { kid, .. } => (*kid).to_owned(),
+            KekRotated { kek_id, .. } => (*kek_id).to_owned(),
         }
     }
 
@@ -92,6 +93,16 @@ impl AuditEvent<'_> {
             } => json!({ "alg": alg, "activate_at": activate_at, "retire_at": retire_at }),
             KeyRevoked { alg, .. } => json!({ "alg": alg }),
             KeyDeleted { alg, .. } => json!({ "alg": alg }),
+            KekRotated {
+                previous,
+                signing_keys,
+                totp_secrets,
+                ..
+            } => json!({
+                "previous": previous,
+                "signing_keys": signing_keys,
+                "totp_secrets": totp_secrets,
+            }),
             UserDisabled { .. }
             | UserEnabled { .. }
             | AdminGranted { .. }

@@ -172,6 +172,14 @@ pub enum AuditEvent<'a> {
         kid: &'a str,
         alg: &'a str,
     },
+    /// Values sealed under an older key-encryption key were re-sealed under `kek_id` (ids only:
+    /// they do not reveal the keys).
+    KekRotated {
+        kek_id: &'a str,
+        previous: Option<&'a str>,
+        signing_keys: u64,
+        totp_secrets: u64,
+    },
 }
 
 /// Why a key's times changed.
@@ -233,6 +241,7 @@ impl AuditEvent<'_> {
             } => "key.rescheduled",
             KeyRevoked { .. } => "key.revoked",
             KeyDeleted { .. } => "key.deleted",
+            KekRotated { .. } => "kek.rotated",
         }
     }
 }
@@ -304,6 +313,17 @@ mod tests {
                 "key.rotated",
                 "k1".into(),
                 json!({ "alg": "ES256", "activate_at": 1, "retire_at": 2 }),
+            ),
+            (
+                AuditEvent::KekRotated {
+                    kek_id: "new-id",
+                    previous: Some("old-id"),
+                    signing_keys: 4,
+                    totp_secrets: 2,
+                },
+                "kek.rotated",
+                "new-id".into(),
+                json!({ "previous": "old-id", "signing_keys": 4, "totp_secrets": 2 }),
             ),
             (
                 AuditEvent::GroupDeleted { name: "ops" },

@@ -10,6 +10,7 @@ use super::{CliError, Output, table};
 use crate::admin::keys as admin;
 use crate::audit::{Actor, By};
 use crate::config::Config;
+use crate::crypto::Kek;
 use crate::error::Error;
 use crate::keys::{Alg, store};
 
@@ -60,17 +61,17 @@ pub async fn run(command: KeysCommand, config: Config, out: Output) -> Result<()
             Err(e) => return Err(e.into()),
         },
     }
-    print_keys(&state.db, state.keys.kek().id(), out).await
+    print_keys(&state.db, state.keys.kek(), out).await
 }
 
-async fn print_keys(pool: &sqlx::PgPool, kek_id: &str, out: Output) -> Result<(), CliError> {
+async fn print_keys(pool: &sqlx::PgPool, kek: &Kek, out: Output) -> Result<(), CliError> {
     let now = OffsetDateTime::now_utc();
     let rows = store::load_all(pool).await?;
     let when = |t: OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
     let keys: Vec<Value> = rows
         .iter()
         .map(|row| {
-            let state = row.key_times(kek_id).state(now);
+            let state = row.key_times(kek).state(now);
             json!({
                 "kid": row.kid, "alg": row.alg, "state": state.as_str(),
                 "created_at": when(row.created_at), "activate_at": when(row.activate_at),

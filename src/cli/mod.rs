@@ -4,7 +4,9 @@
 
 mod client;
 mod healthcheck;
+mod kek;
 mod keys;
+mod migrate;
 mod serve;
 mod user;
 
@@ -42,7 +44,11 @@ enum Command {
         demo: bool,
     },
     /// Create the database if needed and apply migrations.
-    Migrate,
+    Migrate {
+        /// List the migrations that would be applied, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Exit 0 if the local server's /readyz answers 200 (for container health checks).
     Healthcheck,
     /// Manage users.
@@ -54,6 +60,9 @@ enum Command {
     /// Manage signing keys.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Rotate the key-encryption key that seals private keys and TOTP secrets.
+    #[command(subcommand)]
+    Kek(kek::KekCommand),
 }
 
 /// How a command failed.
@@ -132,17 +141,12 @@ async fn run(args: Args, out: Output) -> Result<(), CliError> {
     }
     match args.command {
         Command::Serve { .. } => serve::serve(config, out).await,
-        Command::Migrate => {
-            crate::storage::connect_postgres(&config).await?;
-            out.print(&serde_json::json!({ "migrated": true }), || {
-                "The database is up to date.".into()
-            });
-            Ok(())
-        }
+        Command::Migrate { dry_run } => migrate::run(dry_run, config, out).await,
         Command::Healthcheck => healthcheck::run(&config, out).await,
         Command::User(command) => user::run(command, config, out).await,
         Command::Client(command) => client::run(command, config, out).await,
         Command::Keys(command) => keys::run(command, config, out).await,
+        Command::Kek(command) => kek::run(command, config, out).await,
     }
 }
 

@@ -50,6 +50,16 @@ pub const SETTINGS: &[Setting] = &[
         "A file holding the key-encryption key (instead of the variable)",
     ),
     s(
+        "key_encryption_key_previous",
+        "",
+        "During a key-encryption key rotation: the key used before, to open what it sealed",
+    ),
+    s(
+        "key_encryption_key_previous_file",
+        "",
+        "A file holding the previous key-encryption key (instead of the variable)",
+    ),
+    s(
         "key_rotation_period",
         "30d",
         "How long each signing key signs",

@@ -135,6 +135,57 @@ fn the_key_encryption_key_can_come_from_a_file_but_not_both() {
 }
 
 #[test]
+fn the_previous_key_encryption_key_opens_what_it_sealed_and_is_checked() {
+    const OLD: &str = "YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXowMTIzNDU="; // another 32 bytes
+    let old = Kek::new(*b"abcdefghijklmnopqrstuvwxyz012345");
+    let c = load(&[("PORTCULLIS_KEY_ENCRYPTION_KEY_PREVIOUS", OLD)]).unwrap();
+    let kek = c.kek();
+    assert_eq!(
+        kek.id(),
+        Kek::new(*b"0123456789abcdef0123456789abcdef").id()
+    );
+    assert_eq!(kek.previous_id(), Some(old.id()));
+    assert!(!format!("{c:?}").contains(OLD));
+    let sealed = old.seal(b"secret").unwrap();
+    assert_eq!(kek.open(&sealed).unwrap().expose(), b"secret");
+
+    // From a file, like the current key.
+    let file = std::env::temp_dir().join(format!("portcullis-kek-{}", uuid::Uuid::new_v4()));
+    std::fs::write(&file, format!("{OLD}\n")).unwrap();
+    let path = file.to_string_lossy().to_string();
+    let c = load(&[("PORTCULLIS_KEY_ENCRYPTION_KEY_PREVIOUS_FILE", &path)]).unwrap();
+    assert_eq!(c.kek().previous_id(), Some(old.id()));
+    let both = error_for(&[
+        ("PORTCULLIS_KEY_ENCRYPTION_KEY_PREVIOUS", OLD),
+        ("PORTCULLIS_KEY_ENCRYPTION_KEY_PREVIOUS_FILE", &path),
+    ]);
+    assert!(
+        both.contains("PORTCULLIS_KEY_ENCRYPTION_KEY_PREVIOUS_FILE") && both.contains("only one"),
+        "{both}"
+    );
+    std::fs::remove_file(file).unwrap();
+
+    let same = error_for(&[("PORTCULLIS_KEY_ENCRYPTION_KEY_PREVIOUS", KEK)]);
+    assert!(same.contains("the same key"), "{same}");
+    let bad = error_for(&[("PORTCULLIS_KEY_ENCRYPTION_KEY_PREVIOUS", "c2hvcnQ=")]);
+    assert!(
+        bad.contains("PORTCULLIS_KEY_ENCRYPTION_KEY_PREVIOUS") && bad.contains("32 bytes"),
+        "{bad}"
+    );
+    let alone = vec![(
+        "PORTCULLIS_KEY_ENCRYPTION_KEY_PREVIOUS".to_owned(),
+        OLD.to_owned(),
+    )];
+    let alone = Config::from_sources(None, alone, true)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        alone.contains("without PORTCULLIS_KEY_ENCRYPTION_KEY"),
+        "{alone}"
+    );
+}
+
+#[test]
 fn the_jwks_may_not_be_cached_longer_than_the_prepublish_period() {
     let err = error_for(&[
         ("PORTCULLIS_JWKS_MAX_AGE", "2h"),

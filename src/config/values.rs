@@ -110,24 +110,50 @@ pub(super) fn parse_prefix(raw: &str) -> Result<String, String> {
 const KEK_FORMAT: &str =
     "must be the base64 of exactly 32 bytes (for example `openssl rand -base64 32`)";
 
+/// The key-encryption key (`key_encryption_key` or `key_encryption_key_file`) and, during a
+/// rotation, the previous one (`key_encryption_key_previous` or `..._previous_file`).
 pub(super) fn read_kek(layers: &Layers) -> Result<Option<Kek>, ConfigError> {
-    let decode = |raw: &str| -> Result<Kek, String> {
+    let current = read_key(layers, "key_encryption_key")?;
+    let previous = read_key(layers, "key_encryption_key_previous")?;
+    match (current, previous) {
+        (None, None) => Ok(None),
+        (Some(current), None) => Ok(Some(Kek::new(current))),
+        (None, Some(_)) => Err(layers.error(
+            "key_encryption_key_previous",
+            "is set without PORTCULLIS_KEY_ENCRYPTION_KEY; the previous key only opens what it \
+             sealed, so set the current key too",
+        )),
+        (Some(current), Some(previous)) if current == previous => Err(layers.error(
+            "key_encryption_key_previous",
+            "is the same key as PORTCULLIS_KEY_ENCRYPTION_KEY; set it to the key used before, or \
+             remove it",
+        )),
+        (Some(current), Some(previous)) => Ok(Some(Kek::new(current).with_previous(previous))),
+    }
+}
+
+/// One 32-byte key, given inline as `setting` or in the file named by `setting` + `_file`.
+fn read_key(layers: &Layers, setting: &str) -> Result<Option<[u8; 32]>, ConfigError> {
+    let decode = |raw: &str| -> Result<[u8; 32], String> {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(raw.trim())
             .map_err(|_| KEK_FORMAT.to_owned())?;
-        let bytes: [u8; 32] = bytes.try_into().map_err(|_| KEK_FORMAT.to_owned())?;
-        Ok(Kek::new(bytes))
+        bytes.try_into().map_err(|_| KEK_FORMAT.to_owned())
     };
-    let inline = layers.get_opt("key_encryption_key", decode)?;
-    let from_file = layers.get_opt("key_encryption_key_file", |path| {
+    let file_setting = format!("{setting}_file");
+    let inline = layers.get_opt(setting, decode)?;
+    let from_file = layers.get_opt(&file_setting, |path| {
         let text =
             std::fs::read_to_string(path).map_err(|e| format!("cannot read `{path}`: {e}"))?;
         decode(&text).map_err(|e| format!("the content of `{path}` {e}"))
     })?;
     match (inline, from_file) {
         (Some(_), Some(_)) => Err(layers.error(
-            "key_encryption_key_file",
-            "is set together with PORTCULLIS_KEY_ENCRYPTION_KEY; set only one of them",
+            &file_setting,
+            format!(
+                "is set together with {}; set only one of them",
+                super::env_name(setting)
+            ),
         )),
         (inline, file) => Ok(inline.or(file)),
     }

@@ -1,6 +1,7 @@
 //! What every request gets on its way in and out (run by [`super::edge`]): a request id (the
 //! caller's `x-request-id`, or a new UUID) echoed on the response; a span with the method, the
-//! path (never the query, which can carry codes) and the id; metrics by route; the access log.
+//! path (never the query, which can carry codes) and the id; metrics by route (handles kept per
+//! route, [`RouteMetrics`]); the access log.
 //!
 //! A log line per request costs more than a JWKS fetch, so by default (`PORTCULLIS_ACCESS_LOG=off`)
 //! only what an operator must see is logged: server errors (5xx; once, with their cause, by
@@ -17,7 +18,7 @@ use axum::response::Response;
 use tracing::Span;
 
 use crate::config::AccessLog;
-use crate::metrics::{Metrics, RequestLabels, RouteLabels};
+use crate::metrics::{Metrics, RouteMetrics};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -47,16 +48,12 @@ impl Line {
     }
 }
 
-/// The request's id: the caller's `x-request-id`, or a new one put on the request, so that
-/// handlers and the response see the same.
-pub fn request_id(request: &mut Request) -> HeaderValue {
+/// The request's id: the caller's `x-request-id`, or a new one. Handlers do not read it: it is
+/// in the span and on the response.
+pub fn request_id(request: &Request) -> HeaderValue {
     match request.headers().get(&REQUEST_ID) {
         Some(id) => id.clone(),
-        None => {
-            let id = new_id();
-            request.headers_mut().insert(REQUEST_ID, id.clone());
-            id
-        }
+        None => new_id(),
     }
 }
 
@@ -77,6 +74,7 @@ pub fn span(log: AccessLog, method: &Method, path: &str, id: &HeaderValue) -> Sp
 pub struct Finished<'a> {
     pub log: AccessLog,
     pub metrics: &'a Metrics,
+    pub route_metrics: &'a RouteMetrics,
     pub span: &'a Span,
     pub method: &'a Method,
     pub path: &'a str,
@@ -87,20 +85,14 @@ pub struct Finished<'a> {
 
 /// Records an answered request: its metrics, its line (see [`Line`]), and its id on the response.
 pub fn finish(done: &Finished<'_>, response: &mut Response) {
-    let route = crate::metrics::route_label(done.route.map(MatchedPath::as_str));
     let status = response.status();
-    done.metrics
-        .http_duration
-        .get_or_create(&RouteLabels {
-            route: route.clone(),
-        })
-        .observe(done.elapsed.as_secs_f64());
-    let labels = RequestLabels {
-        route,
-        method: crate::metrics::method_label(done.method),
-        status: status.as_u16(),
-    };
-    done.metrics.http_requests.get_or_create(&labels).inc();
+    done.route_metrics.record(
+        done.metrics,
+        done.route.map(MatchedPath::as_str),
+        done.method,
+        status.as_u16(),
+        done.elapsed,
+    );
 
     // The span carries the request's fields when it is on; when it is off, the line does.
     let span = done.span;

@@ -10,6 +10,11 @@ use axum::response::Response;
 
 pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
+/// The policy of everything that is not an HTML page (JSON, the stylesheet): it loads nothing and
+/// nothing may frame it (OWASP REST Security Cheat Sheet, "Security Headers"). Shorter than
+/// [`CSP`], which matters on the JWKS and discovery, fetched far more often than any page.
+pub const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
+
 /// `response` with a CSP whose `form-action` also allows the origin of `redirect_uri` (a URI the
 /// client registered, already matched). An unusable URI leaves the strict policy in place.
 pub fn allow_form_target(mut response: Response, redirect_uri: &str) -> Response {

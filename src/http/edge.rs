@@ -22,7 +22,7 @@ use tracing::Instrument as _;
 
 use super::{access, bounded, failure, headers};
 use crate::config::AccessLog;
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, RouteMetrics};
 
 /// What the edge needs: the access-log setting, the metrics, and whether the issuer is https
 /// (for HSTS). Shared by every route's copy of the service: a clone is one reference count.
@@ -48,15 +48,18 @@ impl<S> Layer<S> for EdgeLayer {
         Edge {
             inner,
             settings: self.0.clone(),
+            metrics: Arc::default(),
         }
     }
 }
 
-/// The service [`EdgeLayer`] wraps a route in.
+/// The service [`EdgeLayer`] wraps a route in. axum applies the layer to each route (and each
+/// method of it) once, so `metrics` is this route's own.
 #[derive(Clone)]
 pub struct Edge<S> {
     inner: S,
     settings: Arc<Settings>,
+    metrics: Arc<RouteMetrics>,
 }
 
 impl<S> Service<Request> for Edge<S>
@@ -77,16 +80,22 @@ where
         let ready = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, ready);
         let settings = self.settings.clone();
-        Box::pin(async move { Ok(serve(&settings, inner, request).await) })
+        let metrics = self.metrics.clone();
+        Box::pin(async move { Ok(serve(&settings, &metrics, inner, request).await) })
     }
 }
 
-async fn serve<S>(settings: &Settings, inner: S, mut request: Request) -> Response
+async fn serve<S>(
+    settings: &Settings,
+    route_metrics: &RouteMetrics,
+    inner: S,
+    request: Request,
+) -> Response
 where
     S: Service<Request, Response = Response, Error = Infallible>,
 {
     let started = Instant::now();
-    let id = access::request_id(&mut request);
+    let id = access::request_id(&request);
     let method = request.method().clone();
     let route = request.extensions().get::<MatchedPath>().cloned();
     // A clone of the URI shares its bytes with the request: no copy of the path.
@@ -112,6 +121,7 @@ where
         &access::Finished {
             log: settings.log,
             metrics: &settings.metrics,
+            route_metrics,
             span: &span,
             method: &method,
             path: uri.path(),

@@ -1,6 +1,7 @@
 //! The headers every response carries unless its handler set them: the content security policy of
-//! [`super::csp`], `nosniff`, no referrer, no framing, and HSTS under an https issuer; and
-//! `Cache-Control: no-store` on every HTML page. Static values: nothing is allocated per request.
+//! [`super::csp`] (the page policy on HTML, the short API policy on everything else), `nosniff`,
+//! no referrer, no framing, and HSTS under an https issuer; and `Cache-Control: no-store` on every
+//! HTML page. Static values: nothing is allocated per request.
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 
@@ -8,9 +9,9 @@ use super::csp;
 
 const HSTS: &str = "max-age=31536000; includeSubDomains";
 
-/// The security headers, each with the value it gets when the handler did not set one.
-const SECURITY: [(HeaderName, &str); 4] = [
-    (header::CONTENT_SECURITY_POLICY, csp::CSP),
+/// The security headers besides the CSP, each with the value it gets when the handler did not set
+/// one.
+const SECURITY: [(HeaderName, &str); 3] = [
     (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
     (header::REFERRER_POLICY, "no-referrer"),
     (header::X_FRAME_OPTIONS, "DENY"),
@@ -18,20 +19,25 @@ const SECURITY: [(HeaderName, &str); 4] = [
 
 /// Adds what `headers` lacks; `https` adds HSTS (RFC 6797 §7.2: only over a secure transport).
 pub fn apply(headers: &mut HeaderMap, https: bool) {
+    let html = is_html(headers);
+    let policy = if html { csp::CSP } else { csp::API_CSP };
+    default(headers, header::CONTENT_SECURITY_POLICY, policy);
     for (name, value) in SECURITY {
-        if !headers.contains_key(&name) {
-            headers.insert(name, HeaderValue::from_static(value));
-        }
+        default(headers, name, value);
     }
-    if https && !headers.contains_key(header::STRICT_TRANSPORT_SECURITY) {
-        headers.insert(
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static(HSTS),
-        );
+    if https {
+        default(headers, header::STRICT_TRANSPORT_SECURITY, HSTS);
     }
-    if is_html(headers) {
+    if html {
         no_store(headers);
     }
+}
+
+/// Sets `name` to `value` unless the handler set it (one lookup).
+fn default(headers: &mut HeaderMap, name: HeaderName, value: &'static str) {
+    headers
+        .entry(name)
+        .or_insert_with(|| HeaderValue::from_static(value));
 }
 
 /// Every HTML page may show something private (a TOTP secret, recovery codes, a client secret,
@@ -69,6 +75,7 @@ mod tests {
         assert_eq!(headers[header::X_FRAME_OPTIONS], "SAMEORIGIN");
         assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
         assert_eq!(headers[header::CACHE_CONTROL], "no-store");
+        assert_eq!(headers[header::CONTENT_SECURITY_POLICY], csp::CSP);
         assert!(!headers.contains_key(header::STRICT_TRANSPORT_SECURITY));
     }
 
@@ -86,6 +93,6 @@ mod tests {
         apply(&mut headers, true);
         assert_eq!(headers[header::CACHE_CONTROL], "public, max-age=300");
         assert_eq!(headers[header::STRICT_TRANSPORT_SECURITY], HSTS);
-        assert_eq!(headers[header::CONTENT_SECURITY_POLICY], csp::CSP);
+        assert_eq!(headers[header::CONTENT_SECURITY_POLICY], csp::API_CSP);
     }
 }

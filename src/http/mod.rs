@@ -30,11 +30,10 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 
 use crate::oidc::discovery::paths;
@@ -46,15 +45,12 @@ use error::PageError;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub fn router(state: AppState) -> Router {
-    // Browser-based relying parties fetch discovery and the JWKS cross-origin.
+    // Browser-based relying parties fetch discovery and the JWKS cross-origin (the handlers
+    // allow any origin).
     let public = Router::new()
         .route(paths::OPENID_CONFIGURATION, get(well_known::discovery))
         .route(paths::OAUTH_METADATA, get(well_known::discovery))
-        .route(paths::JWKS, get(well_known::jwks))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::ACCESS_CONTROL_ALLOW_ORIGIN,
-            HeaderValue::from_static("*"),
-        ));
+        .route(paths::JWKS, get(well_known::jwks));
 
     // Pages a person sees: they get the session (and only they, so API calls touch no session).
     let store = crate::sessions::store::RedisSessionStore::new(

@@ -1,8 +1,9 @@
 //! Discovery (OIDC Discovery §4, RFC 8414 §3) and the JWKS. Both are served from bytes built
 //! ahead of time: discovery once at start, the JWKS once per key change, with an `ETag` so
-//! verifiers can revalidate cheaply (`If-None-Match` → 304).
+//! verifiers can revalidate cheaply (`If-None-Match` → 304). Browser-based relying parties fetch
+//! both cross-origin: both allow any origin.
 
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
@@ -10,6 +11,10 @@ use crate::state::AppState;
 
 /// Discovery metadata changes only with a new release: cacheable for a few minutes.
 const DISCOVERY_CACHE: &str = "public, max-age=300";
+
+/// Public documents, readable from any origin (set here rather than by a layer: one less boxed
+/// service on the two most-fetched routes).
+const ANY_ORIGIN: HeaderValue = HeaderValue::from_static("*");
 
 pub async fn discovery(State(state): State<AppState>) -> Response {
     (
@@ -22,15 +27,17 @@ pub async fn discovery(State(state): State<AppState>) -> Response {
                 header::CACHE_CONTROL,
                 HeaderValue::from_static(DISCOVERY_CACHE),
             ),
+            (header::ACCESS_CONTROL_ALLOW_ORIGIN, ANY_ORIGIN),
         ],
         state.discovery.clone(),
     )
         .into_response()
 }
 
-pub async fn jwks(State(state): State<AppState>, headers: HeaderMap) -> Response {
+/// The request itself, not a `HeaderMap` extractor: that would copy every header to read one.
+pub async fn jwks(State(state): State<AppState>, request: Request) -> Response {
     let jwks = state.keys.jwks();
-    let mut response = if etag_matches(&headers, jwks.etag.as_bytes()) {
+    let mut response = if etag_matches(request.headers(), jwks.etag.as_bytes()) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         (
@@ -47,6 +54,7 @@ pub async fn jwks(State(state): State<AppState>, headers: HeaderMap) -> Response
     // At most the pre-publish period (checked at start): a new key is in every cached copy
     // before it signs.
     out.insert(header::CACHE_CONTROL, state.jwks_cache_control.clone());
+    out.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, ANY_ORIGIN);
     response
 }
 

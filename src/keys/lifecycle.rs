@@ -60,8 +60,9 @@ pub struct KeyTimes {
     pub created_at: OffsetDateTime,
     pub times: Times,
     pub revoked_at: Option<OffsetDateTime>,
-    /// Sealed under the configured key-encryption key, so this replica could sign with it. A key
-    /// sealed under another key is left to expire and never planned around.
+    /// Sealed under a configured key-encryption key (current or previous), so this replica could
+    /// sign with it. A key sealed under another key is left to expire and never planned around
+    /// (a server does not start with such a key live: see `crate::kek::check_at_start`).
     pub usable: bool,
 }
 

@@ -38,7 +38,8 @@ struct LoadedKey {
     alg: Alg,
     times: KeyTimes,
     sealed: String,
-    /// Present when the key is sealed under our key-encryption key and may still sign.
+    /// Present when the key is sealed under a key-encryption key this replica holds (the current
+    /// or the previous one) and may still sign.
     signer: Option<Arc<dyn JwsSigner>>,
     verifier: Option<Arc<dyn JwsVerifier>>,
 }
@@ -169,7 +170,7 @@ impl KeyRing {
         let mut public = Vec::with_capacity(rows.len());
         for row in rows {
             let Some(alg) = row.alg() else { continue };
-            let times = row.key_times(self.kek().id());
+            let times = row.key_times(self.kek());
             // The query leaves out revoked and expired keys already; the lifecycle has the last word.
             let state = times.state(now);
             if !state.is_published() {
@@ -217,11 +218,13 @@ impl KeyRing {
         let result = self
             .kek()
             .open(&row.private_jwk_sealed)
+            .map_err(anyhow::Error::from)
             .and_then(|private| material::signer(alg, private.expose()));
         match result {
             Ok(signer) => Some(signer),
             Err(e) => {
-                tracing::error!(kid = %row.kid, error = %e, "cannot unseal a signing key");
+                let error = format!("signing key {}: {e}", row.kid);
+                tracing::error!(kid = %row.kid, %error, "cannot unseal a signing key");
                 None
             }
         }

@@ -78,7 +78,7 @@ impl Rotator {
         let rows = store::lock_and_load(conn, alg)
             .await
             .context("cannot load signing keys")?;
-        Ok(rows.iter().map(|r| r.key_times(self.kek.id())).collect())
+        Ok(rows.iter().map(|r| r.key_times(&self.kek)).collect())
     }
 
     /// Runs the tick's plan until nothing is left to do (at most a few steps).

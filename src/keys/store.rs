@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 
 use super::lifecycle::{KeyTimes, Times};
 use super::material::Alg;
+use crate::crypto::Kek;
 use crate::error::Result;
 
 /// One row of `signing_keys`.
@@ -30,8 +31,8 @@ impl KeyRow {
         Alg::parse(&self.alg)
     }
 
-    /// The row as the lifecycle rules see it; `kek_id` is the id of this replica's key.
-    pub fn key_times(&self, kek_id: &str) -> KeyTimes {
+    /// The row as the lifecycle rules see it; it is usable if `kek` opens it.
+    pub fn key_times(&self, kek: &Kek) -> KeyTimes {
         KeyTimes {
             kid: self.kid.clone(),
             created_at: self.created_at,
@@ -41,7 +42,7 @@ impl KeyRow {
                 expire_at: self.expire_at,
             },
             revoked_at: self.revoked_at,
-            usable: self.kek_id == kek_id,
+            usable: kek.holds(&self.kek_id),
         }
     }
 }
@@ -143,6 +144,57 @@ pub async fn revoke(conn: &mut PgConnection, kid: &str) -> Result<Option<String>
     .bind(kid)
     .fetch_optional(conn)
     .await.map_err(Into::into)
+}
+
+/// How many keys each key-encryption key sealed (every key, expired and revoked ones too).
+pub async fn count_by_kek(pool: &PgPool) -> Result<Vec<(String, i64)>> {
+    sqlx::query_as("select kek_id, count(*) from signing_keys group by kek_id order by kek_id")
+        .fetch_all(pool)
+        .await
+        .map_err(Into::into)
+}
+
+/// Up to `limit` keys sealed under `kek_id` with an id after `after`, as (kid, sealed private
+/// key), locked for the rest of the transaction. Rows another transaction holds are skipped, so
+/// rotations running at once share the work instead of waiting for each other.
+pub async fn lock_sealed(
+    conn: &mut PgConnection,
+    kek_id: &str,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<(String, String)>> {
+    sqlx::query_as(
+        "select kid, private_jwk_sealed from signing_keys \
+         where kek_id = $1 and ($2::text is null or kid > $2) \
+         order by kid limit $3 for update skip locked",
+    )
+    .bind(kek_id)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+    .map_err(Into::into)
+}
+
+/// Replaces a key's sealed private half if it is still `old`; returns whether it was.
+pub async fn reseal(
+    conn: &mut PgConnection,
+    kid: &str,
+    old: &str,
+    sealed: &str,
+    kek_id: &str,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "update signing_keys set private_jwk_sealed = $3, kek_id = $4 \
+         where kid = $1 and private_jwk_sealed = $2",
+    )
+    .bind(kid)
+    .bind(old)
+    .bind(sealed)
+    .bind(kek_id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// The most keys one batch of the cleanup deletes (the `limit` of [`PURGE_BATCH`]).

@@ -46,7 +46,7 @@ pub fn enroll(account: &str, kek: &Kek) -> anyhow::Result<Enrollment> {
 
 /// What to show again for a sealed secret that is still being enrolled.
 pub fn reveal(sealed: &str, account: &str, kek: &Kek) -> anyhow::Result<Enrollment> {
-    let bytes = kek.open(sealed)?;
+    let bytes = open(sealed, kek)?;
     let secret = TotpSecret::from(bytes.expose().as_slice());
     let secret_base32 = Secret::new(secret.to_base32());
     let url = totp(secret, account)?
@@ -57,6 +57,12 @@ pub fn reveal(sealed: &str, account: &str, kek: &Kek) -> anyhow::Result<Enrollme
         otpauth_url: Secret::new(url),
         sealed: sealed.to_owned(),
     })
+}
+
+/// The secret in `sealed`; an error names what failed to open.
+fn open(sealed: &str, kek: &Kek) -> anyhow::Result<Secret<Vec<u8>>> {
+    kek.open(sealed)
+        .map_err(|e| anyhow::anyhow!("TOTP secret: {e}"))
 }
 
 /// A QR code of `text` as an SVG `data:` URI, rendered on the server (no script needed).
@@ -77,7 +83,7 @@ pub fn qr_data_uri(text: &str) -> anyhow::Result<String> {
 /// Checks `code` against a sealed secret at the current time, allowing one step of skew. Returns
 /// the matched time step, which the caller stores to refuse a replay (RFC 6238 §5.2).
 pub fn check(sealed: &str, code: &str, kek: &Kek) -> anyhow::Result<Option<u64>> {
-    let bytes = kek.open(sealed)?;
+    let bytes = open(sealed, kek)?;
     let totp = totp(TotpSecret::from(bytes.expose().as_slice()), "")?;
     Ok(totp.check_current(code.trim()))
 }

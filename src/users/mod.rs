@@ -3,6 +3,7 @@
 //! clear messages). Passwords are argon2id hashes; TOTP secrets are sealed.
 
 pub mod password_policy;
+pub mod sealing;
 pub mod store;
 
 use std::fmt;

@@ -41,10 +41,11 @@ pub async fn create(pool: &PgPool, user: NewUser<'_>, actor: &Actor) -> Result<U
 /// Creates a user, audited as done by `by`.
 pub async fn create_by(pool: &PgPool, user: NewUser<'_>, by: &By) -> Result<Uuid, Error> {
     let id = Uuid::now_v7();
+    let kek_id = user.totp_secret_sealed.map(sealing_key_id).transpose()?;
     let mut tx = pool.begin().await?;
     sqlx::query(
-        "insert into users (id, username, email, name, password_hash, is_admin, totp_secret_sealed) \
-         values ($1, $2, $3, $4, $5, $6, $7)",
+        "insert into users (id, username, email, name, password_hash, is_admin, totp_secret_sealed, \
+         totp_kek_id) values ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(id)
     .bind(user.username.as_str())
@@ -53,6 +54,7 @@ pub async fn create_by(pool: &PgPool, user: NewUser<'_>, by: &By) -> Result<Uuid
     .bind(user.password_hash)
     .bind(user.is_admin)
     .bind(user.totp_secret_sealed)
+    .bind(kek_id)
     .execute(&mut *tx)
     .await
     .map_err(|e| {
@@ -70,6 +72,13 @@ pub async fn create_by(pool: &PgPool, user: NewUser<'_>, by: &By) -> Result<Uuid
     by.record(&mut tx, event).await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// The id of the key-encryption key that sealed a TOTP secret, kept beside it so that a rotation
+/// finds what is still under an old key by index ([`super::sealing`]).
+fn sealing_key_id(sealed: &str) -> Result<String> {
+    crate::crypto::sealed_key_id(sealed)
+        .map_err(|e| Error::Other(anyhow::anyhow!("TOTP secret: {e}")))
 }
 
 /// The columns of [`UserSummary`], for `concat!` (sqlx wants static SQL strings).
@@ -203,13 +212,18 @@ pub async fn set_totp(
     sealed: Option<&str>,
     step: Option<u64>,
 ) -> Result<()> {
+    let kek_id = sealed.map(sealing_key_id).transpose()?;
     let mut tx = pool.begin().await?;
-    sqlx::query("update users set totp_secret_sealed = $2, totp_last_step = $3 where id = $1")
-        .bind(id)
-        .bind(sealed)
-        .bind(step.and_then(|s| i64::try_from(s).ok()))
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "update users set totp_secret_sealed = $2, totp_kek_id = $4, totp_last_step = $3 \
+         where id = $1",
+    )
+    .bind(id)
+    .bind(sealed)
+    .bind(step.and_then(|s| i64::try_from(s).ok()))
+    .bind(kek_id)
+    .execute(&mut *tx)
+    .await?;
     if sealed.is_none() {
         recovery::delete_all(&mut tx, id).await?;
     }
@@ -352,7 +366,8 @@ pub enum Flag {
 pub async fn reset_mfa(pool: &PgPool, id: Uuid, by: &By) -> Result<(), Error> {
     let mut tx = pool.begin().await?;
     let found = sqlx::query(
-        "update users set totp_secret_sealed = null, totp_last_step = null where id = $1",
+        "update users set totp_secret_sealed = null, totp_kek_id = null, totp_last_step = null \
+         where id = $1",
     )
     .bind(id)
     .execute(&mut *tx)

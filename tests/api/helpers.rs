@@ -102,6 +102,19 @@ impl TestDb {
         format!("{POSTGRES}/{}", self.name)
     }
 
+    /// Creates the database, empty, before any app does (to restore a dump into, or to lay out
+    /// an older schema).
+    pub async fn create(&self) {
+        let admin = PgPool::connect(&format!("{POSTGRES}/postgres"))
+            .await
+            .expect("connect to PostgreSQL");
+        let create = format!("create database \"{}\"", self.name);
+        sqlx::raw_sql(sqlx::AssertSqlSafe(create))
+            .execute(&admin)
+            .await
+            .expect("create the test database");
+    }
+
     /// A pool on the test database (after an app has created it).
     pub async fn pool(&self) -> PgPool {
         PgPool::connect(&self.url())
@@ -242,8 +255,14 @@ impl Settings {
     }
 
     pub async fn try_spawn(self) -> anyhow::Result<TestApp> {
+        self.try_spawn_at(0).await
+    }
+
+    /// An app on `port` (and so with the issuer of an earlier app there, now stopped): a server
+    /// restarted with other settings, whose earlier tokens name the same issuer.
+    pub async fn try_spawn_at(self, port: u16) -> anyhow::Result<TestApp> {
         show_server_log();
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
         let port = listener.local_addr()?.port();
         let config = Config::from_sources(None, self.env(port), false)?;
         let app = App::build_with_listener(config, listener).await?;
@@ -330,6 +349,14 @@ impl TestApp {
         format!("{}{path}", self.address)
     }
 
+    pub fn port(&self) -> u16 {
+        self.address
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap()
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.http.get(self.url(path)).send().await.expect("request")
     }
@@ -403,6 +430,7 @@ pub fn totp_now(secret: &str) -> String {
 }
 
 /// A client made for a test.
+#[derive(Clone)]
 pub struct TestClient {
     pub id: String,
     pub secret: Option<String>,

@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 
 use super::{notice, show_codes_once};
+use crate::crypto::{Kek, sealed_key_id};
 use crate::http::client_addr::ClientAddr;
 use crate::http::error::PageError;
 use crate::http::extract::{Csrf, SignedInPerson};
@@ -38,6 +39,12 @@ struct EnrollPage {
     error: Option<String>,
 }
 
+/// Whether a pending enrollment's secret is sealed under a key this server holds (it may have
+/// been sealed before a key-encryption key rotation finished).
+fn opens(sealed: &str, kek: &Kek) -> bool {
+    sealed_key_id(sealed).is_ok_and(|id| kek.holds(&id))
+}
+
 pub async fn show(
     State(state): State<AppState>,
     SignedInPerson { user, .. }: SignedInPerson,
@@ -47,8 +54,10 @@ pub async fn show(
         return Ok(see_other(&urls::account::overview()));
     }
     let kek = state.keys.kek();
-    let enrollment = match session.pending_totp().await? {
+    let pending = session.pending_totp().await?;
+    let enrollment = match pending.filter(|sealed| opens(sealed, kek)) {
         Some(sealed) => totp::reveal(&sealed, &user.username, kek)?,
+        // None pending, or sealed under a key-encryption key since removed: start again.
         None => {
             let enrollment = totp::enroll(&user.username, kek)?;
             session.set_pending_totp(&enrollment.sealed).await?;
@@ -71,7 +80,8 @@ pub async fn confirm(
     session: TypedSession,
     Csrf(Form(form)): Csrf<Form<CodeForm>>,
 ) -> Result<Response, PageError> {
-    let Some(sealed) = session.pending_totp().await? else {
+    let pending = session.pending_totp().await?;
+    let Some(sealed) = pending.filter(|sealed| opens(sealed, state.keys.kek())) else {
         return Ok(see_other(&urls::account::totp()));
     };
     if user.totp_secret_sealed.is_some() {

@@ -1,8 +1,11 @@
 //! The `portcullis` binary as an operator and a script use it: JSON output, exit statuses, clear
 //! messages, and nothing changed by a refused command. Helpers here; one file per command group.
 
+mod backup;
 mod clients;
+mod kek;
 mod keys;
+mod migrate;
 mod serve;
 mod twins;
 mod users;

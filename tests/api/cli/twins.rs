@@ -17,7 +17,7 @@ async fn app_and_cli() -> (TestApp, Cli) {
     let settings = Settings::new().await;
     let (db, kek) = (settings.db.clone(), settings.kek.clone());
     let app = settings.spawn().await;
-    let port = app.address.rsplit(':').next().unwrap().parse().unwrap();
+    let port = app.port();
     let cli = Cli {
         env: Settings::replica(&db, &kek).env(port),
         db,

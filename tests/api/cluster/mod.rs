@@ -10,9 +10,11 @@
 mod agreement;
 mod balancer;
 mod faults;
+mod idle;
 mod load;
 pub mod stores;
 mod tls;
+mod upgrade;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -99,6 +101,7 @@ pub fn free_port() -> u16 {
 /// One replica: a `portcullis serve` process.
 pub struct Replica {
     pub name: &'static str,
+    binary: PathBuf,
     base: String,
     http: reqwest::Client,
     child: Option<Child>,
@@ -110,6 +113,16 @@ serves_at!(Replica, base);
 
 impl Replica {
     async fn start(name: &'static str, env: Vec<(String, String)>, dir: &Path) -> Replica {
+        Replica::start_binary(name, &release_binary(), env, dir).await
+    }
+
+    /// Starts `binary` (another release's, say) as a replica.
+    async fn start_binary(
+        name: &'static str,
+        binary: &Path,
+        env: Vec<(String, String)>,
+        dir: &Path,
+    ) -> Replica {
         let listen = env
             .iter()
             .rev()
@@ -118,6 +131,7 @@ impl Replica {
             .expect("a listen address");
         let mut replica = Replica {
             name,
+            binary: binary.to_owned(),
             base: format!("http://{listen}"),
             http: client(),
             child: None,
@@ -130,7 +144,7 @@ impl Replica {
 
     /// Starts the process (again) and waits until it answers.
     pub async fn launch(&mut self) {
-        let mut command = Command::new(release_binary());
+        let mut command = Command::new(&self.binary);
         command
             .arg("serve")
             .env_clear()

@@ -1,0 +1,166 @@
+//! The schema and how it changes. The migrations in `migrations/` are embedded in the binary and
+//! applied at start and by `portcullis migrate`; `portcullis migrate --dry-run` lists what would
+//! be applied ([`plan`]).
+//!
+//! Upgrades follow expand, then contract (README, "Upgrades"): a migration only adds what the
+//! previous release can ignore, so old and new replicas serve side by side during a rolling
+//! upgrade, and a later release removes what nothing reads any more. Two rules hold that in code:
+//! - An older release starts beside a newer schema: migrations applied by a newer release are not
+//!   an error ([`MIGRATOR`] ignores them), so a rollback or a restarted old replica is not
+//!   stranded.
+//! - No migration statement waits longer than [`LOCK_TIMEOUT`] for a lock. PostgreSQL queues
+//!   every later query on a table behind a waiting `ALTER TABLE`, so a migration that waited for
+//!   a long transaction would stall all traffic on that table; instead it gives up (its
+//!   transaction rolls back) and is tried again until the start-up timeout.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use sqlx::migrate::{MigrateError, Migrator};
+use sqlx::{Connection as _, PgConnection, PgPool};
+
+/// The schema, embedded in the binary. Applied migrations this binary does not know (from a
+/// newer release) are accepted.
+pub static MIGRATOR: Migrator = {
+    let mut migrator = sqlx::migrate!("./migrations");
+    migrator.ignore_missing = true;
+    migrator
+};
+
+/// The longest a migration statement waits for a lock (PostgreSQL `lock_timeout`).
+pub const LOCK_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// One migration, as `migrate --dry-run` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Step {
+    pub version: i64,
+    pub description: String,
+}
+
+/// What [`apply`] would do to a database.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Plan {
+    /// Migrations this binary has and the database lacks, in the order they would run.
+    pub pending: Vec<Step>,
+    /// Versions the database has that this binary does not know (applied by a newer release).
+    pub newer: Vec<i64>,
+}
+
+/// Compares the database's applied migrations with this binary's. Changes nothing.
+pub async fn plan(pool: &PgPool) -> crate::error::Result<Plan> {
+    let table: Option<String> = sqlx::query_scalar("select to_regclass('_sqlx_migrations')::text")
+        .fetch_one(pool)
+        .await?;
+    let applied: Vec<i64> = match table {
+        Some(_) => {
+            sqlx::query_scalar(
+                "select version from _sqlx_migrations where success order by version",
+            )
+            .fetch_all(pool)
+            .await?
+        }
+        None => Vec::new(),
+    };
+    Ok(plan_from(&applied))
+}
+
+/// The plan for a database that has applied `applied`.
+pub fn plan_from(applied: &[i64]) -> Plan {
+    let known: Vec<i64> = MIGRATOR.iter().map(|m| m.version).collect();
+    Plan {
+        pending: MIGRATOR
+            .iter()
+            .filter(|m| !m.migration_type.is_down_migration() && !applied.contains(&m.version))
+            .map(|m| Step {
+                version: m.version,
+                description: m.description.to_string(),
+            })
+            .collect(),
+        newer: applied
+            .iter()
+            .copied()
+            .filter(|v| !known.contains(v))
+            .collect(),
+    }
+}
+
+/// Applies the pending migrations on a connection of its own whose statements wait at most
+/// [`LOCK_TIMEOUT`] for a lock, trying again (with backoff) while a lock is busy, for at most
+/// `patience`. Safe on several replicas at once: sqlx serializes them with an advisory lock.
+/// Returns the versions it applied.
+pub async fn apply(pool: &PgPool, patience: Duration) -> anyhow::Result<Vec<Step>> {
+    let deadline = tokio::time::Instant::now() + patience;
+    let mut delay = Duration::from_millis(250);
+    loop {
+        let before = plan(pool).await?;
+        match apply_once(pool).await {
+            Ok(()) => {
+                let after = plan(pool).await?;
+                return Ok(before
+                    .pending
+                    .into_iter()
+                    .filter(|step| !after.pending.contains(step))
+                    .collect());
+            }
+            Err(e) if lock_busy(&e) && tokio::time::Instant::now() + delay <= deadline => {
+                tracing::warn!(
+                    retry_in_ms = delay.as_millis() as u64,
+                    "a migration waited {}s for a lock; trying again",
+                    LOCK_TIMEOUT.as_secs()
+                );
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+            Err(e) => {
+                return Err(e).context("cannot apply the database migrations");
+            }
+        }
+    }
+}
+
+async fn apply_once(pool: &PgPool) -> Result<(), MigrateError> {
+    let timeout = format!("{}ms", LOCK_TIMEOUT.as_millis());
+    let options = (*pool.connect_options())
+        .clone()
+        .options([("lock_timeout", timeout.as_str())]);
+    let mut conn = PgConnection::connect_with(&options).await?;
+    let applied = MIGRATOR.run(&mut conn).await;
+    // Closing also ends the advisory lock's session if the run failed half-way.
+    let _ = conn.close().await;
+    applied
+}
+
+/// PostgreSQL's `lock_not_available` (SQLSTATE 55P03): `lock_timeout` expired.
+fn lock_busy(error: &MigrateError) -> bool {
+    let database = match error {
+        MigrateError::Execute(sqlx::Error::Database(e))
+        | MigrateError::ExecuteMigration(sqlx::Error::Database(e), _) => e,
+        _ => return false,
+    };
+    database.code().as_deref() == Some("55P03")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_plan_lists_what_is_missing_in_order_and_what_is_newer() {
+        let all: Vec<i64> = MIGRATOR.iter().map(|m| m.version).collect();
+        assert!(all.windows(2).all(|w| w[0] < w[1]), "{all:?}");
+        let fresh = plan_from(&[]);
+        assert_eq!(
+            fresh.pending.iter().map(|s| s.version).collect::<Vec<_>>(),
+            all
+        );
+        assert!(fresh.newer.is_empty());
+        let last = *all.last().unwrap();
+        let behind = plan_from(&all[..all.len() - 1]);
+        assert_eq!(behind.pending.len(), 1);
+        assert_eq!(behind.pending[0].version, last);
+        let ahead: Vec<i64> = all.iter().copied().chain([last + 1]).collect();
+        let newer = plan_from(&ahead);
+        assert!(newer.pending.is_empty());
+        assert_eq!(newer.newer, vec![last + 1]);
+    }
+}
