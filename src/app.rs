@@ -110,6 +110,7 @@ impl App {
             background.clone(),
         );
         crate::admin::dashboard::spawn_tally(self.state.clone(), background.clone());
+        crate::cleanup::spawn(self.state.clone(), background.clone());
         crate::health::spawn_monitor(
             state.db.clone(),
             state.redis.clone(),

@@ -4,9 +4,10 @@
 //! transaction as the change, so an event exists exactly when the change does. Details never hold
 //! a secret.
 //!
-//! The log is permanent, so what goes in is bounded here, in the one writer, whatever a caller
-//! passes: the target and the actor are cut to [`limits::AUDIT_TARGET`] bytes, and every string
-//! in the details to [`limits::DEFAULT`]. (Input is bounded at the edge already; this is the floor.)
+//! The log is long-lived (events older than `PORTCULLIS_AUDIT_RETENTION` are deleted by the
+//! cleanup, [`purge_before`]), so what goes in is bounded here, in the one writer, whatever a
+//! caller passes: the target and the actor are cut to [`limits::AUDIT_TARGET`] bytes, and every
+//! string in the details to [`limits::DEFAULT`]. (Input is bounded at the edge already; this is the floor.)
 
 mod details;
 mod event;
@@ -98,6 +99,25 @@ impl By {
     }
 }
 
+/// The most events one batch of the cleanup deletes (the `limit` of [`PURGE_BATCH`]).
+pub const PURGE_LIMIT: u64 = 1000;
+
+/// One batch of the cleanup: `$1` the cutoff; the oldest events first, by the time index.
+pub const PURGE_BATCH: &str = "delete from audit_events where id = any(array( \
+       select id from audit_events where at < $1 order by at, id limit 1000))";
+
+/// Deletes up to [`PURGE_LIMIT`] events recorded before `cutoff`, the oldest first; returns how many.
+#[tracing::instrument(skip(pool))]
+pub async fn purge_before(pool: &sqlx::PgPool, cutoff: time::OffsetDateTime) -> Result<u64> {
+    let mut tx = crate::storage::by_index(pool).await?;
+    let done = sqlx::query(PURGE_BATCH)
+        .bind(cutoff)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(done.rows_affected())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,5 +135,10 @@ mod tests {
             Some(limits::DEFAULT)
         );
         assert_eq!(details["n"], 3);
+    }
+
+    #[test]
+    fn the_purge_limit_is_the_one_in_the_query() {
+        assert!(PURGE_BATCH.contains(&format!("limit {PURGE_LIMIT})")));
     }
 }

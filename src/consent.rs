@@ -18,6 +18,9 @@ fn decode_scopes(row: &PgRow, user_id: Uuid, client_id: &str) -> sqlx::Result<Sc
     })
 }
 
+/// The scopes a user (`$1`) allowed a client (`$2`).
+pub const COVERS: &str = "select scopes from consents where user_id = $1 and client_id = $2";
+
 /// Whether the user already allowed `client_id` every one of `scopes`.
 pub async fn covers(
     pool: &PgPool,
@@ -25,7 +28,7 @@ pub async fn covers(
     client_id: &str,
     scopes: &[Scope],
 ) -> Result<bool> {
-    let row = sqlx::query("select scopes from consents where user_id = $1 and client_id = $2")
+    let row = sqlx::query(COVERS)
         .bind(user_id)
         .bind(client_id)
         .fetch_optional(pool)

@@ -13,6 +13,8 @@ pub mod amr;
 pub mod app;
 /// Audit events.
 pub mod audit;
+/// The background cleanup that keeps the tables bounded.
+pub mod cleanup;
 /// The command line: serve, migrate, user, client, keys, kek.
 pub mod cli;
 /// OAuth clients.

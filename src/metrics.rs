@@ -1,6 +1,7 @@
 //! The server's own metrics, in a registry owned by the app (no global recorder, so tests can run
 //! many apps in one process): HTTP requests by route, method and status; request latency by route;
-//! tokens issued by grant; sign-ins by outcome. Served at `/metrics` in the OpenMetrics text format.
+//! tokens issued by grant; sign-ins by outcome; what the cleanup deleted, per table, and how long
+//! its last run took. Served at `/metrics` in the OpenMetrics text format.
 
 use std::borrow::Cow;
 use std::sync::OnceLock;
@@ -136,6 +137,11 @@ pub struct OutcomeLabels {
     pub outcome: String,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TableLabels {
+    pub table: &'static str,
+}
+
 type HistogramFamily = Family<RouteLabels, Histogram, fn() -> Histogram>;
 
 fn latency_histogram() -> Histogram {
@@ -151,6 +157,12 @@ pub struct Metrics {
     pub logins: Family<OutcomeLabels, Counter>,
     /// Clients held in this replica's in-process cache (set when the metrics are read).
     pub client_cache_entries: Gauge,
+    /// Rows the cleanup deleted, by table ([`crate::cleanup`]).
+    pub cleanup_deleted: Family<TableLabels, Counter>,
+    /// Cleanup runs by outcome: `done`, `skipped` (another replica was running it), `failed`.
+    pub cleanup_runs: Family<OutcomeLabels, Counter>,
+    /// How long this replica's last cleanup run took, in seconds.
+    pub cleanup_last_run_seconds: Gauge<f64, std::sync::atomic::AtomicU64>,
     /// Tokens issued since the last tally to Redis (see `admin::dashboard`).
     pub tokens_untallied: std::sync::atomic::AtomicU64,
 }
@@ -184,8 +196,29 @@ impl Metrics {
             "Clients held in the in-process cache",
             client_cache_entries.clone(),
         );
+        let cleanup_deleted = Family::<TableLabels, Counter>::default();
+        registry.register(
+            "cleanup_deleted_rows",
+            "Rows deleted by the cleanup, by table",
+            cleanup_deleted.clone(),
+        );
+        let cleanup_runs = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "cleanup_runs",
+            "Cleanup runs by outcome (done, skipped while another replica runs it, failed)",
+            cleanup_runs.clone(),
+        );
+        let cleanup_last_run_seconds = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
+        registry.register(
+            "cleanup_last_run_seconds",
+            "How long this replica's last cleanup run took",
+            cleanup_last_run_seconds.clone(),
+        );
         Metrics {
             registry,
+            cleanup_deleted,
+            cleanup_runs,
+            cleanup_last_run_seconds,
             http_requests,
             http_duration,
             tokens_issued,

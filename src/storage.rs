@@ -26,6 +26,19 @@ where
     T::try_from(raw).map_err(|e| sqlx::Error::Decode(format!("{named}: {e}").into()))
 }
 
+/// A transaction in which the planner is offered no sequential scan, for the cleanup's batches:
+/// they are built to read by index, and right after a bulk load (before autovacuum has analyzed
+/// the table) the planner may otherwise think a table tiny and scan all of it, once per row of an
+/// outer loop. Without statistics its cost estimates are high too, and compiling a small batch
+/// (JIT) would cost more than running it. Only the batch's own statements run in it.
+pub async fn by_index(pool: &PgPool) -> crate::error::Result<sqlx::Transaction<'static, Postgres>> {
+    let mut tx = pool.begin().await?;
+    sqlx::raw_sql("set local enable_seqscan = off; set local jit = off")
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
+}
+
 /// Retries `attempt` with exponential backoff (250 ms doubling to 5 s) until it succeeds or
 /// `timeout` has passed; the error then says what was tried for how long.
 async fn retry<T, E: std::fmt::Display, F: Future<Output = Result<T, E>>>(

@@ -1,7 +1,9 @@
 //! The dashboard's counts. Users, clients and keys come from PostgreSQL; active sessions from the
 //! session index in Redis; tokens issued in the last hour from the server's own token counter:
 //! every replica adds what it issued to per-minute Redis counters every few seconds
-//! ([`spawn_tally`]), so the dashboard sees the sum over all replicas.
+//! ([`spawn_tally`]), so the dashboard sees the sum over all replicas. The sizes of the tables
+//! that grow with use come from PostgreSQL's statistics ([`table_sizes`]), so showing them reads
+//! no table.
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -26,6 +28,44 @@ pub struct Counts {
     pub active_sessions: u64,
     pub tokens_last_hour: u64,
     pub published_keys: i64,
+}
+
+/// The tables that grow with use, whose sizes the dashboard shows.
+pub const MAIN_TABLES: [&str; 7] = [
+    "users",
+    "clients",
+    "signing_keys",
+    "refresh_tokens",
+    "consents",
+    "recovery_codes",
+    "audit_events",
+];
+
+/// One table's size, from PostgreSQL's statistics.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TableSize {
+    pub name: String,
+    /// The planner's estimate of its rows (`pg_class.reltuples`); `None` until PostgreSQL has
+    /// analyzed it (autovacuum does).
+    pub rows: Option<i64>,
+    /// On disk, with its indexes and TOAST (`pg_total_relation_size`).
+    pub bytes: i64,
+    /// `bytes`, readable (`12 MB`).
+    pub size: String,
+}
+
+/// The sizes of [`MAIN_TABLES`], in that order.
+pub async fn table_sizes(db: &sqlx::PgPool) -> Result<Vec<TableSize>> {
+    sqlx::query_as(
+        "select t.name, case when c.reltuples >= 0 then c.reltuples::bigint end as rows, \
+         pg_total_relation_size(c.oid) as bytes, pg_size_pretty(pg_total_relation_size(c.oid)) as size \
+         from unnest($1::text[]) with ordinality as t(name, n) \
+         join pg_class c on c.oid = to_regclass(t.name) order by t.n",
+    )
+    .bind(&MAIN_TABLES[..])
+    .fetch_all(db)
+    .await
+    .map_err(Into::into)
 }
 
 fn minute_key(redis: &Redis, minute: i64) -> String {

@@ -47,9 +47,10 @@ impl AuditEvent<'_> {
             | GroupDefined { name, .. }
             | RoleDeleted { name }
             | GroupDeleted { name } => (*name).to_owned(),
-            KeyCreated { kid, .. } | KeyTimesChanged { kid, .. } | KeyRevoked { kid, .. } => {
-                (*kid).to_owned()
-            }
+            KeyCreated { kid, .. }
+            | KeyTimesChanged { kid, .. }
+            | KeyRevoked { kid, .. }
+            | KeyDeleted { kid, .. } => (*kid).to_owned(),
             KekRotated { kek_id, .. } => (*kek_id).to_owned(),
         }
     }
@@ -91,6 +92,7 @@ impl AuditEvent<'_> {
                 ..
             } => json!({ "alg": alg, "activate_at": activate_at, "retire_at": retire_at }),
             KeyRevoked { alg, .. } => json!({ "alg": alg }),
+            KeyDeleted { alg, .. } => json!({ "alg": alg }),
             KekRotated {
                 previous,
                 signing_keys,

@@ -167,6 +167,11 @@ pub enum AuditEvent<'a> {
         kid: &'a str,
         alg: &'static str,
     },
+    /// An expired key was deleted by the cleanup, past the grace.
+    KeyDeleted {
+        kid: &'a str,
+        alg: &'a str,
+    },
     /// Values sealed under an older key-encryption key were re-sealed under `kek_id` (ids only:
     /// they do not reveal the keys).
     KekRotated {
@@ -235,6 +240,7 @@ impl AuditEvent<'_> {
                 ..
             } => "key.rescheduled",
             KeyRevoked { .. } => "key.revoked",
+            KeyDeleted { .. } => "key.deleted",
             KekRotated { .. } => "kek.rotated",
         }
     }

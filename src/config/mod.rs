@@ -65,6 +65,12 @@ pub struct Config {
     pub device_code_ttl: Duration,
     pub device_poll_interval: Duration,
     pub refresh_token_grace: Duration,
+    /// How often the cleanup runs ([`crate::cleanup`]).
+    pub cleanup_interval: Duration,
+    /// How long ended refresh tokens and expired signing keys are kept before the cleanup.
+    pub cleanup_grace: Duration,
+    /// How long audit events are kept; `None` (configured as `0`): forever.
+    pub audit_retention: Option<Duration>,
     pub session_idle_timeout: Duration,
     pub session_lifetime: Duration,
     /// How recently an administrator must have entered a second factor to change anything
@@ -136,6 +142,12 @@ impl Config {
             device_code_ttl: get_duration("device_code_ttl", SEC, DAY)?,
             device_poll_interval: get_duration("device_poll_interval", SEC, 60 * SEC)?,
             refresh_token_grace: get_duration("refresh_token_grace", Duration::ZERO, 60 * SEC)?,
+            cleanup_interval: get_duration("cleanup_interval", SEC, 7 * DAY)?,
+            cleanup_grace: get_duration("cleanup_grace", SEC, 3650 * DAY)?,
+            audit_retention: layers.get("audit_retention", |raw| match raw.trim() {
+                "0" => Ok(None),
+                raw => bounded(parse_duration(raw)?, SEC, 36_500 * DAY).map(Some),
+            })?,
             session_idle_timeout: get_duration("session_idle_timeout", SEC, DAY)?,
             session_lifetime: get_duration("session_lifetime", SEC, 30 * DAY)?,
             admin_step_up: get_duration("admin_step_up", SEC, DAY)?,
@@ -190,6 +202,18 @@ impl Config {
                     "{} is not shorter than the rotation period ({}, PORTCULLIS_KEY_ROTATION_PERIOD); it must be",
                     Human(self.key_prepublish),
                     Human(self.key_rotation_period)
+                ),
+            ));
+        }
+        // A token used moments ago may be presented again within the refresh grace; the cleanup
+        // must not delete its family before that window has closed.
+        if self.cleanup_grace < self.refresh_token_grace {
+            return Err(layers.error(
+                "cleanup_grace",
+                format!(
+                    "{} is shorter than the refresh-token grace ({}, PORTCULLIS_REFRESH_TOKEN_GRACE); it must be at least that",
+                    Human(self.cleanup_grace),
+                    Human(self.refresh_token_grace)
                 ),
             ));
         }

@@ -98,6 +98,21 @@ pub const SETTINGS: &[Setting] = &[
         "How long a just-rotated refresh token may be used again",
     ),
     s(
+        "cleanup_interval",
+        "10m",
+        "How often each replica runs the cleanup of ended tokens, expired keys and old audit events",
+    ),
+    s(
+        "cleanup_grace",
+        "1d",
+        "How long used, revoked or expired refresh tokens and expired signing keys are kept",
+    ),
+    s(
+        "audit_retention",
+        "400d",
+        "How long audit events are kept; 0 keeps them forever",
+    ),
+    s(
         "session_idle_timeout",
         "30m",
         "A browser session ends after this long without requests",

@@ -285,3 +285,40 @@ fn trusted_proxies_are_networks_or_addresses() {
         "{e}"
     );
 }
+
+#[test]
+fn cleanup_settings_have_defaults_and_refuse_what_cannot_work() {
+    let c = load(&[]).unwrap();
+    assert_eq!(c.cleanup_interval, Duration::from_secs(600));
+    assert_eq!(c.cleanup_grace, Duration::from_secs(86_400));
+    assert_eq!(c.audit_retention, Some(Duration::from_secs(400 * 86_400)));
+    let c = load(&[
+        ("PORTCULLIS_AUDIT_RETENTION", "0"),
+        ("PORTCULLIS_CLEANUP_GRACE", "2s"),
+        ("PORTCULLIS_CLEANUP_INTERVAL", "1s"),
+    ])
+    .unwrap();
+    assert_eq!(c.audit_retention, None, "0 keeps audit events forever");
+    assert_eq!(c.cleanup_grace, Duration::from_secs(2));
+    for (name, value, allowed) in [
+        ("PORTCULLIS_CLEANUP_INTERVAL", "0s", "allowed: 1s to 7d"),
+        ("PORTCULLIS_CLEANUP_INTERVAL", "often", "not a duration"),
+        ("PORTCULLIS_CLEANUP_GRACE", "0s", "allowed: 1s"),
+        ("PORTCULLIS_AUDIT_RETENTION", "forever", "not a duration"),
+        ("PORTCULLIS_AUDIT_RETENTION", "-1d", "not a duration"),
+    ] {
+        let message = error_for(&[(name, value)]);
+        assert!(
+            message.contains(name) && message.contains(allowed),
+            "{name}={value}: {message}"
+        );
+    }
+    let err = error_for(&[
+        ("PORTCULLIS_CLEANUP_GRACE", "5s"),
+        ("PORTCULLIS_REFRESH_TOKEN_GRACE", "30s"),
+    ]);
+    assert!(
+        err.contains("PORTCULLIS_CLEANUP_GRACE") && err.contains("PORTCULLIS_REFRESH_TOKEN_GRACE"),
+        "{err}"
+    );
+}

@@ -196,3 +196,31 @@ pub async fn reseal(
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// The most keys one batch of the cleanup deletes (the `limit` of [`PURGE_BATCH`]).
+pub const PURGE_LIMIT: u64 = 100;
+
+/// One batch of the cleanup: `$1` the cutoff. Only keys that expired before it: a key is
+/// published until it expires ([`super::lifecycle::KeyState::is_published`]) and never signs
+/// after it retired, so none of these is published or signing.
+pub const PURGE_BATCH: &str = "delete from signing_keys where kid = any(array( \
+       select kid from signing_keys where expire_at < $1 order by expire_at limit 100)) \
+     returning kid, alg";
+
+/// Deletes up to [`PURGE_LIMIT`] keys that expired before `cutoff`, each with an audit event; returns how
+/// many.
+#[tracing::instrument(skip(pool))]
+pub async fn purge_expired(pool: &PgPool, cutoff: OffsetDateTime) -> Result<u64> {
+    let mut tx = crate::storage::by_index(pool).await?;
+    let deleted: Vec<(String, String)> = sqlx::query_as(PURGE_BATCH)
+        .bind(cutoff)
+        .fetch_all(&mut *tx)
+        .await?;
+    let by = crate::audit::By::new(crate::audit::Actor::System, None);
+    for (kid, alg) in &deleted {
+        let event = crate::audit::AuditEvent::KeyDeleted { kid, alg };
+        by.record(&mut tx, event).await?;
+    }
+    tx.commit().await?;
+    Ok(deleted.len() as u64)
+}

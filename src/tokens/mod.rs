@@ -10,6 +10,7 @@ pub mod codes;
 pub mod denylist;
 pub mod device;
 pub mod issuer;
+pub mod purge;
 pub mod refresh;
 pub mod stores;
 pub mod subject;

@@ -144,6 +144,28 @@ macro_rules! columns {
     };
 }
 
+/// Uses a fresh token, by hash (`$1`): of two concurrent uses exactly one gets the row.
+pub const USE: &str = concat!(
+    "update refresh_tokens set used_at = now() where token_hash = $1 and used_at is null \
+     and revoked_at is null and expires_at > now() returning ",
+    columns!()
+);
+
+/// A token by hash (`$1`), whatever its state.
+pub const FIND: &str = concat!(
+    "select ",
+    columns!(),
+    " from refresh_tokens where token_hash = $1"
+);
+
+/// Revokes a family (`$1`).
+pub const REVOKE_FAMILY: &str =
+    "update refresh_tokens set revoked_at = now() where family_id = $1 and revoked_at is null";
+
+/// Revokes the grants of a user (`$1`), of one client (`$2`) or all.
+pub const REVOKE_USER_GRANTS: &str = "update refresh_tokens set revoked_at = now() where user_id = $1 \
+     and ($2::text is null or client_id = $2) and revoked_at is null returning family_id";
+
 /// What presenting a token that is no longer fresh (used, revoked or expired) amounts to.
 #[derive(Debug, PartialEq, Eq)]
 enum Reuse {
@@ -182,14 +204,10 @@ pub async fn rotate(
 ) -> Result<Rotation> {
     let hash = sha256(presented.as_bytes()).to_vec();
     let mut tx = pool.begin().await?;
-    let fresh: Option<RefreshGrant> = sqlx::query_as(concat!(
-        "update refresh_tokens set used_at = now() where token_hash = $1 and used_at is null \
-         and revoked_at is null and expires_at > now() returning ",
-        columns!()
-    ))
-    .bind(&hash)
-    .fetch_optional(&mut *tx)
-    .await?;
+    let fresh: Option<RefreshGrant> = sqlx::query_as(USE)
+        .bind(&hash)
+        .fetch_optional(&mut *tx)
+        .await?;
     let grant = match fresh {
         Some(grant) => grant,
         None => {
@@ -249,15 +267,11 @@ pub async fn peek(pool: &PgPool, presented: &str) -> Result<Option<RefreshGrant>
 }
 
 async fn find(conn: &mut PgConnection, hash: &[u8]) -> Result<Option<RefreshGrant>> {
-    sqlx::query_as(concat!(
-        "select ",
-        columns!(),
-        " from refresh_tokens where token_hash = $1"
-    ))
-    .bind(hash)
-    .fetch_optional(conn)
-    .await
-    .map_err(Into::into)
+    sqlx::query_as(FIND)
+        .bind(hash)
+        .fetch_optional(conn)
+        .await
+        .map_err(Into::into)
 }
 
 /// Revokes every grant of `user_id` (only those with `client_id`, if given): their refresh
@@ -268,14 +282,11 @@ pub async fn revoke_user_grants(
     user_id: Uuid,
     client_id: Option<&str>,
 ) -> Result<Vec<Uuid>> {
-    let mut families: Vec<Uuid> = sqlx::query_scalar(
-        "update refresh_tokens set revoked_at = now() where user_id = $1 \
-         and ($2::text is null or client_id = $2) and revoked_at is null returning family_id",
-    )
-    .bind(user_id)
-    .bind(client_id)
-    .fetch_all(conn)
-    .await?;
+    let mut families: Vec<Uuid> = sqlx::query_scalar(REVOKE_USER_GRANTS)
+        .bind(user_id)
+        .bind(client_id)
+        .fetch_all(conn)
+        .await?;
     families.sort();
     families.dedup();
     Ok(families)
@@ -283,12 +294,10 @@ pub async fn revoke_user_grants(
 
 /// Revokes every token of a family.
 pub async fn revoke_family(conn: &mut PgConnection, family: Uuid) -> Result<u64> {
-    let done = sqlx::query(
-        "update refresh_tokens set revoked_at = now() where family_id = $1 and revoked_at is null",
-    )
-    .bind(family)
-    .execute(conn)
-    .await?;
+    let done = sqlx::query(REVOKE_FAMILY)
+        .bind(family)
+        .execute(conn)
+        .await?;
     Ok(done.rows_affected())
 }
 

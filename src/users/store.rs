@@ -136,18 +136,21 @@ pub struct Credentials {
     pub is_admin: bool,
 }
 
+/// A user by username or email (`$1`), without regard to case, as sign-in looks them up.
+pub const CREDENTIALS: &str = concat!(
+    "select ",
+    credentials_columns!(),
+    " from users where lower(username) = lower($1) or lower(email) = lower($1) \
+     order by (lower(username) = lower($1)) desc limit 1"
+);
+
 /// Finds a user by username or email, without regard to case.
 pub async fn credentials(pool: &PgPool, login: &str) -> Result<Option<Credentials>> {
-    sqlx::query_as(concat!(
-        "select ",
-        credentials_columns!(),
-        " from users where lower(username) = lower($1) or lower(email) = lower($1) \
-         order by (lower(username) = lower($1)) desc limit 1"
-    ))
-    .bind(login)
-    .fetch_optional(pool)
-    .await
-    .map_err(Into::into)
+    sqlx::query_as(CREDENTIALS)
+        .bind(login)
+        .fetch_optional(pool)
+        .await
+        .map_err(Into::into)
 }
 
 pub async fn credentials_by_id(pool: &PgPool, id: Uuid) -> Result<Option<Credentials>> {

@@ -8,6 +8,7 @@ mod account_confirm;
 pub mod admin;
 mod authorize_prompts;
 mod authorize_rules;
+mod cleanup;
 mod cli;
 mod cluster;
 mod cors;

@@ -38,6 +38,8 @@ struct AuditPage {
     events: Vec<String>,
     entries: Vec<Entry>,
     paging: Paging,
+    /// More events match than are counted ([`audit_log::COUNT_CAP`]).
+    capped: bool,
     /// The neighbouring pages, with the same filter.
     links: PageLinks,
     error: Option<String>,
@@ -95,6 +97,7 @@ pub async fn show(
         until: query.until,
         events: audit_log::event_names(&state.db).await?,
         entries,
+        capped: paging.total > audit_log::COUNT_CAP,
         paging,
         links,
         error,

@@ -1,4 +1,5 @@
-//! `/admin`: the dashboard, with counts of what Portcullis holds and does.
+//! `/admin`: the dashboard, with counts of what Portcullis holds and does, and the
+//! sizes of the tables that grow with use.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -6,7 +7,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 
 use super::{Admin, Frame, Section};
-use crate::admin::dashboard::{self, Counts};
+use crate::admin::dashboard::{self, Counts, TableSize};
 use crate::http::error::PageError;
 use crate::state::AppState;
 
@@ -15,12 +16,14 @@ use crate::state::AppState;
 struct DashboardPage {
     frame: Frame,
     counts: Counts,
+    tables: Vec<TableSize>,
 }
 
 pub async fn show(admin: Admin, State(state): State<AppState>) -> Result<Response, PageError> {
     let page = DashboardPage {
         frame: Frame::new(&admin, Section::Dashboard).await?,
         counts: dashboard::counts(&state).await?,
+        tables: dashboard::table_sizes(&state.db).await?,
     };
     Ok(page.into_response())
 }
