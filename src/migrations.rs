@@ -12,6 +12,11 @@
 //!   every later query on a table behind a waiting `ALTER TABLE`, so a migration that waited for
 //!   a long transaction would stall all traffic on that table; instead it gives up (its
 //!   transaction rolls back) and is tried again until the start-up timeout.
+//!
+//! Indexes on tables that grow are built `concurrently` (one statement per migration, outside a
+//! transaction), so writes go on meanwhile. Such a build that fails half-way (a lock timeout, a
+//! killed process) leaves an invalid index that `if not exists` would keep for ever, so after the
+//! migrations every invalid index is built again ([`rebuild_invalid_indexes`]).
 
 use std::time::Duration;
 
@@ -29,6 +34,9 @@ pub static MIGRATOR: Migrator = {
 
 /// The longest a migration statement waits for a lock (PostgreSQL `lock_timeout`).
 pub const LOCK_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The advisory lock that keeps two replicas from rebuilding the same index at once.
+const REBUILD_LOCK: i64 = 0x706f_7274_6978; // "portix"
 
 /// One migration, as `migrate --dry-run` lists it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -124,10 +132,62 @@ async fn apply_once(pool: &PgPool) -> Result<(), MigrateError> {
         .clone()
         .options([("lock_timeout", timeout.as_str())]);
     let mut conn = PgConnection::connect_with(&options).await?;
-    let applied = MIGRATOR.run(&mut conn).await;
-    // Closing also ends the advisory lock's session if the run failed half-way.
+    let mut applied = MIGRATOR.run(&mut conn).await;
+    if applied.is_ok() {
+        applied = rebuild_invalid_indexes(&mut conn).await.map_err(Into::into);
+    }
+    // Closing also ends the advisory locks' session if the run failed half-way.
     let _ = conn.close().await;
     applied
+}
+
+/// Drops and builds again, concurrently, every invalid index of this schema, one replica at a
+/// time. A build still in progress elsewhere holds the migrator's lock, so by the time this runs
+/// an invalid index is a failed one.
+async fn rebuild_invalid_indexes(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+    sqlx::query("select pg_advisory_lock($1)")
+        .bind(REBUILD_LOCK)
+        .execute(&mut *conn)
+        .await?;
+    let rebuilt = async {
+        let invalid: Vec<(String, String)> = sqlx::query_as(
+            "select c.relname::text, pg_get_indexdef(i.indexrelid) from pg_index i \
+             join pg_class c on c.oid = i.indexrelid \
+             join pg_namespace n on n.oid = c.relnamespace \
+             where not i.indisvalid and n.nspname = current_schema()",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        for (name, definition) in invalid {
+            tracing::warn!(index = %name, "rebuilding an index a concurrent build left invalid");
+            let quoted = name.replace('"', "\"\"");
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "drop index concurrently if exists \"{quoted}\""
+            )))
+            .execute(&mut *conn)
+            .await?;
+            sqlx::raw_sql(sqlx::AssertSqlSafe(concurrently(&definition)))
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(())
+    }
+    .await;
+    let _ = sqlx::query("select pg_advisory_unlock($1)")
+        .bind(REBUILD_LOCK)
+        .execute(&mut *conn)
+        .await;
+    rebuilt
+}
+
+/// `pg_get_indexdef`'s `CREATE [UNIQUE] INDEX name ON ...` as a concurrent build.
+fn concurrently(definition: &str) -> String {
+    for plain in ["CREATE UNIQUE INDEX ", "CREATE INDEX "] {
+        if let Some(rest) = definition.strip_prefix(plain) {
+            return format!("{plain}CONCURRENTLY {rest}");
+        }
+    }
+    definition.to_owned()
 }
 
 /// PostgreSQL's `lock_not_available` (SQLSTATE 55P03): `lock_timeout` expired.
@@ -143,6 +203,18 @@ fn lock_busy(error: &MigrateError) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn index_definitions_become_concurrent_builds() {
+        assert_eq!(
+            concurrently("CREATE INDEX a ON public.t USING btree (x)"),
+            "CREATE INDEX CONCURRENTLY a ON public.t USING btree (x)"
+        );
+        assert_eq!(
+            concurrently("CREATE UNIQUE INDEX b ON public.t USING btree (y)"),
+            "CREATE UNIQUE INDEX CONCURRENTLY b ON public.t USING btree (y)"
+        );
+    }
 
     #[test]
     fn the_plan_lists_what_is_missing_in_order_and_what_is_newer() {

@@ -164,3 +164,36 @@ async fn a_migration_waits_for_a_lock_only_briefly_and_tries_again() {
         .unwrap();
     assert_eq!(applied, last);
 }
+
+#[tokio::test]
+async fn an_index_a_concurrent_build_left_invalid_is_built_again() {
+    let cli = Cli::new().await;
+    cli.run(&["migrate"], None).await.json_ok();
+    let pool = cli.pool().await;
+    let valid = |pool: PgPool| async move {
+        sqlx::query_scalar::<_, bool>(
+            "select indisvalid from pg_index where indexrelid = 'refresh_tokens_ended'::regclass",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+    };
+    // What an interrupted `create index concurrently` leaves behind.
+    sqlx::query(
+        "update pg_index set indisvalid = false \
+         where indexrelid = 'refresh_tokens_ended'::regclass",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    assert!(!valid(pool.clone()).await);
+
+    let out = cli.run(&["migrate", "--json"], None).await;
+    out.json_ok();
+    assert!(
+        out.stderr.contains("rebuilding an index") && out.stderr.contains("refresh_tokens_ended"),
+        "{}",
+        out.stderr
+    );
+    assert!(valid(pool.clone()).await, "the index is valid again");
+}
