@@ -35,8 +35,9 @@ pub static MIGRATOR: Migrator = {
 /// The longest a migration statement waits for a lock (PostgreSQL `lock_timeout`).
 pub const LOCK_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The advisory lock that keeps two replicas from rebuilding the same index at once.
-const REBUILD_LOCK: i64 = 0x706f_7274_6978; // "portix"
+/// The advisory lock that keeps two replicas from rebuilding the same index at once (beside the
+/// cleanup's `0x706f_7274_0100` and the key rotation's `0x706f_7274_000n`).
+const REBUILD_LOCK: i64 = 0x706f_7274_0200;
 
 /// One migration, as `migrate --dry-run` lists it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
