@@ -6,7 +6,7 @@
 //!
 //! Traces: with `PORTCULLIS_OTLP_ENDPOINT` set, a second layer exports Portcullis's own spans (the
 //! request, grants, client authentication, sign-in steps, store calls; `debug` and above, whatever
-//! `RUST_LOG` says) over OTLP ([`otlp`]). Each layer then filters for itself. Unset, the
+//! `RUST_LOG` says) over OTLP ([`otlp`]); the log still shows only what `RUST_LOG` asks for. Unset, the
 //! subscriber is exactly the logging one: a `debug` span costs nothing when nobody listens.
 
 pub mod otlp;
@@ -67,8 +67,11 @@ pub fn start(config: &Config) -> Traces {
             .boxed(),
         LogFormat::Text => log.boxed(),
     };
+    // One filter for the whole subscriber, and the log's level checked again by the log alone:
+    // per-layer filters lost spans here (a span enabled for one layer and not the other).
     let installed = tracing_subscriber::registry()
-        .with(log.with_filter(env_filter()))
+        .with(otlp::Wanted::new(env_filter()))
+        .with(otlp::LogOnly::new(log, env_filter()))
         .with(otlp::layer(tracer))
         .try_init();
     match installed {

@@ -17,9 +17,10 @@ use opentelemetry_otlp::{Protocol, WithExportConfig as _, WithHttpConfig as _};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::span_processor_with_async_runtime::BatchSpanProcessor;
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
-use tracing::Subscriber;
-use tracing_subscriber::Layer;
-use tracing_subscriber::filter::Targets;
+use tracing::subscriber::Interest;
+use tracing::{Level, Metadata, Subscriber, span};
+use tracing_subscriber::filter::{EnvFilter, LevelFilter};
+use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
 /// How long one export may take before it is given up (and its spans with it).
@@ -102,16 +103,137 @@ pub(super) fn pipeline(
     ))
 }
 
-/// The layer that turns Portcullis's spans (and the events inside them) into OTLP spans: its own
-/// targets at `debug` and above, so the request span is there though the log leaves it out.
-/// Libraries' spans (sqlx, hyper) stay out.
+/// The layer that turns Portcullis's spans (and the events inside them) into OTLP spans. It sees
+/// what [`Wanted`] lets through.
 pub(super) fn layer<S>(tracer: SdkTracer) -> impl Layer<S>
 where
     S: Subscriber + for<'span> LookupSpan<'span>,
 {
-    tracing_opentelemetry::layer()
-        .with_tracer(tracer)
-        .with_filter(Targets::new().with_target("portcullis", tracing::Level::DEBUG))
+    tracing_opentelemetry::layer().with_tracer(tracer)
+}
+
+/// Portcullis's own spans and events at `debug` and above (the request span is `debug` unless
+/// the access log is on); libraries' (sqlx, hyper) only as far as the log wants them.
+fn ours(metadata: &Metadata<'_>) -> bool {
+    metadata.target().starts_with("portcullis") && *metadata.level() <= Level::DEBUG
+}
+
+/// The subscriber's filter while traces are exported: what the log asks for, and [`ours`].
+pub(super) struct Wanted {
+    log: EnvFilter,
+}
+
+impl Wanted {
+    pub(super) fn new(log: EnvFilter) -> Wanted {
+        Wanted { log }
+    }
+}
+
+impl<S: Subscriber> Layer<S> for Wanted {
+    fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
+        if ours(metadata) {
+            // The log's filter still records the callsite (its per-span directives).
+            let _ = Layer::<S>::register_callsite(&self.log, metadata);
+            Interest::always()
+        } else {
+            Layer::<S>::register_callsite(&self.log, metadata)
+        }
+    }
+
+    fn enabled(&self, metadata: &Metadata<'_>, ctx: Context<'_, S>) -> bool {
+        ours(metadata) || self.log.enabled(metadata, ctx)
+    }
+
+    fn max_level_hint(&self) -> Option<LevelFilter> {
+        let log = Layer::<S>::max_level_hint(&self.log).unwrap_or(LevelFilter::TRACE);
+        Some(log.max(LevelFilter::DEBUG))
+    }
+
+    fn on_new_span(&self, attrs: &span::Attributes<'_>, id: &span::Id, ctx: Context<'_, S>) {
+        self.log.on_new_span(attrs, id, ctx);
+    }
+
+    fn on_record(&self, id: &span::Id, values: &span::Record<'_>, ctx: Context<'_, S>) {
+        self.log.on_record(id, values, ctx);
+    }
+
+    fn on_enter(&self, id: &span::Id, ctx: Context<'_, S>) {
+        self.log.on_enter(id, ctx);
+    }
+
+    fn on_exit(&self, id: &span::Id, ctx: Context<'_, S>) {
+        self.log.on_exit(id, ctx);
+    }
+
+    fn on_close(&self, id: span::Id, ctx: Context<'_, S>) {
+        self.log.on_close(id, ctx);
+    }
+}
+
+/// The log layer, given only the events its own filter (`RUST_LOG`) wants: the `debug` events
+/// let through for the export stay out of the log.
+pub(super) struct LogOnly<L> {
+    log: L,
+    filter: EnvFilter,
+}
+
+impl<L> LogOnly<L> {
+    pub(super) fn new(log: L, filter: EnvFilter) -> LogOnly<L> {
+        LogOnly { log, filter }
+    }
+}
+
+impl<S, L> Layer<S> for LogOnly<L>
+where
+    S: Subscriber + for<'span> LookupSpan<'span>,
+    L: Layer<S>,
+{
+    fn on_register_dispatch(&self, subscriber: &tracing::Dispatch) {
+        self.log.on_register_dispatch(subscriber);
+    }
+
+    fn on_layer(&mut self, subscriber: &mut S) {
+        self.log.on_layer(subscriber);
+    }
+
+    fn on_new_span(&self, attrs: &span::Attributes<'_>, id: &span::Id, ctx: Context<'_, S>) {
+        self.filter.on_new_span(attrs, id, ctx.clone());
+        self.log.on_new_span(attrs, id, ctx);
+    }
+
+    fn on_record(&self, id: &span::Id, values: &span::Record<'_>, ctx: Context<'_, S>) {
+        self.filter.on_record(id, values, ctx.clone());
+        self.log.on_record(id, values, ctx);
+    }
+
+    fn on_follows_from(&self, span: &span::Id, follows: &span::Id, ctx: Context<'_, S>) {
+        self.log.on_follows_from(span, follows, ctx);
+    }
+
+    fn on_event(&self, event: &tracing::Event<'_>, ctx: Context<'_, S>) {
+        if self.filter.enabled(event.metadata(), ctx.clone()) {
+            self.log.on_event(event, ctx);
+        }
+    }
+
+    fn on_enter(&self, id: &span::Id, ctx: Context<'_, S>) {
+        self.filter.on_enter(id, ctx.clone());
+        self.log.on_enter(id, ctx);
+    }
+
+    fn on_exit(&self, id: &span::Id, ctx: Context<'_, S>) {
+        self.filter.on_exit(id, ctx.clone());
+        self.log.on_exit(id, ctx);
+    }
+
+    fn on_close(&self, id: span::Id, ctx: Context<'_, S>) {
+        self.filter.on_close(id.clone(), ctx.clone());
+        self.log.on_close(id, ctx);
+    }
+
+    fn on_id_change(&self, old: &span::Id, new: &span::Id, ctx: Context<'_, S>) {
+        self.log.on_id_change(old, new, ctx);
+    }
 }
 
 /// `http://collector:4318` → `http://collector:4318/v1/traces` (the OTLP/HTTP path of traces).

@@ -1,8 +1,9 @@
 //! Traces over OTLP: a server with `PORTCULLIS_OTLP_ENDPOINT` pointing at a collector (here a
 //! stand-in that decodes the OTLP/HTTP protobuf export, as the OpenTelemetry Collector would)
 //! sends a token request as one trace: the request, the client's authentication, the client
-//! lookup and the grant, linked parent to child, from `service.name` = `portcullis`. A collector
-//! that does not answer costs the requests nothing.
+//! lookup and the grant, linked parent to child, from `service.name` = `portcullis`; a password
+//! sign-in as its steps and store calls. A collector that does not answer costs the requests
+//! nothing.
 //!
 //! Each test is its own process (nextest): the first app of a process installs the subscriber.
 
@@ -18,8 +19,9 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use prost::Message as _;
 
-use crate::helpers::{Settings, eventually};
+use crate::helpers::{Settings, TestApp, eventually};
 use crate::machines::client_credentials;
+use crate::signin::{browser, sign_in};
 
 /// A span as the collector received it.
 #[derive(Debug, Clone)]
@@ -157,33 +159,46 @@ fn descends(spans: &[Received], span: &Received, ancestor: &Received) -> bool {
     false
 }
 
-#[tokio::test]
-async fn a_token_request_reaches_the_collector_as_one_trace() {
-    let collector = Collector::start().await;
-    let app = Settings::new()
-        .await
-        .set("PORTCULLIS_OTLP_ENDPOINT", &collector.base)
-        .spawn()
-        .await;
-    let service = app.service("Traced worker", &["invoices:read"], &[]).await;
-    let (status, body) = client_credentials(&app, &service, &[("scope", "invoices:read")]).await;
-    assert_eq!(status, 200, "{body}");
-
-    // The batch leaves within a few seconds (every 5 s).
-    let wanted = ["request", "authenticate", "exchange", "client_credentials"];
-    let spans = eventually(Duration::from_secs(20), "the token request's spans", || {
+/// The spans received once every name in `wanted` is among them (a batch leaves every 5 s).
+async fn received(collector: &Collector, wanted: &[&str]) -> Vec<Received> {
+    eventually(Duration::from_secs(20), "the spans of the request", || {
         let spans = collector.spans();
         let all = wanted
             .iter()
             .all(|name| spans.iter().any(|s| s.name == *name));
         async move { all.then_some(spans) }
     })
-    .await;
-    let named = |name: &str| {
-        let found: Vec<&Received> = spans.iter().filter(|s| s.name == name).collect();
-        assert_eq!(found.len(), 1, "one {name} span: {spans:#?}");
-        found[0]
-    };
+    .await
+}
+
+/// The one span named `name`.
+fn named<'a>(spans: &'a [Received], name: &str) -> &'a Received {
+    let found: Vec<&Received> = spans.iter().filter(|s| s.name == name).collect();
+    assert_eq!(found.len(), 1, "one {name} span: {spans:#?}");
+    found[0]
+}
+
+/// A collector, and a server that sends it its traces.
+async fn traced_app() -> (Collector, TestApp) {
+    let collector = Collector::start().await;
+    let app = Settings::new()
+        .await
+        .set("PORTCULLIS_OTLP_ENDPOINT", &collector.base)
+        .spawn()
+        .await;
+    (collector, app)
+}
+
+#[tokio::test]
+async fn a_token_request_reaches_the_collector_as_one_trace() {
+    let (collector, app) = traced_app().await;
+    let service = app.service("Traced worker", &["invoices:read"], &[]).await;
+    let (status, body) = client_credentials(&app, &service, &[("scope", "invoices:read")]).await;
+    assert_eq!(status, 200, "{body}");
+
+    let wanted = ["request", "authenticate", "exchange", "client_credentials"];
+    let spans = received(&collector, &wanted).await;
+    let named = |name: &str| named(&spans, name);
     let request = named("request");
     assert_eq!(request.attribute("path"), Some("/token"));
     assert_eq!(request.attribute("method"), Some("POST"));
@@ -217,6 +232,51 @@ async fn a_token_request_reaches_the_collector_as_one_trace() {
             Some(app.address.as_str())
         );
     }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_password_sign_in_shows_its_steps_and_store_calls() {
+    let (collector, app) = traced_app().await;
+    let user = app.user("traced.person", false).await;
+    let response = sign_in(&app, &browser(), &user).await;
+    assert_eq!(response.status(), 303);
+
+    let wanted = [
+        "sign_in.password",
+        "store.users.credentials",
+        "verify.password",
+        "sign_in.complete",
+    ];
+    let spans = received(&collector, &wanted).await;
+    let step = named(&spans, "sign_in.password");
+    let request = spans
+        .iter()
+        .find(|s| {
+            s.name == "request"
+                && s.attribute("method") == Some("POST")
+                && s.trace_id == step.trace_id
+        })
+        .expect("the sign-in's request span was exported");
+    assert!(descends(&spans, step, request));
+    // Where the time went: the user's row, the password check, the session, the audit event.
+    for name in [
+        "store.users.credentials",
+        "verify.password",
+        "sign_in.complete",
+    ] {
+        let span = named(&spans, name);
+        assert_eq!(span.trace_id, request.trace_id, "{name} is in the trace");
+        assert_eq!(span.parent, step.span_id, "{name} is a step of the sign-in");
+    }
+    let session_calls = spans
+        .iter()
+        .filter(|s| s.name.starts_with("store.sessions.") && s.trace_id == request.trace_id)
+        .count();
+    assert!(
+        session_calls > 0,
+        "the session's store calls are in the trace: {spans:#?}"
+    );
     app.stop().await;
 }
 
