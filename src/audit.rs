@@ -81,6 +81,7 @@ impl By {
     /// Records `event` as done by this actor, from this address: the one writer of
     /// `audit_events`. Pass the transaction of the change, so the event exists exactly when the
     /// change does.
+    #[tracing::instrument(name = "store.audit.record", level = "debug", skip_all)]
     pub async fn record(&self, conn: &mut PgConnection, event: AuditEvent<'_>) -> Result<()> {
         let actor = self.actor.label();
         let target = event.target();

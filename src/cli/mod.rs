@@ -135,11 +135,17 @@ pub fn main() -> ExitCode {
 async fn run(args: Args, out: Output) -> Result<(), CliError> {
     let demo = matches!(args.command, Command::Serve { demo: true });
     let config = Config::load(args.config.as_deref(), demo)?;
-    crate::telemetry::init(config.log_format);
+    // Traces are the server's: a CLI command (a health check every few seconds) does not export.
+    let traces = if matches!(args.command, Command::Serve { .. }) {
+        crate::telemetry::start(&config)
+    } else {
+        crate::telemetry::init(config.log_format);
+        crate::telemetry::Traces::off()
+    };
     for warning in &config.warnings {
         tracing::warn!("{warning}");
     }
-    match args.command {
+    let done = match args.command {
         Command::Serve { .. } => serve::serve(config, out).await,
         Command::Migrate { dry_run } => migrate::run(dry_run, config, out).await,
         Command::Healthcheck => healthcheck::run(&config, out).await,
@@ -147,7 +153,10 @@ async fn run(args: Args, out: Output) -> Result<(), CliError> {
         Command::Client(command) => client::run(command, config, out).await,
         Command::Keys(command) => keys::run(command, config, out).await,
         Command::Kek(command) => kek::run(command, config, out).await,
-    }
+    };
+    // After the drain: the spans of the last requests are still queued.
+    traces.shutdown().await;
+    done
 }
 
 /// A simple text table: a header row and aligned columns.

@@ -33,6 +33,7 @@ impl ClientCache {
     }
 
     /// The enabled client with this id, from memory when fresh.
+    #[tracing::instrument(name = "clients.cache.get", level = "debug", skip_all)]
     pub async fn get(&self, client_id: &str) -> Result<Option<Arc<Client>>> {
         if let Ok(entries) = self.entries.read()
             && let Some((client, at)) = entries.get(client_id)

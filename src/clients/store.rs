@@ -289,6 +289,7 @@ pub async fn page(
 }
 
 /// A client by id, enabled or not (for administration).
+#[tracing::instrument(name = "store.clients.get", level = "debug", skip_all)]
 pub async fn get(pool: &PgPool, client_id: &str) -> Result<Option<Client>> {
     sqlx::query_as(concat!(
         "select ",
@@ -315,6 +316,7 @@ pub async fn is_public_origin(pool: &PgPool, origin: &WebOrigin) -> Result<bool>
 }
 
 /// An enabled client by id (a disabled client is treated as unknown).
+#[tracing::instrument(name = "store.clients.find", level = "debug", skip_all)]
 pub async fn find(pool: &PgPool, client_id: &str) -> Result<Option<Client>> {
     sqlx::query_as(concat!(
         "select ",

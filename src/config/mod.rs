@@ -20,7 +20,8 @@ pub use layers::{ConfigError, ENV_PREFIX, Origin, env_name};
 pub use settings::{SETTINGS, Setting};
 pub use values::parse_networks;
 use values::{
-    bounded, parse_address, parse_issuer, parse_prefix, parse_u32, read_kek, url_with_scheme,
+    bounded, parse_address, parse_issuer, parse_otlp_endpoint, parse_prefix, parse_u32, read_kek,
+    url_with_scheme,
 };
 
 pub use crate::crypto::Argon2Params;
@@ -90,6 +91,8 @@ pub struct Config {
     pub drain_delay: Duration,
     /// Then: how long requests in flight may take before the process exits anyway.
     pub shutdown_timeout: Duration,
+    /// The OpenTelemetry collector's base URL (OTLP over HTTP); `None`: no traces.
+    pub otlp_endpoint: Option<url::Url>,
     /// Started with `serve --demo`.
     pub demo: bool,
     /// Things worth logging once telemetry is up (unknown `PORTCULLIS_*` variables).
@@ -174,6 +177,7 @@ impl Config {
                 .unwrap_or_default(),
             drain_delay: get_duration("drain_delay", Duration::ZERO, 300 * SEC)?,
             shutdown_timeout: get_duration("shutdown_timeout", SEC, 600 * SEC)?,
+            otlp_endpoint: layers.get_opt("otlp_endpoint", parse_otlp_endpoint)?,
             demo,
             warnings,
         };

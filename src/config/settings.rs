@@ -165,6 +165,11 @@ pub const SETTINGS: &[Setting] = &[
         "25s",
         "After the drain delay, how long requests in flight may take to finish",
     ),
+    s(
+        "otlp_endpoint",
+        "",
+        "OpenTelemetry collector base URL (OTLP over HTTP, e.g. http://127.0.0.1:4318); traces are off when unset",
+    ),
 ];
 
 const fn s(key: &'static str, default: &'static str, help: &'static str) -> Setting {

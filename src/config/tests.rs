@@ -89,6 +89,22 @@ fn each_bad_value_names_its_setting_and_what_is_allowed() {
         ("PORTCULLIS_LOG_FORMAT", "xml", "text or json"),
         ("PORTCULLIS_ACCESS_LOG", "yes", "off or on"),
         ("PORTCULLIS_KEY_ENCRYPTION_KEY", "c2hvcnQ=", "32 bytes"),
+        ("PORTCULLIS_OTLP_ENDPOINT", "127.0.0.1:4318", "http://"),
+        (
+            "PORTCULLIS_OTLP_ENDPOINT",
+            "grpc://127.0.0.1:4317",
+            "http://",
+        ),
+        (
+            "PORTCULLIS_OTLP_ENDPOINT",
+            "http://u:p@collector:4318",
+            "user info",
+        ),
+        (
+            "PORTCULLIS_OTLP_ENDPOINT",
+            "http://collector:4318/?a=b",
+            "query",
+        ),
     ];
     for (name, value, allowed) in cases {
         let message = error_for(&[(name, value)]);
@@ -320,5 +336,23 @@ fn cleanup_settings_have_defaults_and_refuse_what_cannot_work() {
     assert!(
         err.contains("PORTCULLIS_CLEANUP_GRACE") && err.contains("PORTCULLIS_REFRESH_TOKEN_GRACE"),
         "{err}"
+    );
+}
+
+#[test]
+fn the_otlp_endpoint_is_off_by_default_and_a_bounded_url() {
+    assert_eq!(load(&[]).unwrap().otlp_endpoint, None);
+    let c = load(&[("PORTCULLIS_OTLP_ENDPOINT", "http://127.0.0.1:4318")]).unwrap();
+    assert_eq!(
+        c.otlp_endpoint.map(|u| u.to_string()),
+        Some("http://127.0.0.1:4318/".to_owned())
+    );
+    let long = format!("http://collector:4318/{}", "a".repeat(2100));
+    let message = error_for(&[("PORTCULLIS_OTLP_ENDPOINT", &long)]);
+    assert!(message.contains("PORTCULLIS_OTLP_ENDPOINT"), "{message}");
+    assert!(message.contains("at most 2048"), "{message}");
+    assert!(
+        !message.contains(&long),
+        "the value is not echoed: {message}"
     );
 }

@@ -73,6 +73,36 @@ pub(super) fn url_with_scheme(raw: &str, schemes: &[&str]) -> Result<String, Str
     Ok(raw.to_owned())
 }
 
+/// The longest collector URL accepted.
+const MAX_OTLP_ENDPOINT: usize = 2048;
+
+/// The collector's base URL: http or https, a host, no user info, query or fragment (the OTLP
+/// exporter adds `/v1/traces`).
+pub(super) fn parse_otlp_endpoint(raw: &str) -> Result<url::Url, String> {
+    if raw.len() > MAX_OTLP_ENDPOINT {
+        return Err(format!(
+            "is {} characters long; at most {MAX_OTLP_ENDPOINT} are allowed",
+            raw.len()
+        ));
+    }
+    let shown = crate::secret::redact_url(raw);
+    let url = url::Url::parse(raw).map_err(|e| {
+        format!("`{shown}` is not an absolute URL ({e}); write it like http://127.0.0.1:4318")
+    })?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(format!(
+            "`{shown}` must be an http:// or https:// URL with a host, like http://127.0.0.1:4318"
+        ));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!("`{shown}` must not carry user info"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!("`{shown}` must not have a query or fragment"));
+    }
+    Ok(url)
+}
+
 /// `10.0.0.0/8, 192.168.1.7, fd00::/8`: networks, or single addresses.
 pub fn parse_networks(raw: &str) -> Result<Vec<ipnet::IpNet>, String> {
     raw.split([',', ' '])

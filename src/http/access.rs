@@ -7,7 +7,8 @@
 //! only what an operator must see is logged: server errors (5xx; once, with their cause, by
 //! `http::failure` inside this request's span) and requests slower than [`SLOW`] at `warn`. With
 //! `on`, every request gets a line at `info`. The request span is at `info` when the access log is on and at
-//! `debug` otherwise, so it costs nothing unless `RUST_LOG` asks for it. Security events are
+//! `debug` otherwise, so it costs nothing unless `RUST_LOG` asks for it or traces are exported
+//! (`PORTCULLIS_OTLP_ENDPOINT`, see `telemetry`), which take `debug` spans whatever the log says. Security events are
 //! logged where they happen, whatever this setting says.
 
 use std::time::Duration;
@@ -94,9 +95,10 @@ pub fn finish(done: &Finished<'_>, response: &mut Response) {
         done.elapsed,
     );
 
-    // The span carries the request's fields when it is on; when it is off, the line does.
+    // The log shows the span's fields when the span is at `info` (access log on); otherwise the
+    // line carries them (the `debug` span may still be on, for the OTLP export).
     let span = done.span;
-    let (m, p, r) = if span.is_disabled() {
+    let (m, p, r) = if span.is_disabled() || done.log == AccessLog::Off {
         (
             Some(done.method.as_str()),
             Some(done.path),

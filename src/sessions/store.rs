@@ -65,6 +65,7 @@ fn backend(e: redis::RedisError) -> session_store::Error {
 
 #[async_trait::async_trait]
 impl SessionStore for RedisSessionStore {
+    #[tracing::instrument(name = "store.sessions.create", level = "debug", skip_all)]
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         super::admission::new_session(&self.redis, self.new_per_minute)
             .await
@@ -77,11 +78,13 @@ impl SessionStore for RedisSessionStore {
         Ok(())
     }
 
+    #[tracing::instrument(name = "store.sessions.save", level = "debug", skip_all)]
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         // `XX`: a session that expired (or was deleted) meanwhile stays gone.
         self.set(record, "XX").await.map(|_| ())
     }
 
+    #[tracing::instrument(name = "store.sessions.load", level = "debug", skip_all)]
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         let mut conn = self.redis.conn.clone();
         let value: Option<Vec<u8>> = conn.get(self.key(id)).await.map_err(backend)?;
@@ -93,6 +96,7 @@ impl SessionStore for RedisSessionStore {
             .transpose()
     }
 
+    #[tracing::instrument(name = "store.sessions.delete", level = "debug", skip_all)]
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         let mut conn = self.redis.conn.clone();
         let mut pipe = redis::pipe();

@@ -128,6 +128,7 @@ impl<'a> Stores<'a> {
 
 #[async_trait]
 impl People for Stores<'_> {
+    #[tracing::instrument(name = "store.people.profile", level = "debug", skip_all)]
     async fn profile(&self, id: Uuid) -> crate::error::Result<Option<Profile>> {
         Ok(users::profile(self.db, id).await?)
     }
@@ -135,6 +136,7 @@ impl People for Stores<'_> {
 
 #[async_trait]
 impl ClientDirectory for Stores<'_> {
+    #[tracing::instrument(name = "store.clients.client_enabled", level = "debug", skip_all)]
     async fn client_enabled(&self, client_id: &str) -> crate::error::Result<bool> {
         // The cache holds only enabled clients.
         Ok(self.clients.get(client_id).await?.is_some())
@@ -143,14 +145,17 @@ impl ClientDirectory for Stores<'_> {
 
 #[async_trait]
 impl AuthorizationCodes for Stores<'_> {
+    #[tracing::instrument(name = "store.codes.redeem", level = "debug", skip_all)]
     async fn redeem(&self, code: &str) -> crate::error::Result<Option<CodeGrant>> {
         codes::redeem(self.redis, code).await
     }
 
+    #[tracing::instrument(name = "store.codes.already_redeemed", level = "debug", skip_all)]
     async fn already_redeemed(&self, code: &str) -> crate::error::Result<Option<Issued>> {
         codes::already_redeemed(self.redis, code).await
     }
 
+    #[tracing::instrument(name = "store.codes.remember", level = "debug", skip_all)]
     async fn remember(
         &self,
         code: &str,
@@ -163,6 +168,7 @@ impl AuthorizationCodes for Stores<'_> {
 
 #[async_trait]
 impl RefreshTokens for Stores<'_> {
+    #[tracing::instrument(name = "store.refresh_tokens.issue", level = "debug", skip_all)]
     async fn issue(
         &self,
         family: Uuid,
@@ -175,10 +181,12 @@ impl RefreshTokens for Stores<'_> {
         Ok(refresh::issue(&mut conn, family, client_id, scopes, auth, ttl).await?)
     }
 
+    #[tracing::instrument(name = "store.refresh_tokens.peek", level = "debug", skip_all)]
     async fn peek(&self, presented: &str) -> crate::error::Result<Option<RefreshGrant>> {
         Ok(refresh::peek(self.db, presented).await?)
     }
 
+    #[tracing::instrument(name = "store.refresh_tokens.rotate", level = "debug", skip_all)]
     async fn rotate(
         &self,
         presented: &str,
@@ -190,6 +198,7 @@ impl RefreshTokens for Stores<'_> {
         refresh::rotate(self.db, presented, client_id, allowed, ttl, grace).await
     }
 
+    #[tracing::instrument(name = "store.refresh_tokens.revoke_family", level = "debug", skip_all)]
     async fn revoke_family(&self, family: Uuid) -> crate::error::Result<()> {
         let mut conn = self.db.acquire().await?;
         refresh::revoke_family(&mut conn, family).await?;
@@ -199,6 +208,7 @@ impl RefreshTokens for Stores<'_> {
 
 #[async_trait]
 impl DeviceCodes for Stores<'_> {
+    #[tracing::instrument(name = "store.device_codes.poll", level = "debug", skip_all)]
     async fn poll(&self, device_code: &str, client_id: &str) -> crate::error::Result<Poll> {
         device::poll(self.redis, device_code, client_id).await
     }
@@ -206,14 +216,17 @@ impl DeviceCodes for Stores<'_> {
 
 #[async_trait]
 impl Denylist for Stores<'_> {
+    #[tracing::instrument(name = "store.denylist.deny_token", level = "debug", skip_all)]
     async fn deny_token(&self, jti: &str, expires_at: i64) -> crate::error::Result<()> {
         Ok(denylist::deny(self.redis, jti, expires_at).await?)
     }
 
+    #[tracing::instrument(name = "store.denylist.deny_grant", level = "debug", skip_all)]
     async fn deny_grant(&self, family: Uuid) -> crate::error::Result<()> {
         Ok(denylist::deny_grant(self.redis, family, self.longest_access_token).await?)
     }
 
+    #[tracing::instrument(name = "store.denylist.is_denied", level = "debug", skip_all)]
     async fn is_denied(&self, jti: &str, grant: Option<Uuid>) -> crate::error::Result<bool> {
         Ok(denylist::is_denied(self.redis, jti, grant).await?)
     }

@@ -145,6 +145,7 @@ pub const CREDENTIALS: &str = concat!(
 );
 
 /// Finds a user by username or email, without regard to case.
+#[tracing::instrument(name = "store.users.credentials", level = "debug", skip_all)]
 pub async fn credentials(pool: &PgPool, login: &str) -> Result<Option<Credentials>> {
     sqlx::query_as(CREDENTIALS)
         .bind(login)
@@ -153,6 +154,7 @@ pub async fn credentials(pool: &PgPool, login: &str) -> Result<Option<Credential
         .map_err(Into::into)
 }
 
+#[tracing::instrument(name = "store.users.credentials_by_id", level = "debug", skip_all)]
 pub async fn credentials_by_id(pool: &PgPool, id: Uuid) -> Result<Option<Credentials>> {
     sqlx::query_as(concat!(
         "select ",
@@ -167,6 +169,7 @@ pub async fn credentials_by_id(pool: &PgPool, id: Uuid) -> Result<Option<Credent
 
 /// Records `step` as the last accepted TOTP time step, only if it is newer than the last one:
 /// false means the code was already used (RFC 6238 §5.2: accept a code once).
+#[tracing::instrument(name = "store.users.accept_totp_step", level = "debug", skip_all)]
 pub async fn accept_totp_step(pool: &PgPool, id: Uuid, step: u64) -> Result<bool> {
     let step = i64::try_from(step).unwrap_or(i64::MAX);
     let updated = sqlx::query(
@@ -192,6 +195,7 @@ pub struct Profile {
     pub groups: Vec<String>,
 }
 
+#[tracing::instrument(name = "store.users.profile", level = "debug", skip_all)]
 pub async fn profile(pool: &PgPool, id: Uuid) -> Result<Option<Profile>> {
     sqlx::query_as(
         "select id, username, email, name, disabled, \

@@ -261,10 +261,10 @@ impl Settings {
     /// An app on `port` (and so with the issuer of an earlier app there, now stopped): a server
     /// restarted with other settings, whose earlier tokens name the same issuer.
     pub async fn try_spawn_at(self, port: u16) -> anyhow::Result<TestApp> {
-        show_server_log();
         let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
         let port = listener.local_addr()?.port();
         let config = Config::from_sources(None, self.env(port), false)?;
+        show_server_log(&config);
         let app = App::build_with_listener(config, listener).await?;
         let metrics = app.metrics_address().map(|a| format!("http://{a}"));
         let state = app.state().clone();
@@ -288,10 +288,16 @@ impl Settings {
 }
 
 /// With `TEST_LOG` set, the apps a test starts in this process log to the test's output (through
-/// the production subscriber, filtered by `RUST_LOG`); without it they are silent. Replica
-/// processes (`cluster`) write their own log files either way.
-fn show_server_log() {
-    if std::env::var_os("TEST_LOG").is_some() {
+/// the production subscriber, filtered by `RUST_LOG`); without it they are silent. With
+/// `PORTCULLIS_OTLP_ENDPOINT` set, the subscriber is the server's, exporting traces as `serve`
+/// does (the first app of the process installs it). Replica processes (`cluster`) write their own
+/// log files either way.
+fn show_server_log(config: &Config) {
+    if config.otlp_endpoint.is_some() {
+        // The exporter lives as long as the process's subscriber; its spans leave every few
+        // seconds, so the handle (for the flush at exit) is not needed.
+        drop(portcullis::telemetry::start(config));
+    } else if std::env::var_os("TEST_LOG").is_some() {
         portcullis::telemetry::init(portcullis::config::LogFormat::Text);
     }
 }

@@ -34,5 +34,6 @@ mod signin;
 mod signin_steps;
 mod token_access;
 mod token_rules;
+mod traces;
 mod webdriver;
 mod well_known;
