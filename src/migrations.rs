@@ -29,15 +29,16 @@ use sqlx::{Connection as _, PgConnection, PgPool};
 pub static MIGRATOR: Migrator = {
     let mut migrator = sqlx::migrate!("./migrations");
     migrator.ignore_missing = true;
+    // [`apply`] takes sqlx's lock itself, without waiting in a statement (see [`take_lock`]).
+    migrator.locking = false;
     migrator
 };
 
 /// The longest a migration statement waits for a lock (PostgreSQL `lock_timeout`).
 pub const LOCK_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The advisory lock that keeps two replicas from rebuilding the same index at once (beside the
-/// cleanup's `0x706f_7274_0100` and the key rotation's `0x706f_7274_000n`).
-const REBUILD_LOCK: i64 = 0x706f_7274_0200;
+/// How often a replica looks whether the migration lock is free.
+const LOCK_POLL: Duration = Duration::from_millis(100);
 
 /// One migration, as `migrate --dry-run` lists it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -95,15 +96,20 @@ pub fn plan_from(applied: &[i64]) -> Plan {
 
 /// Applies the pending migrations on a connection of its own whose statements wait at most
 /// [`LOCK_TIMEOUT`] for a lock, trying again (with backoff) while a lock is busy, for at most
-/// `patience`. Safe on several replicas at once: sqlx serializes them with an advisory lock.
-/// Returns the versions it applied.
+/// `patience`. Safe on several replicas at once: one migrates while the others wait for the
+/// migration lock ([`take_lock`]). Returns the versions it applied.
 pub async fn apply(pool: &PgPool, patience: Duration) -> anyhow::Result<Vec<Step>> {
     let deadline = tokio::time::Instant::now() + patience;
     let mut delay = Duration::from_millis(250);
     loop {
         let before = plan(pool).await?;
-        match apply_once(pool).await {
-            Ok(()) => {
+        match apply_once(pool, deadline).await {
+            Ok(false) => anyhow::bail!(
+                "cannot apply the database migrations: another replica held the migration lock \
+                 for {}s",
+                patience.as_secs()
+            ),
+            Ok(true) => {
                 let after = plan(pool).await?;
                 return Ok(before
                     .pending
@@ -111,10 +117,12 @@ pub async fn apply(pool: &PgPool, patience: Duration) -> anyhow::Result<Vec<Step
                     .filter(|step| !after.pending.contains(step))
                     .collect());
             }
-            Err(e) if lock_busy(&e) && tokio::time::Instant::now() + delay <= deadline => {
+            Err(e) if retryable(&e) && tokio::time::Instant::now() + delay <= deadline => {
                 tracing::warn!(
                     retry_in_ms = delay.as_millis() as u64,
-                    "a migration waited {}s for a lock; trying again",
+                    error = %e,
+                    "a migration waited {}s for a lock, or was chosen to end a deadlock; \
+                     trying again",
                     LOCK_TIMEOUT.as_secs()
                 );
                 tokio::time::sleep(delay).await;
@@ -127,58 +135,87 @@ pub async fn apply(pool: &PgPool, patience: Duration) -> anyhow::Result<Vec<Step
     }
 }
 
-async fn apply_once(pool: &PgPool) -> Result<(), MigrateError> {
+/// One attempt: `false` if another replica held the migration lock until `deadline`.
+async fn apply_once(pool: &PgPool, deadline: tokio::time::Instant) -> Result<bool, MigrateError> {
     let timeout = format!("{}ms", LOCK_TIMEOUT.as_millis());
     let options = (*pool.connect_options())
         .clone()
         .options([("lock_timeout", timeout.as_str())]);
     let mut conn = PgConnection::connect_with(&options).await?;
-    let mut applied = MIGRATOR.run(&mut conn).await;
-    if applied.is_ok() {
-        applied = rebuild_invalid_indexes(&mut conn).await.map_err(Into::into);
+    let mut applied = take_lock(&mut conn, deadline).await.map_err(Into::into);
+    if let Ok(true) = applied {
+        applied = MIGRATOR.run(&mut conn).await.map(|()| true);
     }
-    // Closing also ends the advisory locks' session if the run failed half-way.
+    if let Ok(true) = applied {
+        applied = rebuild_invalid_indexes(&mut conn)
+            .await
+            .map(|()| true)
+            .map_err(Into::into);
+    }
+    // Closing ends the session, and with it the lock, also after a failure half-way.
     let _ = conn.close().await;
     applied
 }
 
-/// Drops and builds again, concurrently, every invalid index of this schema, one replica at a
-/// time. A build still in progress elsewhere holds the migrator's lock, so by the time this runs
-/// an invalid index is a failed one.
+/// Takes the migration lock: sqlx's own advisory lock of this database (the same key, so that
+/// releases in which sqlx takes it exclude this one and the other way round), asked for with
+/// `pg_try_advisory_lock` every [`LOCK_POLL`] until `deadline`. Not `pg_advisory_lock`: a
+/// replica waiting inside that statement holds a snapshot the whole time, and `create index
+/// concurrently` in the migrating replica waits for every older snapshot to end: a deadlock.
+async fn take_lock(
+    conn: &mut PgConnection,
+    deadline: tokio::time::Instant,
+) -> Result<bool, sqlx::Error> {
+    let database: String = sqlx::query_scalar("select current_database()")
+        .fetch_one(&mut *conn)
+        .await?;
+    let key = lock_key(&database);
+    loop {
+        let taken: bool = sqlx::query_scalar("select pg_try_advisory_lock($1)")
+            .bind(key)
+            .fetch_one(&mut *conn)
+            .await?;
+        if taken {
+            return Ok(true);
+        }
+        if tokio::time::Instant::now() + LOCK_POLL > deadline {
+            return Ok(false);
+        }
+        tokio::time::sleep(LOCK_POLL).await;
+    }
+}
+
+/// sqlx's migration lock key for `database` (sqlx-postgres `generate_lock_id`: a CRC-32 of the
+/// name times a constant).
+fn lock_key(database: &str) -> i64 {
+    const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
+    0x3d32_ad9e * i64::from(CRC.checksum(database.as_bytes()))
+}
+
+/// Drops and builds again, concurrently, every invalid index of this schema. It runs under the
+/// migration lock, so no build is in progress elsewhere: an invalid index is a failed one.
 async fn rebuild_invalid_indexes(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
-    sqlx::query("select pg_advisory_lock($1)")
-        .bind(REBUILD_LOCK)
+    let invalid: Vec<(String, String)> = sqlx::query_as(
+        "select c.relname::text, pg_get_indexdef(i.indexrelid) from pg_index i \
+         join pg_class c on c.oid = i.indexrelid \
+         join pg_namespace n on n.oid = c.relnamespace \
+         where not i.indisvalid and n.nspname = current_schema()",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for (name, definition) in invalid {
+        tracing::warn!(index = %name, "rebuilding an index a concurrent build left invalid");
+        let quoted = name.replace('"', "\"\"");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "drop index concurrently if exists \"{quoted}\""
+        )))
         .execute(&mut *conn)
         .await?;
-    let rebuilt = async {
-        let invalid: Vec<(String, String)> = sqlx::query_as(
-            "select c.relname::text, pg_get_indexdef(i.indexrelid) from pg_index i \
-             join pg_class c on c.oid = i.indexrelid \
-             join pg_namespace n on n.oid = c.relnamespace \
-             where not i.indisvalid and n.nspname = current_schema()",
-        )
-        .fetch_all(&mut *conn)
-        .await?;
-        for (name, definition) in invalid {
-            tracing::warn!(index = %name, "rebuilding an index a concurrent build left invalid");
-            let quoted = name.replace('"', "\"\"");
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                "drop index concurrently if exists \"{quoted}\""
-            )))
+        sqlx::raw_sql(sqlx::AssertSqlSafe(concurrently(&definition)))
             .execute(&mut *conn)
             .await?;
-            sqlx::raw_sql(sqlx::AssertSqlSafe(concurrently(&definition)))
-                .execute(&mut *conn)
-                .await?;
-        }
-        Ok(())
     }
-    .await;
-    let _ = sqlx::query("select pg_advisory_unlock($1)")
-        .bind(REBUILD_LOCK)
-        .execute(&mut *conn)
-        .await;
-    rebuilt
+    Ok(())
 }
 
 /// `pg_get_indexdef`'s `CREATE [UNIQUE] INDEX name ON ...` as a concurrent build.
@@ -191,14 +228,15 @@ fn concurrently(definition: &str) -> String {
     definition.to_owned()
 }
 
-/// PostgreSQL's `lock_not_available` (SQLSTATE 55P03): `lock_timeout` expired.
-fn lock_busy(error: &MigrateError) -> bool {
+/// What trying again can cure: `lock_not_available` (SQLSTATE 55P03, `lock_timeout` expired) and
+/// `deadlock_detected` (40P01: PostgreSQL ended this side of a deadlock).
+fn retryable(error: &MigrateError) -> bool {
     let database = match error {
         MigrateError::Execute(sqlx::Error::Database(e))
         | MigrateError::ExecuteMigration(sqlx::Error::Database(e), _) => e,
         _ => return false,
     };
-    database.code().as_deref() == Some("55P03")
+    matches!(database.code().as_deref(), Some("55P03" | "40P01"))
 }
 
 #[cfg(test)]

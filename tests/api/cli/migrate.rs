@@ -197,3 +197,49 @@ async fn an_index_a_concurrent_build_left_invalid_is_built_again() {
     );
     assert!(valid(pool.clone()).await, "the index is valid again");
 }
+
+#[tokio::test]
+async fn replicas_migrating_one_database_at_once_all_succeed_and_share_sqlxs_lock() {
+    // Four at once on a database that does not exist yet: one creates and migrates it while the
+    // others wait for the lock without holding a snapshot (a `create index concurrently` would
+    // otherwise deadlock with them), then find nothing left to do.
+    let cli = Cli::new().await.with("PORTCULLIS_STARTUP_TIMEOUT", "60s");
+    let mut runs = tokio::task::JoinSet::new();
+    for _ in 0..4 {
+        runs.spawn(cli.command(&["migrate", "--json"]).output());
+    }
+    while let Some(output) = runs.join_next().await {
+        let output = output.unwrap().unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let pool = cli.pool().await;
+    let last = MIGRATOR.iter().map(|m| m.version).max().unwrap();
+    let applied: i64 = sqlx::query_scalar("select max(version) from _sqlx_migrations")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(applied, last);
+
+    // The lock is sqlx's own: while a release in which sqlx takes it migrates, this one waits.
+    use sqlx::migrate::Migrate as _;
+    let mut holder = pool.acquire().await.unwrap().detach();
+    holder.lock().await.unwrap();
+    let out = cli
+        .command(&["migrate"])
+        .env("PORTCULLIS_STARTUP_TIMEOUT", "1s")
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("another replica held the migration lock"),
+        "{stderr}"
+    );
+    holder.unlock().await.unwrap();
+    cli.run(&["migrate"], None).await.json_ok();
+}

@@ -149,42 +149,29 @@ async fn the_previous_release_serves_through_todays_migrations_and_beside_todays
         totp: created["totp_secret"].as_str().map(str::to_owned),
     };
     let notes_uri = "https://notes.example.com/cb";
-    let notes = test_client(
-        &cli(
-            &old_binary,
-            &old_env,
-            &[
-                "client",
-                "create",
-                "--name",
-                "Notes",
-                "--redirect-uri",
-                notes_uri,
-                "--json",
-            ],
-            "",
-        )
-        .await,
+    let create = |args: &'static [&'static str], redirect: &'static str| {
+        let (binary, env) = (old_binary.clone(), old_env.clone());
+        async move {
+            let mut command = vec!["client", "create", "--json"];
+            command.extend_from_slice(args);
+            test_client(&cli(&binary, &env, &command, "").await, redirect)
+        }
+    };
+    let notes = create(
+        &[
+            "--name",
+            "Notes",
+            "--redirect-uri",
+            "https://notes.example.com/cb",
+        ],
         notes_uri,
-    );
-    let service = test_client(
-        &cli(
-            &old_binary,
-            &old_env,
-            &[
-                "client",
-                "create",
-                "--name",
-                "Billing",
-                "--grant-type",
-                "client_credentials",
-                "--json",
-            ],
-            "",
-        )
-        .await,
+    )
+    .await;
+    let service = create(
+        &["--name", "Billing", "--grant-type", "client_credentials"],
         "",
-    );
+    )
+    .await;
 
     // Alice signs in to Notes on the old release: a refresh token in the old schema.
     let redirect = authorize(&old, &browser(), &notes, &alice, "openid offline_access").await;
