@@ -18,6 +18,16 @@ async fn database_at(cli: &Cli, version: i64) -> PgPool {
     pool
 }
 
+/// The database has every migration this binary knows.
+async fn assert_fully_migrated(pool: &PgPool) {
+    let last = MIGRATOR.iter().map(|m| m.version).max().unwrap();
+    let applied: i64 = sqlx::query_scalar("select max(version) from _sqlx_migrations")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(applied, last);
+}
+
 fn versions(list: &serde_json::Value) -> Vec<i64> {
     list.as_array()
         .unwrap()
@@ -157,12 +167,7 @@ async fn a_migration_waits_for_a_lock_only_briefly_and_tries_again() {
     );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("trying again"), "{stderr}");
-    let last = MIGRATOR.iter().map(|m| m.version).max().unwrap();
-    let applied: i64 = sqlx::query_scalar("select max(version) from _sqlx_migrations")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    assert_eq!(applied, last);
+    assert_fully_migrated(&pool).await;
 }
 
 #[tokio::test]
@@ -217,12 +222,7 @@ async fn replicas_migrating_one_database_at_once_all_succeed_and_share_sqlxs_loc
         );
     }
     let pool = cli.pool().await;
-    let last = MIGRATOR.iter().map(|m| m.version).max().unwrap();
-    let applied: i64 = sqlx::query_scalar("select max(version) from _sqlx_migrations")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    assert_eq!(applied, last);
+    assert_fully_migrated(&pool).await;
 
     // The lock is sqlx's own: while a release in which sqlx takes it migrates, this one waits.
     use sqlx::migrate::Migrate as _;
