@@ -174,12 +174,28 @@ impl Browser {
     /// Clicks and waits until the browser is at a URL containing `expected`.
     pub async fn click_to(&self, css: &str, expected: &str) {
         self.click(css).await;
+        // The URL changes when the new page is committed, before it has loaded: wait for both.
         crate::helpers::eventually(
             Duration::from_secs(10),
             &format!("the browser reaches {expected}"),
-            || async { self.url().await.contains(expected).then_some(()) },
+            || async { (self.url().await.contains(expected) && self.loaded().await).then_some(()) },
         )
         .await;
+    }
+
+    /// Whether the current page has loaded (`document.readyState`); false while the driver
+    /// cannot tell (a navigation in progress).
+    async fn loaded(&self) -> bool {
+        let script = json!({ "script": "return document.readyState", "args": [] });
+        let request = self
+            .http
+            .post(format!("{}/execute/sync", self.base))
+            .json(&script);
+        let Ok(response) = request.send().await else {
+            return false;
+        };
+        let value: Value = response.json().await.unwrap_or_default();
+        value["value"] == "complete"
     }
 
     /// Clicks and waits until the page shows `text` (for a form that answers on the same URL).
