@@ -6,10 +6,10 @@
 //! A log line per request costs more than a JWKS fetch, so by default (`PORTCULLIS_ACCESS_LOG=off`)
 //! only what an operator must see is logged: server errors (5xx; once, with their cause, by
 //! `http::failure` inside this request's span) and requests slower than [`SLOW`] at `warn`. With
-//! `on`, every request gets a line at `info`. The request span is at `info` when the access log is on and at
-//! `debug` otherwise, so it costs nothing unless `RUST_LOG` asks for it or traces are exported
-//! (`PORTCULLIS_OTLP_ENDPOINT`, see `telemetry`), which take `debug` spans whatever the log says. Security events are
-//! logged where they happen, whatever this setting says.
+//! `on`, every request gets a line at `info`. The request span is at `info` when the access log
+//! is on and at `debug` otherwise, so it costs nothing unless `RUST_LOG` asks for it or traces are
+//! exported (`PORTCULLIS_OTLP_ENDPOINT`, see `telemetry`), which take `debug` spans whatever the
+//! log says. Security events are logged where they happen, whatever this setting says.
 
 use std::time::Duration;
 
