@@ -18,6 +18,16 @@ pub enum Amr {
     Pwd,
     /// A one-time password (RFC 8176 §2 `otp`): a TOTP code or a recovery code.
     Otp,
+    /// Proof of possession of a hardware-secured key (RFC 8176 §2 `hwk`): a passkey that cannot
+    /// leave its authenticator (not backup eligible, WebAuthn §6.1.3 `BE`).
+    Hwk,
+    /// Proof of possession of a software-secured key (RFC 8176 §2 `swk`): a synced passkey.
+    Swk,
+    /// A user presence test (RFC 8176 §2 `user`); passkeys here also require user verification.
+    User,
+    /// Multiple-factor authentication (RFC 8176 §2 `mfa`): a user-verified passkey is something
+    /// the person has and something they know or are.
+    Mfa,
 }
 
 impl Amr {
@@ -26,19 +36,39 @@ impl Amr {
         match self {
             Amr::Pwd => "pwd",
             Amr::Otp => "otp",
+            Amr::Hwk => "hwk",
+            Amr::Swk => "swk",
+            Amr::User => "user",
+            Amr::Mfa => "mfa",
         }
     }
 
+    /// Every method Portcullis records.
+    pub const ALL: [Amr; 6] = [Amr::Pwd, Amr::Otp, Amr::Hwk, Amr::Swk, Amr::User, Amr::Mfa];
+
     /// The method named by `value`, if Portcullis uses it.
     pub fn parse(value: &str) -> Option<Amr> {
-        [Amr::Pwd, Amr::Otp]
-            .into_iter()
-            .find(|m| m.as_str() == value)
+        Amr::ALL.into_iter().find(|m| m.as_str() == value)
     }
 
-    /// Whether `methods` include a second factor beyond the password.
+    /// What a user-verified passkey adds: the key (`hwk` when it cannot leave its authenticator,
+    /// `swk` when it may be synced), `user`, and `mfa`.
+    pub fn passkey(backup_eligible: bool) -> [Amr; 3] {
+        let key = if backup_eligible { Amr::Swk } else { Amr::Hwk };
+        [key, Amr::User, Amr::Mfa]
+    }
+
+    /// Whether `methods` include a second factor beyond the password: a one-time code or a
+    /// passkey.
     pub fn second_factor(methods: &[Amr]) -> bool {
-        methods.contains(&Amr::Otp)
+        methods
+            .iter()
+            .any(|m| matches!(m, Amr::Otp | Amr::Hwk | Amr::Swk))
+    }
+
+    /// Whether `methods` include a passkey (a key bound to the origin: phishing-resistant).
+    pub fn passkey_used(methods: &[Amr]) -> bool {
+        methods.iter().any(|m| matches!(m, Amr::Hwk | Amr::Swk))
     }
 }
 
@@ -92,17 +122,17 @@ mod tests {
         assert_eq!(json, serde_json::json!(["pwd", "otp"]));
         let back: Vec<Amr> = serde_json::from_value(json).unwrap();
         assert_eq!(back, [Amr::Pwd, Amr::Otp]);
-        assert!(serde_json::from_str::<Amr>("\"hwk\"").is_err());
+        assert!(serde_json::from_str::<Amr>("\"sms\"").is_err());
     }
 
     #[test]
     fn parses_what_it_writes_and_nothing_else() {
-        for m in [Amr::Pwd, Amr::Otp] {
+        for m in Amr::ALL {
             assert_eq!(Amr::parse(m.as_str()), Some(m));
             assert_eq!(m.to_string(), m.as_str());
         }
         assert_eq!(Amr::parse("PWD"), None);
-        assert_eq!(Amr::parse("mfa"), None);
+        assert_eq!(Amr::parse("sms"), None);
     }
 
     #[test]
@@ -110,5 +140,8 @@ mod tests {
         assert!(!Amr::second_factor(&[Amr::Pwd]));
         assert!(Amr::second_factor(&[Amr::Pwd, Amr::Otp]));
         assert!(!Amr::second_factor(&[]));
+        assert!(Amr::second_factor(&Amr::passkey(false)));
+        assert!(Amr::passkey_used(&Amr::passkey(true)));
+        assert!(!Amr::passkey_used(&[Amr::Pwd, Amr::Otp]));
     }
 }

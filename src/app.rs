@@ -177,7 +177,15 @@ pub async fn connect(config: Config) -> anyhow::Result<AppState> {
     let clients = Arc::new(ClientCache::new(db.clone(), CLIENT_CACHE_TTL));
     let jwks_cache_control =
         format!("public, max-age={}", config.jwks_max_age.as_secs()).parse()?;
+    let passkeys = if config.passkeys.enabled() {
+        let rp = crate::passkeys::RelyingParty::new(&config.issuer, &config.passkey_rp_id)
+            .map_err(|e| anyhow::anyhow!("passkeys: {e}"))?;
+        Some(Arc::new(rp))
+    } else {
+        None
+    };
     Ok(AppState::new(Shared {
+        passkeys,
         clients,
         config: Arc::new(config),
         db,

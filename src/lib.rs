@@ -5,6 +5,8 @@
 //! `mfa`), each with a `store` submodule for its SQL; only `http` knows axum. `app` wires the
 //! pieces together for the binary and for the black-box tests in `tests/api`.
 
+/// The authentication ladder: levels and their `acr` values.
+pub mod acr;
 /// Administration shared by the admin pages and the admin API.
 pub mod admin;
 /// How a person authenticated (RFC 8176 `amr` values).
@@ -54,6 +56,8 @@ pub mod migrations;
 pub mod oauth;
 /// OpenID Connect protocol logic.
 pub mod oidc;
+/// Passkeys (WebAuthn): the relying party, stored credentials, ceremonies.
+pub mod passkeys;
 /// Rate limits on requests that create state (device codes, sessions).
 pub mod ratelimit;
 /// Roles and groups, carried in tokens for RBAC at resource servers.

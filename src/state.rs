@@ -14,6 +14,7 @@ use crate::crypto::PasswordHasher;
 use crate::health::StoreHealth;
 use crate::keys::KeyRing;
 use crate::metrics::Metrics;
+use crate::passkeys::RelyingParty;
 use crate::storage::Redis;
 use crate::tokens::Issuer;
 use crate::tokens::stores::Stores;
@@ -52,6 +53,8 @@ pub struct Shared {
     pub health: Arc<StoreHealth>,
     /// Set at SIGTERM: `/readyz` fails from then on, so load balancers stop sending requests.
     pub draining: AtomicBool,
+    /// The WebAuthn relying party; `None` when passkeys are off (`PORTCULLIS_PASSKEYS`).
+    pub passkeys: Option<Arc<RelyingParty>>,
 }
 
 impl Shared {

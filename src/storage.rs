@@ -197,6 +197,8 @@ pub enum RedisKey<'a> {
     TokensIssued(i64),
     /// The pub/sub channel on which replicas tell each other what changed (`invalidation`).
     Invalidation,
+    /// A passkey ceremony in progress, by its random id (`passkeys::ceremony`).
+    Ceremony(&'a str),
 }
 
 impl std::fmt::Display for RedisKey<'_> {
@@ -217,6 +219,7 @@ impl std::fmt::Display for RedisKey<'_> {
             RedisKey::SignedOutEverywhere(user) => write!(f, "signed-out-everywhere:{user}"),
             RedisKey::TokensIssued(minute) => write!(f, "tokens-issued:{minute}"),
             RedisKey::Invalidation => f.write_str("invalidate"),
+            RedisKey::Ceremony(id) => write!(f, "passkey-ceremony:{id}"),
         }
     }
 }

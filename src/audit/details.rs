@@ -29,6 +29,12 @@ impl AuditEvent<'_> {
             | LoginSucceeded { user, .. }
             | SecondFactorFailed { user }
             | SteppedUp { user }
+            | PasskeyAdded { user, .. }
+            | PasskeyRenamed { user, .. }
+            | PasskeyRemoved { user, .. }
+            | PasskeyUsed { user, .. }
+            | PasskeyCloneSuspected { user, .. }
+            | PasskeyFailed { user }
             | Logout { user }
             | LogoutEverywhere { user } => user.to_string(),
             PasswordFailed { login } => (*login).to_owned(),
@@ -70,6 +76,12 @@ impl AuditEvent<'_> {
             LoginSucceeded { amr, .. } => json!({ "amr": amr }),
             PasswordFailed { .. } => json!({ "step": "password" }),
             SecondFactorFailed { .. } => json!({ "step": "mfa" }),
+            PasskeyFailed { .. } => json!({ "step": "passkey" }),
+            PasskeyAdded { name, .. }
+            | PasskeyRenamed { name, .. }
+            | PasskeyRemoved { name, .. }
+            | PasskeyUsed { name, .. }
+            | PasskeyCloneSuspected { name, .. } => json!({ "name": name }),
             ConsentGiven { client_id, scopes }
             | DeviceApproved { client_id, scopes }
             | DeviceDenied { client_id, scopes } => {

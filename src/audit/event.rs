@@ -81,6 +81,35 @@ pub enum AuditEvent<'a> {
     SteppedUp {
         user: Uuid,
     },
+
+    // Passkeys, by name (the name the person gave it).
+    PasskeyAdded {
+        user: Uuid,
+        name: &'a str,
+    },
+    PasskeyRenamed {
+        user: Uuid,
+        name: &'a str,
+    },
+    PasskeyRemoved {
+        user: Uuid,
+        name: &'a str,
+    },
+    /// A passkey signed in, confirmed a password, or stepped a session up.
+    PasskeyUsed {
+        user: Uuid,
+        name: &'a str,
+    },
+    /// A passkey answered with a signature counter that did not grow (WebAuthn §6.1.1): the
+    /// authenticator may have been cloned. The use was refused.
+    PasskeyCloneSuspected {
+        user: Uuid,
+        name: &'a str,
+    },
+    /// A passkey's answer did not verify.
+    PasskeyFailed {
+        user: Uuid,
+    },
     Logout {
         user: Uuid,
     },
@@ -213,6 +242,12 @@ impl AuditEvent<'_> {
             LoginSucceeded { .. } => "login.succeeded",
             PasswordFailed { .. } | SecondFactorFailed { .. } => "login.failed",
             SteppedUp { .. } => "login.stepped_up",
+            PasskeyAdded { .. } => "passkey.added",
+            PasskeyRenamed { .. } => "passkey.renamed",
+            PasskeyRemoved { .. } => "passkey.removed",
+            PasskeyUsed { .. } => "passkey.used",
+            PasskeyCloneSuspected { .. } => "passkey.clone_suspected",
+            PasskeyFailed { .. } => "login.failed",
             Logout { .. } => "logout",
             LogoutEverywhere { .. } => "logout.everywhere",
             ConsentGiven { .. } => "consent.given",
@@ -286,6 +321,21 @@ mod tests {
                 "login.failed",
                 user.to_string(),
                 json!({ "step": "mfa" }),
+            ),
+            (
+                AuditEvent::PasskeyCloneSuspected {
+                    user,
+                    name: "Laptop",
+                },
+                "passkey.clone_suspected",
+                user.to_string(),
+                json!({ "name": "Laptop" }),
+            ),
+            (
+                AuditEvent::PasskeyFailed { user },
+                "login.failed",
+                user.to_string(),
+                json!({ "step": "passkey" }),
             ),
             (
                 AuditEvent::DeviceDenied {

@@ -93,6 +93,11 @@ pub struct Config {
     pub shutdown_timeout: Duration,
     /// The OpenTelemetry collector's base URL (OTLP over HTTP); `None`: no traces.
     pub otlp_endpoint: Option<url::Url>,
+    /// Passkeys: allowed, required for administrators or for everyone, or off. Off (with a
+    /// warning) when the issuer's host cannot be a relying party id (an IP address).
+    pub passkeys: crate::passkeys::Policy,
+    /// The WebAuthn relying party id: the issuer's host, or the parent domain configured.
+    pub passkey_rp_id: String,
     /// Started with `serve --demo`.
     pub demo: bool,
     /// Things worth logging once telemetry is up (unknown `PORTCULLIS_*` variables).
@@ -121,8 +126,25 @@ impl Config {
         const SEC: Duration = Duration::from_secs(1);
         const DAY: Duration = Duration::from_secs(86_400);
 
+        let mut warnings = warnings;
+        let issuer = layers.get("issuer", |raw| parse_issuer(raw, demo))?;
+        let mut passkeys = layers.get("passkeys", crate::passkeys::Policy::parse)?;
+        let configured_rp_id = layers.get_opt("passkey_rp_id", |raw| Ok(raw.to_owned()))?;
+        let passkey_rp_id = match crate::passkeys::rp_id_for(&issuer, configured_rp_id.as_deref()) {
+            Ok(rp_id) => rp_id,
+            Err(why) if configured_rp_id.is_some() => {
+                return Err(layers.error("passkey_rp_id", why));
+            }
+            Err(why) => {
+                if passkeys.enabled() {
+                    warnings.push(format!("passkeys are off: {why}"));
+                }
+                passkeys = crate::passkeys::Policy::Off;
+                String::new()
+            }
+        };
         let config = Config {
-            issuer: layers.get("issuer", |raw| parse_issuer(raw, demo))?,
+            issuer,
             listen: layers.get("listen", parse_address)?,
             metrics_listen: layers.get_opt("metrics_listen", parse_address)?,
             database_url: layers.get("database_url", |raw| {
@@ -178,6 +200,8 @@ impl Config {
             drain_delay: get_duration("drain_delay", Duration::ZERO, 300 * SEC)?,
             shutdown_timeout: get_duration("shutdown_timeout", SEC, 600 * SEC)?,
             otlp_endpoint: layers.get_opt("otlp_endpoint", parse_otlp_endpoint)?,
+            passkeys,
+            passkey_rp_id,
             demo,
             warnings,
         };

@@ -128,6 +128,16 @@ pub const SETTINGS: &[Setting] = &[
         "Admin changes need a second factor entered this recently; older, it is asked again",
     ),
     s(
+        "passkeys",
+        "optional",
+        "Passkeys: off, optional, required-for-admins (the admin console needs one) or required (every application sign-in needs one)",
+    ),
+    s(
+        "passkey_rp_id",
+        "",
+        "The passkeys' relying party id: empty for the issuer's host, or a parent domain of it",
+    ),
+    s(
         "new_sessions_per_minute",
         "120",
         "New browser sessions one client address may start in a minute (raise it for many people behind one NAT address)",

@@ -29,9 +29,11 @@ pub(super) mod key {
     pub const NEW_RECOVERY_CODES: &str = "recovery_codes";
     pub const NEW_CLIENT_SECRET: &str = "admin_new_secret";
     pub const AFTER_LOGOUT: &str = "logout";
+    /// The id of this session's passkey ceremony in progress (`passkeys::ceremony`).
+    pub const PASSKEY_CEREMONY: &str = "passkey_ceremony";
 
     #[cfg(test)]
-    pub const ALL: [&str; 15] = [
+    pub const ALL: [&str; 16] = [
         SIGNED_IN,
         PASSWORD_VERIFIED,
         CSRF,
@@ -47,6 +49,7 @@ pub(super) mod key {
         NEW_RECOVERY_CODES,
         NEW_CLIENT_SECRET,
         AFTER_LOGOUT,
+        PASSKEY_CEREMONY,
     ];
 }
 
@@ -116,6 +119,19 @@ impl TypedSession {
 
     pub async fn clear_pending_totp(&self) -> Result<(), SessionError> {
         self.0.remove_value(key::PENDING_TOTP).await.map(drop)
+    }
+
+    /// Makes `id` this session's passkey ceremony; the id of the one it replaces.
+    pub async fn replace_passkey_ceremony(&self, id: &str) -> Result<Option<String>, SessionError> {
+        self.0
+            .insert_value(key::PASSKEY_CEREMONY, id.into())
+            .await
+            .map(|earlier| earlier.and_then(|v| v.as_str().map(str::to_owned)))
+    }
+
+    /// Takes this session's passkey ceremony id: a ceremony is finished once.
+    pub async fn take_passkey_ceremony(&self) -> Result<Option<String>, SessionError> {
+        self.take(key::PASSKEY_CEREMONY).await
     }
 
     /// Recovery codes just made, for the page that shows them once.

@@ -19,7 +19,7 @@ pub const JTI: &str = "jti";
 pub const AUTH_TIME: &str = "auth_time";
 /// The client's `nonce`, echoed in the ID token (OIDC Core §3.1.2.1).
 pub const NONCE: &str = "nonce";
-/// Authentication context class (OIDC Core §2): [`super::ACR_MFA`] or [`super::ACR_PASSWORD`].
+/// Authentication context class (OIDC Core §2): a rung of [`crate::acr::Level`].
 pub const ACR: &str = "acr";
 /// Authentication methods (RFC 8176).
 pub const AMR: &str = "amr";

@@ -41,17 +41,10 @@ pub struct Authentication {
     pub sid: Option<String>,
 }
 
-/// `acr` values: with a second factor or without.
-pub const ACR_MFA: &str = "urn:portcullis:acr:mfa";
-pub const ACR_PASSWORD: &str = "urn:portcullis:acr:password";
-
 impl Authentication {
+    /// The `acr` value: the rung of the ladder these methods reached ([`crate::acr::Level`]).
     pub fn acr(&self) -> &'static str {
-        if Amr::second_factor(&self.amr) {
-            ACR_MFA
-        } else {
-            ACR_PASSWORD
-        }
+        crate::acr::Level::of(&self.amr).acr()
     }
 }
 

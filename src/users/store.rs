@@ -130,7 +130,8 @@ pub async fn exists(pool: &PgPool, username: &str) -> Result<bool> {
 pub struct Credentials {
     pub id: Uuid,
     pub username: String,
-    pub password_hash: String,
+    /// `None`: the account signs in with passkeys only.
+    pub password_hash: Option<String>,
     pub totp_secret_sealed: Option<String>,
     pub disabled: bool,
     pub is_admin: bool,

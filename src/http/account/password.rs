@@ -49,7 +49,7 @@ pub async fn current_password_ok(
     peer: SocketAddr,
 ) -> Result<bool, PageError> {
     let account = Account::User(user.id);
-    let stored = Some(user.password_hash.clone());
+    let stored = user.password_hash.clone();
     Ok(verify::password(state, account, stored, Secret::new(password), peer.ip()).await?)
 }
 

@@ -91,7 +91,8 @@ pub async fn submit(
     let stored = user
         .as_ref()
         .filter(|u| !u.disabled)
-        .map(|u| u.password_hash.clone());
+        // A passkey-only account has no password: any password is wrong, at the same cost.
+        .and_then(|u| u.password_hash.clone());
     let password = Secret::new(form.password);
     let right = verify::password(&state, account, stored, password, peer.ip())
         .await
