@@ -109,6 +109,8 @@ pub mod paths {
     pub const AUTHORIZE_RESUME: &str = "/authorize/resume";
     pub const LOGIN: &str = "/login";
     pub const LOGIN_MFA: &str = "/login/mfa";
+    pub const LOGIN_PASSKEY: &str = "/login/passkey";
+    pub const LOGIN_PASSKEY_OPTIONS: &str = "/login/passkey/options";
     pub const CONSENT: &str = "/consent";
     pub const DEVICE: &str = "/device";
     pub const DEVICE_APPROVE: &str = "/device/approve";
@@ -118,15 +120,23 @@ pub mod paths {
     pub const ACCOUNT_TOTP_REMOVE: &str = "/account/totp/remove";
     pub const ACCOUNT_RECOVERY_CODES: &str = "/account/recovery-codes";
     pub const ACCOUNT_PASSWORD: &str = "/account/password";
+    pub const ACCOUNT_PASSKEYS: &str = "/account/passkeys";
+    pub const ACCOUNT_PASSKEYS_OPTIONS: &str = "/account/passkeys/options";
     pub const ACCOUNT_REVOKE_APPLICATION: &str = "/account/applications/revoke";
     pub const ACCOUNT_SIGN_OUT_EVERYWHERE: &str = "/account/sign-out-everywhere";
     pub const LOGOUT_DONE: &str = "/logout/done";
     pub const STYLESHEET: &str = "/static/portcullis.css";
+    pub const PASSKEY_SCRIPT: &str = "/static/passkeys.js";
 }
 
 /// The stylesheet every page links to.
 pub fn stylesheet() -> Href {
     Href::route(paths::STYLESHEET)
+}
+
+/// The one script, on the pages that offer passkeys (WebAuthn needs JavaScript).
+pub fn passkey_script() -> Href {
+    Href::route(paths::PASSKEY_SCRIPT)
 }
 
 /// The sign-in steps and the authorization request they continue (with
@@ -144,6 +154,17 @@ pub mod login {
 
     pub fn consent() -> Href {
         Href::route(paths::CONSENT)
+    }
+
+    /// Confirming with a passkey: the page that asks (a step-up to phishing-resistant sign-in),
+    /// and where every passkey answer at sign-in is posted.
+    pub fn passkey() -> Href {
+        Href::route(paths::LOGIN_PASSKEY)
+    }
+
+    /// The options of a passkey ceremony at sign-in (JSON, for the script).
+    pub fn passkey_options() -> Href {
+        Href::route(paths::LOGIN_PASSKEY_OPTIONS)
     }
 
     /// Back to the authorization endpoint once sign-in or consent is done.
@@ -212,6 +233,24 @@ pub mod account {
 
     pub fn password() -> Href {
         Href::route(paths::ACCOUNT_PASSWORD)
+    }
+
+    /// The person's passkeys, and where a new one's answer is posted.
+    pub fn passkeys() -> Href {
+        Href::route(paths::ACCOUNT_PASSKEYS)
+    }
+
+    /// The options of a registration ceremony (JSON, for the script).
+    pub fn passkey_options() -> Href {
+        Href::route(paths::ACCOUNT_PASSKEYS_OPTIONS)
+    }
+
+    pub fn rename_passkey(id: uuid::Uuid) -> Href {
+        passkeys().seg(id).seg("rename")
+    }
+
+    pub fn remove_passkey(id: uuid::Uuid) -> Href {
+        passkeys().seg(id).seg("remove")
     }
 
     pub fn revoke_application() -> Href {
