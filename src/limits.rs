@@ -57,6 +57,9 @@ pub const CODE_CHALLENGE: usize = 128;
 /// Lists in one field: the admin forms' text areas (one redirect URI, scope or audience a line)
 /// and the JSON arrays of the admin API (each element).
 pub const LIST: usize = 16 * 1024;
+/// A passkey's answer to a ceremony (WebAuthn §5.1: `PublicKeyCredential` as JSON, binary
+/// members in base64url); attestation is not asked for, so it stays far below this.
+pub const CREDENTIAL: usize = 16 * 1024;
 /// Numbers, flags, dates and durations as text.
 pub const SHORT: usize = 64;
 /// A search box or an audit-log filter.
@@ -78,6 +81,7 @@ pub fn max_len(name: &str) -> usize {
         "token" | "refresh_token" | "access_token" | "id_token_hint" | "assertion" | "request"
         | "claims" => TOKEN,
         "scope" => SCOPE,
+        "credential" => CREDENTIAL,
         "state" => STATE,
         "nonce" => NONCE,
         "redirect_uri" | "post_logout_redirect_uri" | "return_to" | "request_uri" => URI,
@@ -108,6 +112,7 @@ pub fn max_len(name: &str) -> usize {
         | "role"
         | "group"
         | "session"
+        | "purpose"
         | "kid" => WORD,
         "q" | "actor" | "event" => QUERY,
         "max_age" | "page" | "per_page" | "since" | "until" | "approved" | "is_admin"

@@ -56,6 +56,7 @@ actions! {
         Password => "password",
         EndSessions => "end-sessions",
         EndSession => "end-session",
+        RemovePasskey => "remove-passkey",
         Roles => "roles",
         Groups => "groups",
     }

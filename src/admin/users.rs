@@ -175,6 +175,22 @@ pub async fn end_sessions(state: &AppState, id: Uuid, by: &By) -> Result<(), Err
     Ok(())
 }
 
+/// Removes one of the user's passkeys (`passkey`: its id, from the form), unless it is the last
+/// way into an account without a password.
+#[tracing::instrument(name = "admin.users.remove_passkey", skip_all, fields(user_id = %id, actor = ?by.actor))]
+pub async fn remove_passkey(state: &AppState, id: Uuid, passkey: &str, by: &By) -> Result<(), Error> {
+    use crate::passkeys::store::{self, Removed};
+    let gone = || Error::NotFound("that passkey is not registered to this user".into());
+    let passkey = Uuid::parse_str(passkey).map_err(|_| gone())?;
+    match store::remove(&state.db, id, passkey, by).await? {
+        Removed::Removed(_) => Ok(()),
+        Removed::NotFound => Err(gone()),
+        Removed::LastWayIn => Err(Error::Invalid(
+            "it is the only way into an account without a password; set a password first".into(),
+        )),
+    }
+}
+
 /// Replaces the user's roles or groups.
 #[tracing::instrument(name = "admin.users.set_names", skip_all, fields(user_id = %id, ?kind, actor = ?by.actor))]
 pub async fn set_names(

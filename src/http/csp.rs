@@ -8,7 +8,9 @@
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
 
-pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+/// Scripts only from this server (the one passkey script; never inline), which may fetch only
+/// from this server (a ceremony's options).
+pub const CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// The policy of everything that is not an HTML page (JSON, the stylesheet): it loads nothing and
 /// nothing may frame it (OWASP REST Security Cheat Sheet, "Security Headers"). Shorter than

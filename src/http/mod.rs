@@ -68,6 +68,11 @@ pub fn router(state: AppState) -> Router {
             pages::LOGIN_MFA,
             get(login::mfa::show).post(login::mfa::submit),
         )
+        .route(pages::LOGIN_PASSKEY_OPTIONS, post(login::passkey::options))
+        .route(
+            pages::LOGIN_PASSKEY,
+            get(login::passkey::show).post(login::passkey::submit),
+        )
         .route(
             pages::CONSENT,
             get(login::consent::show).post(login::consent::submit),
@@ -87,6 +92,26 @@ pub fn router(state: AppState) -> Router {
             get(account::totp::show).post(account::totp::confirm),
         )
         .route(pages::ACCOUNT_TOTP_REMOVE, post(account::totp::remove))
+        .route(
+            pages::ACCOUNT_PASSKEYS,
+            get(account::passkeys::show).post(account::passkeys::add),
+        )
+        .route(
+            pages::ACCOUNT_PASSKEYS_OPTIONS,
+            post(account::passkeys::options),
+        )
+        .route(
+            pages::ACCOUNT_PASSKEYS_CONFIRM,
+            post(account::passkeys::confirm),
+        )
+        .route(
+            "/account/passkeys/{id}/rename",
+            post(account::passkeys::rename),
+        )
+        .route(
+            "/account/passkeys/{id}/remove",
+            post(account::passkeys::remove),
+        )
         .route(
             pages::ACCOUNT_RECOVERY_CODES,
             get(account::recovery_codes).post(account::new_recovery_codes),
@@ -163,6 +188,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route(pages::STYLESHEET, get(stylesheet))
+        .route(pages::PASSKEY_SCRIPT, get(passkey_script))
         .fallback(not_found)
         .layer(edge)
         .with_state(state)
@@ -201,6 +227,18 @@ async fn stylesheet() -> Response {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         CSS,
+    )
+        .into_response()
+}
+
+async fn passkey_script() -> Response {
+    const JS: &str = include_str!("../../static/passkeys.js");
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        JS,
     )
         .into_response()
 }

@@ -223,9 +223,33 @@ pub async fn rename(
     Ok(true)
 }
 
-/// Removes passkey `id` of `user_id`; its name, or `None` if there was none.
-pub async fn remove(pool: &PgPool, user_id: Uuid, id: Uuid, by: &By) -> Result<Option<String>> {
+/// What [`remove`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Removed {
+    /// Removed; its name.
+    Removed(String),
+    NotFound,
+    /// Kept: the account has no password and this is its last passkey.
+    LastWayIn,
+}
+
+/// Removes passkey `id` of `user_id`, audited as done by `by`, unless it is the last way into an
+/// account without a password. The user's row is locked first, so two removals cannot both take
+/// the last two passkeys.
+pub async fn remove(pool: &PgPool, user_id: Uuid, id: Uuid, by: &By) -> Result<Removed> {
     let mut tx = pool.begin().await?;
+    let passwordless: Option<bool> =
+        sqlx::query_scalar("select password_hash is null from users where id = $1 for update")
+            .bind(user_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let held: i64 = sqlx::query_scalar("select count(*) from passkeys where user_id = $1")
+        .bind(user_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if passwordless == Some(true) && held <= 1 {
+        return Ok(Removed::LastWayIn);
+    }
     let name: Option<String> =
         sqlx::query_scalar("delete from passkeys where id = $1 and user_id = $2 returning name")
             .bind(id)
@@ -233,7 +257,7 @@ pub async fn remove(pool: &PgPool, user_id: Uuid, id: Uuid, by: &By) -> Result<O
             .fetch_optional(&mut *tx)
             .await?;
     let Some(name) = name else {
-        return Ok(None);
+        return Ok(Removed::NotFound);
     };
     let event = AuditEvent::PasskeyRemoved {
         user: user_id,
@@ -241,7 +265,7 @@ pub async fn remove(pool: &PgPool, user_id: Uuid, id: Uuid, by: &By) -> Result<O
     };
     by.record(&mut tx, event).await?;
     tx.commit().await?;
-    Ok(Some(name))
+    Ok(Removed::Removed(name))
 }
 
 #[cfg(test)]

@@ -169,6 +169,32 @@ impl TypedSession {
         Ok(true)
     }
 
+    /// Adds what a passkey proved (`added`) to this session's sign-in: a step-up to a higher
+    /// level ([`crate::acr::Level`]). `auth_time` becomes now (OIDC Core §2: when the person last
+    /// authenticated); the `sid` stays, since relying parties know the session by it; a new
+    /// session id, since privilege changed. False (and nothing recorded) if the session is no
+    /// longer signed in as `user_id`.
+    pub async fn raise(&self, user_id: Uuid, added: &[Amr]) -> Result<bool, SessionError> {
+        self.0.remove_value(key::PASSWORD_VERIFIED).await?;
+        let Some(mut signed_in) = self.0.get::<SignedIn>(key::SIGNED_IN).await? else {
+            return Ok(false);
+        };
+        if signed_in.user_id != user_id {
+            return Ok(false);
+        }
+        for method in added {
+            if !signed_in.amr.contains(method) {
+                signed_in.amr.push(*method);
+            }
+        }
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        signed_in.auth_time = now;
+        self.0.cycle_id().await?;
+        self.0.insert(key::SIGNED_IN, &signed_in).await?;
+        self.0.insert(key::SECOND_FACTOR_AT, now).await?;
+        Ok(true)
+    }
+
     pub async fn pending_second_factor(&self) -> Result<Option<PasswordVerified>, SessionError> {
         self.0.get(key::PASSWORD_VERIFIED).await
     }

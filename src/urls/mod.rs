@@ -122,6 +122,7 @@ pub mod paths {
     pub const ACCOUNT_PASSWORD: &str = "/account/password";
     pub const ACCOUNT_PASSKEYS: &str = "/account/passkeys";
     pub const ACCOUNT_PASSKEYS_OPTIONS: &str = "/account/passkeys/options";
+    pub const ACCOUNT_PASSKEYS_CONFIRM: &str = "/account/passkeys/confirm";
     pub const ACCOUNT_REVOKE_APPLICATION: &str = "/account/applications/revoke";
     pub const ACCOUNT_SIGN_OUT_EVERYWHERE: &str = "/account/sign-out-everywhere";
     pub const LOGOUT_DONE: &str = "/logout/done";
@@ -243,6 +244,11 @@ pub mod account {
     /// The options of a registration ceremony (JSON, for the script).
     pub fn passkey_options() -> Href {
         Href::route(paths::ACCOUNT_PASSKEYS_OPTIONS)
+    }
+
+    /// Entering a second factor again before adding or removing a passkey.
+    pub fn confirm_passkeys() -> Href {
+        Href::route(paths::ACCOUNT_PASSKEYS_CONFIRM)
     }
 
     pub fn rename_passkey(id: uuid::Uuid) -> Href {

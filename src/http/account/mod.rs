@@ -2,6 +2,7 @@
 //! live here; the second factor is in [`totp`], the password in [`password`]. Every action is a
 //! POST with the CSRF token, answered with 303 and a notice on the overview.
 
+pub mod passkeys;
 pub mod password;
 pub mod totp;
 
@@ -47,6 +48,8 @@ struct Overview {
     name: Option<String>,
     totp_enrolled: bool,
     recovery_left: i64,
+    /// How many passkeys the person has; `None` when passkeys are off.
+    passkeys: Option<usize>,
     applications: Vec<Application>,
     notice: Option<String>,
     error: Option<String>,
@@ -78,6 +81,10 @@ pub async fn show(
         name: profile.and_then(|p| p.name),
         totp_enrolled: user.totp_secret_sealed.is_some(),
         recovery_left: recovery::remaining(&state.db, signed_in.user_id).await?,
+        passkeys: match state.passkeys {
+            Some(_) => Some(crate::passkeys::store::list(&state.db, signed_in.user_id).await?.len()),
+            None => None,
+        },
         applications,
         notice: session.take_account_notice().await?,
         error: session.take_flash().await?,

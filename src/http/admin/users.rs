@@ -1,6 +1,6 @@
 //! `/admin/users`: list and search, create, and on a user's page: disable or enable, reset the
 //! password or the second factor, clear throttling, grant or remove the admin role, see and end
-//! sessions, assign roles and groups. Destructive actions go through a confirmation page.
+//! sessions, see and remove passkeys, assign roles and groups. Destructive actions go through a confirmation page.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -19,6 +19,7 @@ use crate::error::Error;
 use crate::http::error::PageError;
 use crate::http::extract::Csrf;
 use crate::http::page::filters;
+use crate::passkeys::store::PasskeySummary;
 use crate::rbac::{self, Kind};
 use crate::sessions::index::LiveSession;
 use crate::state::AppState;
@@ -139,6 +140,8 @@ struct ShowPage {
     sessions: Vec<LiveSession>,
     roles: Vec<Choice>,
     groups: Vec<Choice>,
+    /// The user's passkeys; `None` when passkeys are off.
+    passkeys: Option<Vec<PasskeySummary>>,
 }
 
 impl ShowPage {
@@ -168,6 +171,10 @@ pub async fn show(
         sessions: ops::sessions(&state, id).await?,
         roles: choices(&state, Kind::Role, &profile.roles).await?,
         groups: choices(&state, Kind::Group, &profile.groups).await?,
+        passkeys: match state.passkeys {
+            Some(_) => Some(crate::passkeys::store::list(&state.db, id).await?),
+            None => None,
+        },
         user,
     };
     Ok(page.into_response())
@@ -264,6 +271,9 @@ pub async fn act(
         UserAction::EndSession => ops::end_session(&state, id, form.get("session"), by)
             .await
             .map(|()| "The session ended."),
+        UserAction::RemovePasskey => ops::remove_passkey(&state, id, form.get("passkey"), by)
+            .await
+            .map(|()| "The passkey was removed."),
         UserAction::Roles => ops::set_names(&state, id, Kind::Role, &form.all("role"), by)
             .await
             .map(|()| "Roles saved. Tokens issued from now on carry them."),

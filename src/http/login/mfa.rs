@@ -11,7 +11,7 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
 
-use super::{Continue, after_sign_in, not_checked};
+use super::{Continue, PasskeyForm, after_sign_in, not_checked};
 use crate::amr::Amr;
 use crate::audit::{Actor, AuditEvent, By};
 use crate::http::client_addr::ClientAddr;
@@ -19,7 +19,8 @@ use crate::http::error::PageError;
 use crate::http::extract::Csrf;
 use crate::http::forms::CodeForm;
 use crate::http::page::see_other;
-use crate::sessions::TypedSession;
+use crate::passkeys::store as passkeys;
+use crate::sessions::{PasswordVerified, TypedSession};
 use crate::state::AppState;
 use crate::urls::{self, Href};
 use crate::users::store as users;
@@ -35,19 +36,33 @@ struct MfaPage {
     /// `/login/mfa` and `/login`, continuing the pending request.
     action: Href,
     restart: Href,
+    /// The account has TOTP: the code form.
+    totp: bool,
+    /// The account has a passkey: its button.
+    passkey: Option<PasskeyForm>,
     error: Option<String>,
 }
 
 pub async fn show(
+    State(state): State<AppState>,
     session: TypedSession,
     Query(next): Query<Continue>,
 ) -> Result<Response, PageError> {
-    if session.pending_second_factor().await?.is_none() {
+    let Some(pending) = session.pending_second_factor().await? else {
         return Ok(see_other(&next.at(urls::login::password())));
-    }
+    };
+    let user = users::credentials_by_id(&state.db, pending.user_id).await?;
+    let totp = user.is_some_and(|u| u.totp_secret_sealed.is_some());
+    let passkey = match PasskeyForm::continuing(&state, &next) {
+        Some(form) if passkeys::any(&state.db, pending.user_id).await? => Some(form),
+        _ => None,
+    };
     let page = MfaPage {
         csrf: session.csrf_token().await?,
         action: next.at(urls::login::second_factor()),
+        // Neither (both removed meanwhile): the code form, which then says sign in again.
+        totp: totp || passkey.is_none(),
+        passkey,
         restart: next.at(urls::login::password()),
         error: session.take_flash().await?,
     };
@@ -55,6 +70,15 @@ pub async fn show(
         Some(p) => crate::http::csp::allow_form_target(page.into_response(), &p.redirect_uri),
         None => page.into_response(),
     })
+}
+
+/// The first factor this session passed, while it is still good for the second step.
+pub async fn pending_step(session: &TypedSession) -> Result<Option<PasswordVerified>, PageError> {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    Ok(session
+        .pending_second_factor()
+        .await?
+        .filter(|p| now - p.at < PASSWORD_STEP_VALID_SECS))
 }
 
 #[tracing::instrument(name = "sign_in.second_factor", skip_all, fields(ip = %peer.ip()))]
@@ -65,12 +89,7 @@ pub async fn submit(
     Query(next): Query<Continue>,
     Csrf(Form(form)): Csrf<Form<CodeForm>>,
 ) -> Result<Response, PageError> {
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let Some(pending) = session
-        .pending_second_factor()
-        .await?
-        .filter(|p| now - p.at < PASSWORD_STEP_VALID_SECS)
-    else {
+    let Some(pending) = pending_step(&session).await? else {
         session.set_flash("Please sign in again.").await?;
         return Ok(see_other(&next.at(urls::login::password())));
     };

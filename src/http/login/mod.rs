@@ -6,6 +6,7 @@
 pub mod consent;
 pub mod device;
 pub mod mfa;
+pub mod passkey;
 pub mod password;
 
 use axum::response::Response;
@@ -51,6 +52,22 @@ impl Continue {
     }
 }
 
+/// Where a page's passkey form posts and fetches its options, continuing the pending request;
+/// `None` when passkeys are off.
+pub struct PasskeyForm {
+    pub action: Href,
+    pub options: Href,
+}
+
+impl PasskeyForm {
+    pub fn continuing(state: &crate::state::AppState, next: &Continue) -> Option<PasskeyForm> {
+        state.passkeys.as_ref().map(|_| PasskeyForm {
+            action: next.at(urls::login::passkey()),
+            options: next.at(urls::login::passkey_options()),
+        })
+    }
+}
+
 /// A sign-in check that could not run, as a page; a refusal by the throttle is counted.
 pub fn not_checked(state: &crate::state::AppState, e: crate::verify::VerifyError) -> PageError {
     use crate::throttle::Refused;
@@ -74,9 +91,11 @@ pub async fn after_sign_in(session: &TypedSession, next: &Continue) -> Result<Re
             None => {}
         }
     }
-    // Back to the admin page that sent the person to sign in (only ever an `/admin` path).
+    // Back to the admin page that sent the person to sign in (only ever an `/admin` path), or to
+    // the passkeys page that asked for a fresh second factor.
     if let Some(back) = session.take_return_to().await?
-        && back.starts_with(urls::admin::dashboard().as_str())
+        && (back.starts_with(urls::admin::dashboard().as_str())
+            || back == urls::account::passkeys().as_str())
     {
         return Ok(see_other_url(&back));
     }

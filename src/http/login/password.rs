@@ -9,13 +9,14 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::{Continue, after_sign_in, not_checked};
+use super::{Continue, PasskeyForm, after_sign_in, not_checked};
 use crate::amr::Amr;
 use crate::audit::{Actor, AuditEvent, By};
 use crate::http::client_addr::ClientAddr;
 use crate::http::error::PageError;
 use crate::http::extract::Csrf;
 use crate::http::page::see_other;
+use crate::passkeys::store as passkeys;
 use crate::secret::Secret;
 use crate::sessions::TypedSession;
 use crate::state::AppState;
@@ -32,10 +33,13 @@ struct PasswordPage {
     action: Href,
     username: String,
     client_name: Option<String>,
+    /// The passkey button and autofill, unless passkeys are off.
+    passkey: Option<PasskeyForm>,
     error: Option<String>,
 }
 
 pub async fn show(
+    State(state): State<AppState>,
     session: TypedSession,
     Query(next): Query<Continue>,
 ) -> Result<Response, PageError> {
@@ -48,6 +52,7 @@ pub async fn show(
         action: next.at(urls::login::password()),
         username: typed.or(hint).unwrap_or_default(),
         client_name: pending.as_ref().map(|p| p.client_name.clone()),
+        passkey: PasskeyForm::continuing(&state, &next),
         error: session.take_flash().await?,
     };
     Ok(match pending {
@@ -110,7 +115,9 @@ pub async fn submit(
             return Ok(see_other(&next.at(urls::login::password())));
         }
     };
-    if user.totp_secret_sealed.is_some() {
+    // A second factor follows when the account has one: a TOTP code or a passkey.
+    let passkey = state.passkeys.is_some() && passkeys::any(&state.db, user.id).await?;
+    if user.totp_secret_sealed.is_some() || passkey {
         session.password_verified(user.id).await?;
         return Ok(see_other(&next.at(urls::login::second_factor())));
     }
