@@ -1,4 +1,5 @@
-//! `TestApp`: a real Portcullis on 127.0.0.1 and a port of its own, on a database of its own
+//! `TestApp`: a real Portcullis on 127.0.0.1 and a port of its own (its issuer names
+//! `127.0.0.1`, or `localhost` for WebAuthn), on a database of its own
 //! (`pt_<unix time>_<random>`, created by the app itself), with a Redis key prefix of its own.
 //! When the last handle on a [`TestDb`] goes, pass or fail, its database is dropped and its Redis
 //! keys deleted; databases older than an hour (left by a test that was killed) are dropped when a
@@ -161,7 +162,8 @@ fn rand_bytes() -> [u8; 32] {
 }
 
 pub struct TestApp {
-    /// `http://127.0.0.1:<port>`, also the issuer.
+    /// `http://127.0.0.1:<port>`, or `http://localhost:<port>` with
+    /// [`Settings::set_localhost_issuer`]; also the issuer under http.
     pub address: String,
     pub db: TestDb,
     pub state: AppState,
@@ -180,6 +182,7 @@ pub struct Settings {
     pub database_url: Option<String>,
     pub extra: Vec<(String, String)>,
     pub https_issuer: bool,
+    pub localhost_issuer: bool,
 }
 
 impl Settings {
@@ -195,6 +198,7 @@ impl Settings {
             database_url: None,
             extra: vec![],
             https_issuer: false,
+            localhost_issuer: false,
         }
     }
 
@@ -212,6 +216,23 @@ impl Settings {
         self
     }
 
+    /// An issuer on `localhost` rather than `127.0.0.1` (the server still listens on 127.0.0.1):
+    /// browsers refuse WebAuthn on an IP address (WebAuthn L3 §5.1.3, §5.1.4: the effective domain
+    /// must be a valid domain), and `http://localhost` is a secure context, where WebAuthn runs.
+    pub fn set_localhost_issuer(mut self) -> Settings {
+        self.localhost_issuer = true;
+        self
+    }
+
+    /// The host the issuer names.
+    fn host(&self) -> &'static str {
+        if self.localhost_issuer {
+            "localhost"
+        } else {
+            "127.0.0.1"
+        }
+    }
+
     pub fn set(mut self, name: &str, value: &str) -> Settings {
         self.extra.push((name.to_owned(), value.to_owned()));
         self
@@ -223,8 +244,9 @@ impl Settings {
             (
                 "PORTCULLIS_ISSUER".to_owned(),
                 format!(
-                    "{}://127.0.0.1:{port}",
-                    if self.https_issuer { "https" } else { "http" }
+                    "{}://{}:{port}",
+                    if self.https_issuer { "https" } else { "http" },
+                    self.host()
                 ),
             ),
             ("PORTCULLIS_LISTEN".to_owned(), format!("127.0.0.1:{port}")),
@@ -276,7 +298,7 @@ impl Settings {
             .timeout(Duration::from_secs(10))
             .build()?;
         Ok(TestApp {
-            address: format!("http://127.0.0.1:{port}"),
+            address: format!("http://{}:{port}", self.host()),
             db: self.db,
             state,
             http,
@@ -307,7 +329,7 @@ fn show_server_log(config: &Config) {
 // Only this test crate implements and calls it, on one runtime: no `Send` bounds needed.
 #[allow(async_fn_in_trait)]
 pub trait Server {
-    /// `http://127.0.0.1:<port>`.
+    /// `http://127.0.0.1:<port>` (or `localhost`).
     fn base(&self) -> &str;
     /// The client for requests that are not a browser's (it does not follow redirects).
     fn http(&self) -> &reqwest::Client;

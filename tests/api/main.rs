@@ -24,6 +24,7 @@ mod logout_hints;
 pub mod machines;
 mod ops;
 mod oversized;
+mod passkey_harness;
 mod password_policy;
 mod pending_requests;
 mod proxy;

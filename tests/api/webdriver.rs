@@ -1,6 +1,7 @@
 //! A small W3C WebDriver client (over reqwest, no extra crate) driving headless Chromium through
 //! chromedriver, for the tests that need a real browser. Screenshots go to
-//! `target/artifacts/screenshots/`.
+//! `target/artifacts/screenshots/`. The WebAuthn extension (virtual authenticators) is in
+//! [`webauthn`].
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -9,6 +10,10 @@ use std::time::Duration;
 use base64::Engine as _;
 use serde_json::{Value, json};
 use tokio::process::{Child, Command};
+
+mod webauthn;
+
+pub use webauthn::{AuthenticatorOptions, VirtualCredential};
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
@@ -98,9 +103,16 @@ impl Browser {
         if let Some(body) = body {
             request = request.json(&body);
         }
-        let response: Value = request.send().await.unwrap().json().await.unwrap();
-        if let Some(error) = response["value"].get("error") {
-            panic!("WebDriver {path}: {error} {}", response["value"]["message"]);
+        let response = request.send().await.unwrap();
+        // WebDriver §6.6: an error is a 4xx or 5xx answer; a 200 may carry any value, a script's
+        // `{error: ...}` too.
+        let failed = !response.status().is_success();
+        let response: Value = response.json().await.unwrap();
+        if failed {
+            panic!(
+                "WebDriver {path}: {} {}",
+                response["value"]["error"], response["value"]["message"]
+            );
         }
         response["value"].clone()
     }
@@ -207,6 +219,23 @@ impl Browser {
             || async { self.source().await.contains(text).then_some(()) },
         )
         .await;
+    }
+
+    /// Runs `script` as the body of a function called with `args` (WebDriver §13.2.1 "Execute
+    /// Script") and returns what it returns.
+    pub async fn execute(&self, script: &str, args: Value) -> Value {
+        let body = json!({ "script": script, "args": args });
+        self.call(reqwest::Method::POST, "/execute/sync", Some(body))
+            .await
+    }
+
+    /// Runs `script` with `args` and one more argument, a callback; returns the value the script
+    /// passes to it (WebDriver §13.2.2 "Execute Async Script"), within the session's script
+    /// timeout (30 s).
+    pub async fn execute_async(&self, script: &str, args: Value) -> Value {
+        let body = json!({ "script": script, "args": args });
+        self.call(reqwest::Method::POST, "/execute/async", Some(body))
+            .await
     }
 
     /// Saves a PNG of the page as `target/artifacts/screenshots/<name>.png`.
