@@ -13,6 +13,9 @@ create table passkeys (
     sign_count bigint not null default 0,
     -- May be synced between devices (WebAuthn §6.1.3, `BE`): `swk` rather than `hwk` (RFC 8176).
     backup_eligible boolean not null,
+    -- When an answer's counter did not grow (a copied authenticator?): refused from then on,
+    -- until the passkey is removed.
+    clone_suspected_at timestamptz,
     created_at timestamptz not null default now(),
     last_used_at timestamptz
 );

@@ -93,36 +93,53 @@
     }
   }
 
-  function get(form, purpose, mediation, signal) {
+  function request(options, mediation, signal) {
+    var publicKey = options.publicKey;
+    publicKey.challenge = toBuffer(publicKey.challenge);
+    ids(publicKey.allowCredentials);
+    var asked = { publicKey: publicKey };
+    if (mediation) asked.mediation = mediation;
+    if (signal) asked.signal = signal;
+    return asked;
+  }
+
+  function get(form, purpose) {
     return fetchOptions(form, { purpose: purpose }).then(function (options) {
-      var publicKey = options.publicKey;
-      publicKey.challenge = toBuffer(publicKey.challenge);
-      ids(publicKey.allowCredentials);
-      var request = { publicKey: publicKey };
-      if (mediation) request.mediation = mediation;
-      if (signal) request.signal = signal;
-      return navigator.credentials.get(request);
+      return navigator.credentials.get(request(options, null, null));
     });
   }
 
   function signIn(form) {
     var autofill = null;
-    // Conditional UI (WebAuthn §5.1.4.1 mediation "conditional"): passkeys offered in the
-    // username field's autofill, where the browser supports it.
-    if (PublicKeyCredential.isConditionalMediationAvailable) {
-      PublicKeyCredential.isConditionalMediationAvailable().then(function (available) {
-        if (!available || !window.AbortController) return;
-        autofill = new AbortController();
-        get(form, "signin", "conditional", autofill.signal)
-          .then(function (credential) { if (credential) post(form, credential); })
-          .catch(function (error) { if (error && error.name !== "AbortError") autofill = null; });
-      });
+    // The autofill ceremony's options are fetched once the page loads; the button waits for that
+    // fetch, so the ceremony it begins is always the session's latest.
+    var started = Promise.resolve();
+    // Conditional UI (WebAuthn §5.1.4.1, mediation "conditional"): passkeys offered in the
+    // username field's autofill, where the browser supports it; not again right after a passkey
+    // was refused (the page then says why). `data-autofill` tells how it stands: `on` (to start),
+    // `pending`, `ended`, or `off`.
+    var wanted = form.dataset.autofill === "on";
+    if (wanted && PublicKeyCredential.isConditionalMediationAvailable && window.AbortController) {
+      form.dataset.autofill = "pending";
+      started = PublicKeyCredential.isConditionalMediationAvailable().then(function (available) {
+        if (!available) { form.dataset.autofill = "ended"; return; }
+        var controller = new AbortController();
+        autofill = controller;
+        return fetchOptions(form, { purpose: "signin" }).then(function (options) {
+          navigator.credentials.get(request(options, "conditional", controller.signal))
+            .then(function (credential) { if (credential) post(form, credential); })
+            .catch(function () { form.dataset.autofill = "ended"; });
+        });
+      }).catch(function () { form.dataset.autofill = "ended"; });
     }
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       say(form, "");
-      if (autofill) { autofill.abort(); autofill = null; }
-      get(form, "signin", null, null)
+      started
+        .then(function () {
+          if (autofill) { autofill.abort(); autofill = null; }
+          return get(form, "signin");
+        })
         .then(function (credential) { post(form, credential); })
         .catch(function (error) { failed(form, error); });
     });
@@ -132,7 +149,7 @@
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       say(form, "");
-      get(form, "confirm", null, null)
+      get(form, "confirm")
         .then(function (credential) { post(form, credential); })
         .catch(function (error) { failed(form, error); });
     });

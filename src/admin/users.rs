@@ -178,7 +178,12 @@ pub async fn end_sessions(state: &AppState, id: Uuid, by: &By) -> Result<(), Err
 /// Removes one of the user's passkeys (`passkey`: its id, from the form), unless it is the last
 /// way into an account without a password.
 #[tracing::instrument(name = "admin.users.remove_passkey", skip_all, fields(user_id = %id, actor = ?by.actor))]
-pub async fn remove_passkey(state: &AppState, id: Uuid, passkey: &str, by: &By) -> Result<(), Error> {
+pub async fn remove_passkey(
+    state: &AppState,
+    id: Uuid,
+    passkey: &str,
+    by: &By,
+) -> Result<(), Error> {
     use crate::passkeys::store::{self, Removed};
     let gone = || Error::NotFound("that passkey is not registered to this user".into());
     let passkey = Uuid::parse_str(passkey).map_err(|_| gone())?;

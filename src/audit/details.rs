@@ -21,6 +21,7 @@ impl AuditEvent<'_> {
             | UserRolesSet { user, .. }
             | UserGroupsSet { user, .. }
             | PasswordChanged { user }
+            | PasswordRemoved { user }
             | MfaEnrolled { user }
             | MfaRemoved { user }
             | MfaReset { user }
@@ -121,6 +122,7 @@ impl AuditEvent<'_> {
             | AdminRemoved { .. }
             | ThrottlingCleared { .. }
             | PasswordChanged { .. }
+            | PasswordRemoved { .. }
             | MfaEnrolled { .. }
             | MfaRemoved { .. }
             | MfaReset { .. }

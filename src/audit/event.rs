@@ -45,6 +45,10 @@ pub enum AuditEvent<'a> {
     PasswordChanged {
         user: Uuid,
     },
+    /// The account signs in with passkeys only from now on.
+    PasswordRemoved {
+        user: Uuid,
+    },
     MfaEnrolled {
         user: Uuid,
     },
@@ -234,6 +238,7 @@ impl AuditEvent<'_> {
             UserRolesSet { .. } => "user.roles_set",
             UserGroupsSet { .. } => "user.groups_set",
             PasswordChanged { .. } => "password.changed",
+            PasswordRemoved { .. } => "password.removed",
             MfaEnrolled { .. } => "mfa.enrolled",
             MfaRemoved { .. } => "mfa.removed",
             MfaReset { .. } => "mfa.reset",

@@ -105,6 +105,10 @@ pub fn router(state: AppState) -> Router {
             post(account::passkeys::confirm),
         )
         .route(
+            pages::ACCOUNT_PASSWORDLESS,
+            post(account::passkeys::passwordless),
+        )
+        .route(
             "/account/passkeys/{id}/rename",
             post(account::passkeys::rename),
         )
@@ -219,28 +223,30 @@ async fn limit_new_sessions(
     }
 }
 
-async fn stylesheet() -> Response {
-    const CSS: &str = include_str!("../../static/portcullis.css");
+/// A file from `static/`, built into the binary, cached by browsers for an hour.
+fn static_file(content_type: &'static str, body: &'static str) -> Response {
     (
         [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CONTENT_TYPE, content_type),
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
-        CSS,
+        body,
     )
         .into_response()
 }
 
-async fn passkey_script() -> Response {
-    const JS: &str = include_str!("../../static/passkeys.js");
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        JS,
+async fn stylesheet() -> Response {
+    static_file(
+        "text/css; charset=utf-8",
+        include_str!("../../static/portcullis.css"),
     )
-        .into_response()
+}
+
+async fn passkey_script() -> Response {
+    static_file(
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/passkeys.js"),
+    )
 }
 
 /// Unknown paths: an HTML page for browsers, JSON for everyone else.

@@ -4,7 +4,8 @@
 //! reserves an attempt with the second-factor throttle first, like a code ([`crate::verify`]).
 //! A signature counter that does not grow is refused and audited as a possible clone
 //! (WebAuthn §6.1.1), both as `webauthn-rs` sees it and as the store's conditional update does
-//! when two answers race.
+//! when two answers race; the passkey is refused from then on (a copy's counter would soon pass
+//! the stored one), until it is removed.
 
 use std::net::IpAddr;
 
@@ -94,6 +95,15 @@ pub async fn check(
     let (Some(stored), Some(user_id)) = (stored, owner) else {
         return Ok(Err(Refusal::NotRecognised));
     };
+    let by = By::new(Actor::User(user_id), Some(ip));
+    let mut conn = state
+        .db
+        .acquire()
+        .await
+        .map_err(crate::error::Error::from)?;
+    if stored.clone_suspected {
+        return clone_suspected(&mut conn, &by, &stored).await;
+    }
     let verified = match expect {
         Expect::Anyone(ceremony) => rp.webauthn().finish_discoverable_authentication_v2(
             answer,
@@ -104,12 +114,6 @@ pub async fn check(
             .webauthn()
             .finish_passkey_authentication(answer, &ceremony),
     };
-    let by = By::new(Actor::User(user_id), Some(ip));
-    let mut conn = state
-        .db
-        .acquire()
-        .await
-        .map_err(crate::error::Error::from)?;
     let result = match verified {
         Ok(result) => result,
         Err(WebauthnError::CredentialPossibleCompromise) => {
@@ -146,6 +150,7 @@ async fn clone_suspected(
     stored: &StoredPasskey,
 ) -> Result<Result<Proof, Refusal>, VerifyError> {
     tracing::warn!(user_id = %stored.user_id, passkey = %stored.id, "passkey counter went back");
+    store::suspect_clone(conn, stored).await?;
     let event = AuditEvent::PasskeyCloneSuspected {
         user: stored.user_id,
         name: &stored.name,

@@ -51,6 +51,9 @@ pub struct PasskeySummary {
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option")]
     pub last_used_at: Option<OffsetDateTime>,
+    /// When a use showed a counter that did not grow: the passkey is refused since.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub clone_suspected_at: Option<OffsetDateTime>,
 }
 
 /// A stored passkey with its credential, for a ceremony.
@@ -61,6 +64,15 @@ pub struct StoredPasskey {
     pub name: String,
     pub credential: Json<Passkey>,
     pub sign_count: i64,
+    /// Refused since a use showed a counter that did not grow.
+    pub clone_suspected: bool,
+}
+
+/// The columns of [`StoredPasskey`].
+macro_rules! stored_columns {
+    () => {
+        "id, user_id, name, credential, sign_count, clone_suspected_at is not null as clone_suspected"
+    };
 }
 
 /// Why a passkey was not added.
@@ -82,8 +94,8 @@ impl From<sqlx::Error> for AddError {
 /// The passkeys of `user_id`, oldest first.
 pub async fn list(pool: &PgPool, user_id: Uuid) -> Result<Vec<PasskeySummary>> {
     sqlx::query_as(
-        "select id, name, backup_eligible, created_at, last_used_at from passkeys \
-         where user_id = $1 order by created_at, id",
+        "select id, name, backup_eligible, created_at, last_used_at, clone_suspected_at \
+         from passkeys where user_id = $1 order by created_at, id",
     )
     .bind(user_id)
     .fetch_all(pool)
@@ -93,10 +105,11 @@ pub async fn list(pool: &PgPool, user_id: Uuid) -> Result<Vec<PasskeySummary>> {
 
 /// The credentials of `user_id`, for a ceremony that names them.
 pub async fn credentials(pool: &PgPool, user_id: Uuid) -> Result<Vec<StoredPasskey>> {
-    sqlx::query_as(
-        "select id, user_id, name, credential, sign_count from passkeys where user_id = $1 \
-         order by created_at, id",
-    )
+    sqlx::query_as(concat!(
+        "select ",
+        stored_columns!(),
+        " from passkeys where user_id = $1 order by created_at, id"
+    ))
     .bind(user_id)
     .fetch_all(pool)
     .await
@@ -117,9 +130,11 @@ pub async fn by_credential_id(
     pool: &PgPool,
     credential_id: &[u8],
 ) -> Result<Option<StoredPasskey>> {
-    sqlx::query_as(
-        "select id, user_id, name, credential, sign_count from passkeys where credential_id = $1",
-    )
+    sqlx::query_as(concat!(
+        "select ",
+        stored_columns!(),
+        " from passkeys where credential_id = $1"
+    ))
     .bind(credential_id)
     .fetch_optional(pool)
     .await
@@ -196,6 +211,19 @@ pub async fn record_use(
     Ok(done.rows_affected() == 1)
 }
 
+/// Marks `stored` as possibly copied: it is refused from now on (WebAuthn §6.1.1: the relying
+/// party may fail the ceremony and should treat the credential as compromised).
+pub async fn suspect_clone(conn: &mut PgConnection, stored: &StoredPasskey) -> Result<()> {
+    sqlx::query(
+        "update passkeys set clone_suspected_at = now() where id = $1 \
+         and clone_suspected_at is null",
+    )
+    .bind(stored.id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Renames passkey `id` of `user_id`; false if there is none.
 pub async fn rename(
     pool: &PgPool,
@@ -219,6 +247,31 @@ pub async fn rename(
         name: name.as_str(),
     };
     by.record(&mut tx, event).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Makes `user_id` an account without a password, which signs in with its passkeys alone; false
+/// (and nothing changed) if it has no passkey. The user's row is locked first, so a passkey
+/// removed meanwhile cannot leave the account with no way in.
+pub async fn go_passwordless(pool: &PgPool, user_id: Uuid, by: &By) -> Result<bool> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("select 1 from users where id = $1 for update")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    let done = sqlx::query(
+        "update users set password_hash = null where id = $1 \
+         and exists (select 1 from passkeys where user_id = $1)",
+    )
+    .bind(user_id)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Ok(false);
+    }
+    by.record(&mut tx, AuditEvent::PasswordRemoved { user: user_id })
+        .await?;
     tx.commit().await?;
     Ok(true)
 }

@@ -123,6 +123,7 @@ pub mod paths {
     pub const ACCOUNT_PASSKEYS: &str = "/account/passkeys";
     pub const ACCOUNT_PASSKEYS_OPTIONS: &str = "/account/passkeys/options";
     pub const ACCOUNT_PASSKEYS_CONFIRM: &str = "/account/passkeys/confirm";
+    pub const ACCOUNT_PASSWORDLESS: &str = "/account/passkeys/passwordless";
     pub const ACCOUNT_REVOKE_APPLICATION: &str = "/account/applications/revoke";
     pub const ACCOUNT_SIGN_OUT_EVERYWHERE: &str = "/account/sign-out-everywhere";
     pub const LOGOUT_DONE: &str = "/logout/done";
@@ -249,6 +250,11 @@ pub mod account {
     /// Entering a second factor again before adding or removing a passkey.
     pub fn confirm_passkeys() -> Href {
         Href::route(paths::ACCOUNT_PASSKEYS_CONFIRM)
+    }
+
+    /// Stopping to use the password (passkeys only).
+    pub fn passwordless() -> Href {
+        Href::route(paths::ACCOUNT_PASSWORDLESS)
     }
 
     pub fn rename_passkey(id: uuid::Uuid) -> Href {

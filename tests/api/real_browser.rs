@@ -10,7 +10,7 @@ use crate::helpers::{TestApp, query_param, totp_now};
 use crate::webdriver::Browser;
 
 /// A stand-in for the client application: answers every request with a short page.
-async fn client_app() -> u16 {
+pub async fn client_app() -> u16 {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move {

@@ -50,6 +50,8 @@ struct Overview {
     recovery_left: i64,
     /// How many passkeys the person has; `None` when passkeys are off.
     passkeys: Option<usize>,
+    /// False for an account that signs in with passkeys only.
+    has_password: bool,
     applications: Vec<Application>,
     notice: Option<String>,
     error: Option<String>,
@@ -80,9 +82,14 @@ pub async fn show(
         username: user.username,
         name: profile.and_then(|p| p.name),
         totp_enrolled: user.totp_secret_sealed.is_some(),
+        has_password: user.password_hash.is_some(),
         recovery_left: recovery::remaining(&state.db, signed_in.user_id).await?,
         passkeys: match state.passkeys {
-            Some(_) => Some(crate::passkeys::store::list(&state.db, signed_in.user_id).await?.len()),
+            Some(_) => Some(
+                crate::passkeys::store::list(&state.db, signed_in.user_id)
+                    .await?
+                    .len(),
+            ),
             None => None,
         },
         applications,

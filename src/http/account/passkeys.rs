@@ -3,7 +3,8 @@
 //! Adding and removing change how the account signs in, so when the account already has a second
 //! factor they need one entered within `PORTCULLIS_ADMIN_STEP_UP` (ASVS 5.0 V6.4.3: a new
 //! authenticator only after the person proved they hold an existing one); older, the person is
-//! asked again and comes back here. The last passkey of an account without a password stays.
+//! asked again and comes back here. The last passkey of an account without a password stays; an
+//! account with a passkey may stop using its password.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -37,6 +38,8 @@ struct PasskeysPage {
     /// A second factor must be entered again before adding or removing.
     confirm_first: bool,
     full: bool,
+    /// The account has a password, which it could stop using (it has a passkey).
+    has_password: bool,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -59,8 +62,7 @@ async fn stale(
     signed_in: &SignedIn,
     user: &Credentials,
 ) -> Result<bool, PageError> {
-    let has_factor =
-        user.totp_secret_sealed.is_some() || passkeys::any(&state.db, user.id).await?;
+    let has_factor = user.totp_secret_sealed.is_some() || passkeys::any(&state.db, user.id).await?;
     if !has_factor {
         return Ok(false);
     }
@@ -84,6 +86,7 @@ pub async fn show(
         full: held.len() >= usize::try_from(crate::passkeys::MAX_PER_USER).unwrap_or(usize::MAX),
         passkeys: held,
         confirm_first: stale(&state, &session, &signed_in, &user).await?,
+        has_password: user.password_hash.is_some(),
         notice: session.take_account_notice().await?,
         error: session.take_flash().await?,
     };
@@ -173,7 +176,11 @@ pub async fn add(
 ) -> Result<Response, PageError> {
     let rp = relying_party(&state)?;
     let Ok(answer) = serde_json::from_str::<RegisterPublicKeyCredential>(&form.credential) else {
-        return problem_page(&session, "Adding a passkey needs JavaScript in this browser.").await;
+        return problem_page(
+            &session,
+            "Adding a passkey needs JavaScript in this browser.",
+        )
+        .await;
     };
     let Some(Purpose::Register {
         user_id,
@@ -280,6 +287,29 @@ pub async fn remove(
     };
     session
         .set_account_notice(&format!("Passkey “{name}” removed."))
+        .await?;
+    Ok(see_other(&urls::account::passkeys()))
+}
+
+/// Stops using the password: the account signs in with its passkeys alone (after a fresh second
+/// factor, like any change to how the account signs in).
+pub async fn passwordless(
+    State(state): State<AppState>,
+    SignedInPerson { signed_in, user }: SignedInPerson,
+    ClientAddr(peer): ClientAddr,
+    session: TypedSession,
+    _: Csrf<Form<NoFields>>,
+) -> Result<Response, PageError> {
+    relying_party(&state)?;
+    if stale(&state, &session, &signed_in, &user).await? {
+        return ask_again(&session, user.id).await;
+    }
+    let by = By::new(Actor::User(user.id), Some(peer.ip()));
+    if !passkeys::go_passwordless(&state.db, user.id, &by).await? {
+        return problem_page(&session, "Add a passkey first.").await;
+    }
+    session
+        .set_account_notice("Your account no longer has a password: sign in with a passkey.")
         .await?;
     Ok(see_other(&urls::account::passkeys()))
 }

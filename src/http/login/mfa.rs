@@ -8,7 +8,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use uuid::Uuid;
 
 use super::{Continue, PasskeyForm, after_sign_in, not_checked};
@@ -66,10 +66,8 @@ pub async fn show(
         restart: next.at(urls::login::password()),
         error: session.take_flash().await?,
     };
-    Ok(match next.authorization(&session).await? {
-        Some(p) => crate::http::csp::allow_form_target(page.into_response(), &p.redirect_uri),
-        None => page.into_response(),
-    })
+    let pending = next.authorization(&session).await?;
+    Ok(super::sign_in_page(page, pending.as_ref()))
 }
 
 /// The first factor this session passed, while it is still good for the second step.

@@ -68,6 +68,19 @@ impl PasskeyForm {
     }
 }
 
+/// A sign-in page: its form may end, through redirects, at the client of the pending
+/// authorization, so the CSP allows that origin too ([`crate::http::csp::allow_form_target`]).
+pub fn sign_in_page(
+    page: impl axum::response::IntoResponse,
+    pending: Option<&AuthorizationRequest>,
+) -> Response {
+    let page = page.into_response();
+    match pending {
+        Some(p) => crate::http::csp::allow_form_target(page, &p.redirect_uri),
+        None => page,
+    }
+}
+
 /// A sign-in check that could not run, as a page; a refusal by the throttle is counted.
 pub fn not_checked(state: &crate::state::AppState, e: crate::verify::VerifyError) -> PageError {
     use crate::throttle::Refused;

@@ -76,7 +76,10 @@ pub async fn options(
             };
             let held = passkeys::credentials(&state.db, user_id).await?;
             if held.is_empty() {
-                return Ok(problem(StatusCode::CONFLICT, "This account has no passkey."));
+                return Ok(problem(
+                    StatusCode::CONFLICT,
+                    "This account has no passkey.",
+                ));
             }
             let keys: Vec<_> = held.into_iter().map(|p| p.credential.0).collect();
             let (options, state) = rp
@@ -131,10 +134,7 @@ pub async fn show(
         restart: next.at(urls::login::password()),
         error: session.take_flash().await?,
     };
-    Ok(match pending {
-        Some(p) => crate::http::csp::allow_form_target(page.into_response(), &p.redirect_uri),
-        None => page.into_response(),
-    })
+    Ok(super::sign_in_page(page, pending.as_ref()))
 }
 
 #[derive(Deserialize)]
@@ -210,7 +210,12 @@ pub async fn submit(
             }
             let mut conn = state.db.acquire().await?;
             By::new(Actor::User(proof.user_id), Some(peer.ip()))
-                .record(&mut conn, AuditEvent::SteppedUp { user: proof.user_id })
+                .record(
+                    &mut conn,
+                    AuditEvent::SteppedUp {
+                        user: proof.user_id,
+                    },
+                )
                 .await?;
         }
     }

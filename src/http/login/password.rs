@@ -6,7 +6,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 
 use super::{Continue, PasskeyForm, after_sign_in, not_checked};
@@ -55,10 +55,7 @@ pub async fn show(
         passkey: PasskeyForm::continuing(&state, &next),
         error: session.take_flash().await?,
     };
-    Ok(match pending {
-        Some(p) => crate::http::csp::allow_form_target(page.into_response(), &p.redirect_uri),
-        None => page.into_response(),
-    })
+    Ok(super::sign_in_page(page, pending.as_ref()))
 }
 
 #[derive(Deserialize)]
