@@ -136,7 +136,8 @@ impl Config {
                 return Err(layers.error("passkey_rp_id", why));
             }
             Err(why) => {
-                if passkeys.enabled() {
+                // Said when passkeys were asked for; the default on a loopback IP stays quiet.
+                if passkeys.enabled() && layers.raw("passkeys").is_some() {
                     warnings.push(format!("passkeys are off: {why}"));
                 }
                 passkeys = crate::passkeys::Policy::Off;

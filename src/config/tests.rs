@@ -356,3 +356,46 @@ fn the_otlp_endpoint_is_off_by_default_and_a_bounded_url() {
         "the value is not echoed: {message}"
     );
 }
+
+#[test]
+fn passkeys_follow_the_issuers_host_and_a_bad_rp_id_is_named() {
+    // An IP address cannot be a relying party id: off, quietly by default, with a warning that
+    // says why when passkeys were asked for.
+    let c = load(&[]).unwrap();
+    assert_eq!(c.passkeys, crate::passkeys::Policy::Off);
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    let c = load(&[("PORTCULLIS_PASSKEYS", "required")]).unwrap();
+    assert_eq!(c.passkeys, crate::passkeys::Policy::Off);
+    assert!(
+        c.warnings.iter().any(|w| w.contains("passkeys are off")),
+        "{:?}",
+        c.warnings
+    );
+    let c = load(&[("PORTCULLIS_ISSUER", "https://id.example.com")]).unwrap();
+    assert_eq!(c.passkeys, crate::passkeys::Policy::Optional);
+    assert_eq!(c.passkey_rp_id, "id.example.com");
+    let c = load(&[
+        ("PORTCULLIS_ISSUER", "https://id.example.com"),
+        ("PORTCULLIS_PASSKEY_RP_ID", "example.com"),
+        ("PORTCULLIS_PASSKEYS", "required-for-admins"),
+    ])
+    .unwrap();
+    assert_eq!(c.passkey_rp_id, "example.com");
+    assert_eq!(c.passkeys, crate::passkeys::Policy::RequiredForAdmins);
+    let e = error_for(&[
+        ("PORTCULLIS_ISSUER", "https://id.example.com"),
+        ("PORTCULLIS_PASSKEY_RP_ID", "example.org"),
+    ]);
+    assert!(
+        e.contains("PORTCULLIS_PASSKEY_RP_ID") && e.contains("parent domain"),
+        "{e}"
+    );
+    let e = error_for(&[("PORTCULLIS_PASSKEYS", "sometimes")]);
+    assert!(
+        e.contains("PORTCULLIS_PASSKEYS") && e.contains("required-for-admins"),
+        "{e}"
+    );
+    // Off by choice: no warning about the host.
+    let c = load(&[("PORTCULLIS_PASSKEYS", "off")]).unwrap();
+    assert!(!c.warnings.iter().any(|w| w.contains("passkeys")));
+}
