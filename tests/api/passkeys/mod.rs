@@ -1,5 +1,6 @@
-//! Passkeys: in a real browser with a virtual authenticator ([`browser`]), and a ceremony that
-//! crosses replicas ([`replicas`]).
+//! Passkeys: in a real browser with a virtual authenticator ([`browser`]), a ceremony that
+//! crosses replicas ([`replicas`]), and an attacker's answers ([`abuse`]).
 
+mod abuse;
 pub mod browser;
 mod replicas;
