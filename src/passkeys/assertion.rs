@@ -4,8 +4,8 @@
 //! reserves an attempt with the second-factor throttle first, like a code ([`crate::verify`]).
 //! A signature counter that does not grow is refused and audited as a possible clone
 //! (WebAuthn §6.1.1), both as `webauthn-rs` sees it and as the store's conditional update does
-//! when two answers race; the passkey is refused from then on (a copy's counter would soon pass
-//! the stored one), until it is removed.
+//! when two answers race. A passkey whose counter was behind when its answer was checked is
+//! refused from then on (a copy's counter would soon pass the stored one), until it is removed.
 
 use std::net::IpAddr;
 
@@ -102,7 +102,7 @@ pub async fn check(
         .await
         .map_err(crate::error::Error::from)?;
     if stored.clone_suspected {
-        return clone_suspected(&mut conn, &by, &stored).await;
+        return clone_suspected(&mut conn, &by, &stored, Suspend::No).await;
     }
     let verified = match expect {
         Expect::Anyone(ceremony) => rp.webauthn().finish_discoverable_authentication_v2(
@@ -117,7 +117,7 @@ pub async fn check(
     let result = match verified {
         Ok(result) => result,
         Err(WebauthnError::CredentialPossibleCompromise) => {
-            return clone_suspected(&mut conn, &by, &stored).await;
+            return clone_suspected(&mut conn, &by, &stored, Suspend::Yes).await;
         }
         Err(e) => {
             tracing::info!(%user_id, error = %e, "passkey answer refused");
@@ -129,7 +129,7 @@ pub async fn check(
     let mut updated = stored.credential.0.clone();
     updated.update_credential(&result);
     if !store::record_use(&mut conn, &stored, &updated, result.counter()).await? {
-        return clone_suspected(&mut conn, &by, &stored).await;
+        return clone_suspected(&mut conn, &by, &stored, Suspend::No).await;
     }
     let event = AuditEvent::PasskeyUsed {
         user: user_id,
@@ -144,13 +144,26 @@ pub async fn check(
     }))
 }
 
+/// Whether a refused answer marks its passkey as refused from then on.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Suspend {
+    /// The counter was at or behind the one stored when the answer was checked: a copy.
+    Yes,
+    /// Already suspected, or another answer raised the counter between the check and the update
+    /// (two of the device's own answers crossing): refused, the passkey left as it is.
+    No,
+}
+
 async fn clone_suspected(
     conn: &mut sqlx::PgConnection,
     by: &By,
     stored: &StoredPasskey,
+    suspend: Suspend,
 ) -> Result<Result<Proof, Refusal>, VerifyError> {
     tracing::warn!(user_id = %stored.user_id, passkey = %stored.id, "passkey counter went back");
-    store::suspect_clone(conn, stored).await?;
+    if suspend == Suspend::Yes {
+        store::suspect_clone(conn, stored).await?;
+    }
     let event = AuditEvent::PasskeyCloneSuspected {
         user: stored.user_id,
         name: &stored.name,

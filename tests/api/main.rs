@@ -24,7 +24,6 @@ mod logout_hints;
 pub mod machines;
 mod ops;
 mod oversized;
-mod passkey_harness;
 mod passkeys;
 mod password_policy;
 mod pending_requests;

@@ -13,7 +13,7 @@ use tokio::process::{Child, Command};
 
 mod webauthn;
 
-pub use webauthn::{AuthenticatorOptions, VirtualCredential};
+pub use webauthn::AuthenticatorOptions;
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
