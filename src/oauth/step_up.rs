@@ -19,12 +19,13 @@ pub struct Enrolled {
 /// The way up to the level a request needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StepUp {
-    /// Confirm with a passkey: phishing-resistant, and a second factor too.
+    /// Confirm with a passkey: phishing-resistant, and a second factor too. (The page says how
+    /// to add one to a person who has none yet.)
     Passkey,
     /// Sign in again: the password, then the authenticator code the session lacks.
     SignInAgain,
-    /// Nothing set up reaches `Level`: set up a second factor (or a passkey) first.
-    Enroll(Level),
+    /// No second factor is set up: set one up first.
+    Enroll,
     /// Fail with `unmet_authentication_requirements`.
     Unmet,
 }
@@ -44,12 +45,12 @@ pub fn step_up(
     if prompt_none {
         return Some(StepUp::Unmet);
     }
-    let passkey = passkeys && enrolled.passkey;
     Some(match required {
-        Level::TwoFactor if enrolled.totp => StepUp::SignInAgain,
-        _ if passkey => StepUp::Passkey,
-        Level::PhishingResistant if !passkeys => StepUp::Unmet,
-        level => StepUp::Enroll(level),
+        Level::PhishingResistant if passkeys => StepUp::Passkey,
+        Level::PhishingResistant => StepUp::Unmet,
+        _ if enrolled.totp => StepUp::SignInAgain,
+        _ if passkeys && enrolled.passkey => StepUp::Passkey,
+        _ => StepUp::Enroll,
     })
 }
 
@@ -101,9 +102,9 @@ mod tests {
         assert_eq!(two(TOTP, true), Some(StepUp::SignInAgain));
         assert_eq!(two(BOTH, true), Some(StepUp::SignInAgain));
         assert_eq!(two(PASSKEY, true), Some(StepUp::Passkey));
-        assert_eq!(two(NOTHING, true), Some(StepUp::Enroll(Level::TwoFactor)));
+        assert_eq!(two(NOTHING, true), Some(StepUp::Enroll));
         // A passkey kept from before passkeys were turned off is not offered.
-        assert_eq!(two(PASSKEY, false), Some(StepUp::Enroll(Level::TwoFactor)));
+        assert_eq!(two(PASSKEY, false), Some(StepUp::Enroll));
     }
 
     #[test]
@@ -116,9 +117,11 @@ mod tests {
             strong(Level::Password, PASSKEY, true),
             Some(StepUp::Passkey)
         );
+        // Without one yet, the passkey page says how to add one.
+        assert_eq!(strong(Level::TwoFactor, TOTP, true), Some(StepUp::Passkey));
         assert_eq!(
-            strong(Level::TwoFactor, TOTP, true),
-            Some(StepUp::Enroll(Level::PhishingResistant))
+            strong(Level::Password, NOTHING, true),
+            Some(StepUp::Passkey)
         );
         assert_eq!(strong(Level::TwoFactor, BOTH, false), Some(StepUp::Unmet));
         assert_eq!(strong(Level::Password, NOTHING, false), Some(StepUp::Unmet));

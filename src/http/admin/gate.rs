@@ -96,8 +96,8 @@ fn page_to_return_to(method: &Method, uri: &Uri) -> String {
     }
 }
 
-/// Sends the browser to confirm with a passkey and come back to `back`, or, without a passkey, to
-/// add one first.
+/// Sends the browser to confirm with a passkey (the page says so) and come back to `back`, or,
+/// without a passkey, to add one first.
 async fn confirm_with_passkey(
     session: &TypedSession,
     has_passkey: bool,
@@ -105,9 +105,6 @@ async fn confirm_with_passkey(
 ) -> Result<Response, PageError> {
     if has_passkey {
         session.set_return_to(back).await?;
-        session
-            .set_flash("Confirm it is you with your passkey to open the admin pages.")
-            .await?;
         return Ok(see_other(&urls::login::passkey()));
     }
     session

@@ -146,7 +146,7 @@ async fn proceed(
 }
 
 /// The person signed in below the level `request` needs ([`step_up`]): the passkey page, the
-/// sign-in again (both come back here), a page to set up a second factor or a passkey, or
+/// sign-in again (both come back here), the page to set up a second factor, or
 /// `unmet_authentication_requirements` for the client.
 async fn below_level(
     state: &AppState,
@@ -157,29 +157,21 @@ async fn below_level(
     user: &crate::users::store::Credentials,
 ) -> Result<Response, PageError> {
     let passkeys = state.config.passkeys.enabled();
-    let enrolled = Enrolled {
-        totp: user.totp_secret_sealed.is_some() && user.password_hash.is_some(),
-        passkey: passkeys
-            && !request.prompt_none
-            && crate::passkeys::store::any(&state.db, user.id).await?,
-    };
     let required = request.min_level;
+    let totp = user.totp_secret_sealed.is_some() && user.password_hash.is_some();
+    // Whether a passkey could be the second factor: asked only where that decides the way.
+    let passkey_decides = passkeys && !request.prompt_none && !totp;
+    let enrolled = Enrolled {
+        totp,
+        passkey: passkey_decides && crate::passkeys::store::any(&state.db, user.id).await?,
+    };
     let way = step_up(reached, required, request.prompt_none, passkeys, enrolled);
-    let client = &request.client_name;
     Ok(match way {
         None => see_other(&urls::login::resume().continuing(Some(id))),
         Some(StepUp::Passkey) => see_other(&urls::login::passkey().continuing(Some(id))),
         Some(StepUp::SignInAgain) => see_other(&urls::login::password().continuing(Some(id))),
-        Some(StepUp::Enroll(Level::PhishingResistant)) => {
-            session
-                .set_flash(&format!(
-                    "{client} asks you to sign in with a passkey. Add one here, then go back to \
-                     {client}."
-                ))
-                .await?;
-            see_other(&urls::account::passkeys())
-        }
-        Some(StepUp::Enroll(_)) => {
+        Some(StepUp::Enroll) => {
+            let client = &request.client_name;
             let or_passkey = if passkeys { " (or add a passkey)" } else { "" };
             session
                 .set_flash(&format!(

@@ -1,15 +1,18 @@
 //! Authentication levels in administration: a client's minimum level set in the admin form and
 //! the JSON API (shown, audited, enforced), and the admin console under the passkey policy:
 //! `required-for-admins` sends an administrator without a passkey to add one, and one with a
-//! passkey to confirm with it; a passkey is a second factor, so TOTP is not demanded beside it.
+//! passkey to confirm with it (in a browser too, coming back to the page that asked); a passkey is
+//! a second factor, so TOTP is not demanded beside it.
 
 use serde_json::json;
 
 use super::api::{call, script};
 use super::{admin_browser, redirected_to};
 use crate::acr_levels::{give_passkey, on_localhost};
-use crate::helpers::TestApp;
-use crate::signin::{browser, page, sign_in, submit_from};
+use crate::helpers::{TestApp, TestUser};
+use crate::passkeys::browser::{add_passkey, password_sign_in, sign_out};
+use crate::signin::{browser, page, password_step, sign_in, submit_from};
+use crate::webdriver::{AuthenticatorOptions, Browser};
 
 /// The form fields of a code-flow client named `name` requiring `min_level`.
 fn fields<'a>(name: &'a str, min_level: &'a str) -> Vec<(&'static str, &'a str)> {
@@ -30,6 +33,26 @@ async fn stored_level(app: &TestApp, id: &str) -> String {
         .fetch_one(&app.state.db)
         .await
         .unwrap()
+}
+
+/// Where `path` sends `b` instead, and the page shown there.
+async fn turned_away(app: &TestApp, b: &reqwest::Client, path: &str) -> (String, String) {
+    let response = b.get(app.url(path)).send().await.unwrap();
+    let to = redirected_to(&response);
+    let shown = page(app, b, &to).await;
+    (to, shown)
+}
+
+/// A browser with a virtual authenticator, where `user` signed in with their password (and
+/// code) and added a passkey.
+async fn with_a_passkey(app: &TestApp, user: &TestUser) -> Browser {
+    let browser = Browser::start().await;
+    browser
+        .add_virtual_authenticator(&AuthenticatorOptions::default())
+        .await;
+    password_sign_in(&browser, app, user).await;
+    add_passkey(&browser, app, "Laptop").await;
+    browser
 }
 
 #[tokio::test]
@@ -124,8 +147,9 @@ async fn under_required_for_admins_an_admin_with_totp_only_is_sent_to_add_a_pass
     let b = browser();
     // Signed in with a password and a code: not phishing-resistant.
     sign_in(&app, &b, &root).await;
-    let response = b.get(app.url("/admin/clients")).send().await.unwrap();
-    assert_eq!(redirected_to(&response), "/account/passkeys");
+    let (to, shown) = turned_away(&app, &b, "/admin/clients").await;
+    assert_eq!(to, "/account/passkeys");
+    assert!(shown.contains("Administrators need a passkey."), "{shown}");
 
     // With a passkey: confirm with it, and come back to the page that asked.
     give_passkey(&app, &root).await;
@@ -155,14 +179,68 @@ async fn an_admin_whose_second_factor_is_a_passkey_is_not_sent_to_set_up_totp() 
     let root = app.person("root", false, true).await;
     let b = browser();
     sign_in(&app, &b, &root).await;
-    let response = b.get(app.url("/admin")).send().await.unwrap();
-    assert_eq!(redirected_to(&response), "/account/totp");
-    let setup = page(&app, &b, "/account/totp").await;
+    let (to, setup) = turned_away(&app, &b, "/admin").await;
+    assert_eq!(to, "/account/totp");
     assert!(setup.contains("(or add a passkey)"), "{setup}");
 
-    // With a passkey (added after this password-only sign-in): sign in again, with it.
+    // With a passkey (added after this password-only sign-in): sign in again, and the password
+    // now leads to the second factor, the passkey.
     give_passkey(&app, &root).await;
-    sign_in(&app, &b, &root).await;
     let response = b.get(app.url("/admin")).send().await.unwrap();
     assert_eq!(redirected_to(&response), "/login");
+    let response = password_step(&app, &b, &root).await;
+    assert!(redirected_to(&response).starts_with("/login/mfa"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_browser_an_admin_confirms_with_a_passkey_and_comes_back_to_the_page() {
+    let app = on_localhost("required-for-admins").await;
+    let root = app.admin("root").await;
+    let browser = with_a_passkey(&app, &root).await;
+
+    // Signed in with a password and a code: the console asks for the passkey first.
+    browser.goto(&app.url("/admin/clients")).await;
+    assert!(browser.url().await.ends_with("/login/passkey"));
+    let asked = browser.source().await;
+    assert!(
+        asked.contains("Confirm it is you with a passkey."),
+        "{asked}"
+    );
+    browser.screenshot("passkeys-admin-confirm").await;
+    browser
+        .click_to("form[data-passkey=confirm] button", "/admin/clients")
+        .await;
+    assert!(browser.source().await.contains("<h1>Clients</h1>"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_browser_an_admin_whose_second_factor_is_a_passkey_needs_no_totp() {
+    let app = on_localhost("optional").await;
+    let root = app.person("root", false, true).await;
+    let browser = with_a_passkey(&app, &root).await;
+    sign_out(&browser, &app).await;
+
+    // The passkey alone, from the username field's autofill (the virtual device answers at once).
+    browser.goto(&app.url("/login")).await;
+    crate::helpers::eventually(
+        std::time::Duration::from_secs(10),
+        "signed in with the passkey",
+        || async { browser.url().await.ends_with("/account").then_some(()) },
+    )
+    .await;
+    browser.goto(&app.url("/admin")).await;
+    assert!(
+        browser.url().await.ends_with("/admin"),
+        "not sent to set up TOTP"
+    );
+    assert_eq!(stored_totp(&app, root.id).await, None);
+}
+
+/// The sealed TOTP secret of user `id`, if any.
+async fn stored_totp(app: &TestApp, id: uuid::Uuid) -> Option<String> {
+    sqlx::query_scalar("select totp_secret_sealed from users where id = $1")
+        .bind(id)
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap()
 }
