@@ -135,13 +135,15 @@ async fn gate(
             "These pages are for administrators. Ask an administrator if you need access.".into(),
         ));
     }
-    // A passkey counts only while passkeys are on: one kept from before cannot be used now.
-    let passkeys = state.config.passkeys.enabled();
-    let has_passkey = passkeys && crate::passkeys::store::any(&state.db, user.id).await?;
+    let passkey_required = state.config.passkeys.admin_floor() == Level::PhishingResistant;
     let has_totp = user.totp_secret_sealed.is_some();
-    if state.config.passkeys.admin_floor() == Level::PhishingResistant
-        && Level::of(&signed_in.amr) < Level::PhishingResistant
-    {
+    // A passkey counts only while passkeys are on (one kept from before cannot be used now), and
+    // is looked up only where it decides the way.
+    let passkeys = state.config.passkeys.enabled();
+    let has_passkey = passkeys
+        && (passkey_required || !has_totp)
+        && crate::passkeys::store::any(&state.db, user.id).await?;
+    if passkey_required && Level::of(&signed_in.amr) < Level::PhishingResistant {
         // `PORTCULLIS_PASSKEYS=required-for-admins` or `required`: phishing-resistant sign-in
         // for the console (NIST SP 800-63B §5.2.5), whatever second factor the session used.
         return Ok(Err(confirm_with_passkey(&session, has_passkey, back).await?));
@@ -170,7 +172,7 @@ async fn gate(
         // ASVS 5.0 V6.4: a fresh second factor before a sensitive change, checked (and
         // throttled) by the step that then comes back here: the passkey where one is required or
         // is the only second factor, else the authenticator code.
-        if !has_totp || state.config.passkeys.admin_floor() == Level::PhishingResistant {
+        if !has_totp || passkey_required {
             return Ok(Err(confirm_with_passkey(&session, has_passkey, back).await?));
         }
         session.set_return_to(back).await?;

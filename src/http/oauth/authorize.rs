@@ -12,8 +12,7 @@ use crate::http::error::PageError;
 use crate::http::extract::SignedInPerson;
 use crate::http::login::Continue;
 use crate::http::page::{see_other, see_other_url};
-use crate::oauth::authorize::AuthorizationRequest;
-use crate::oauth::authorize::{self, AuthorizeParams, Rejection};
+use crate::oauth::authorize::{self, AuthorizationRequest, AuthorizeParams, Rejection};
 use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::oauth::step_up::{Enrolled, StepUp, step_up};
 use crate::sessions::TypedSession;
@@ -167,7 +166,6 @@ async fn below_level(
     };
     let way = step_up(reached, required, request.prompt_none, passkeys, enrolled);
     Ok(match way {
-        None => see_other(&urls::login::resume().continuing(Some(id))),
         Some(StepUp::Passkey) => see_other(&urls::login::passkey().continuing(Some(id))),
         Some(StepUp::SignInAgain) => see_other(&urls::login::password().continuing(Some(id))),
         Some(StepUp::Enroll) => {
@@ -181,7 +179,8 @@ async fn below_level(
                 .await?;
             see_other(&urls::account::totp())
         }
-        Some(StepUp::Unmet) => {
+        // `None` cannot be (the person is below the level); refused rather than sent round again.
+        None | Some(StepUp::Unmet) => {
             session.finish(id).await?;
             let description = if request.prompt_none {
                 format!(
