@@ -1,6 +1,7 @@
 //! The authorization request (RFC 6749 §4.1.1, OIDC Core §3.1.2.1) as a query string, checked
 //! against a registered public and confidential client. Whatever is accepted keeps only a
-//! registered redirect URI and scopes the client may have.
+//! registered redirect URI and scopes the client may have, and at least the client's minimum
+//! authentication level.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -24,6 +25,8 @@ fuzz_target!(|query: &[u8]| {
                 );
                 assert!(!request.scopes.is_empty());
                 assert!(request.scopes.iter().all(|s| client.scopes.contains(s)));
+                // `acr_values` may ask for more than the client's minimum, never for less.
+                assert!(request.min_level >= client.min_level);
             }
             Err(Rejection::Redirect { redirect_uri, .. }) => {
                 // An error goes back only to an address the client registered (RFC 6749 §4.1.2.1);

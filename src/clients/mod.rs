@@ -12,6 +12,7 @@ mod types;
 pub use resource::{Audience, ResourceUri};
 pub use types::{ClientId, ClientType, GrantType, RedirectUri};
 
+use crate::acr::Level;
 use crate::keys::Alg;
 use crate::oauth::scope::{Scope, Scopes};
 use origin::WebOrigin;
@@ -73,6 +74,11 @@ pub struct ClientSpec {
     /// Refresh token lifetime in seconds, instead of the configured default.
     #[arg(long = "refresh-token-ttl", value_name = "SECONDS")]
     pub refresh_token_ttl_secs: Option<i64>,
+    /// The least a person must sign in with to use this client: `password` (default),
+    /// `two-factor` or `phishing-resistant` (a passkey), or its `acr` value.
+    #[arg(long = "min-level", value_name = "LEVEL")]
+    #[serde(default)]
+    pub min_level: Option<String>,
 }
 
 /// Typed values as the strings they were parsed from (a `text[]` column, a form to edit).
@@ -111,6 +117,21 @@ pub struct ValidClient {
     pub id_token_alg: Alg,
     pub access_token_ttl_secs: Option<i32>,
     pub refresh_token_ttl_secs: Option<i32>,
+    /// The least a person must have signed in with ([`Level`]).
+    pub min_level: Level,
+}
+
+/// A client's minimum level as typed: a level's name or its `acr` value; empty is the lowest.
+fn parse_min_level(raw: Option<&str>) -> Result<Level, String> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(Level::default()),
+        Some(raw) => Level::parse(raw)
+            .or_else(|| Level::from_acr(raw))
+            .ok_or_else(|| {
+                let known: Vec<&str> = Level::ALL.iter().map(|l| l.as_str()).collect();
+                format!("`{raw}` is not a sign-in level; use {}", known.join(", "))
+            }),
+    }
 }
 
 impl ClientSpec {
@@ -198,6 +219,7 @@ impl ClientSpec {
             self.refresh_token_ttl_secs,
             MAX_REFRESH_TTL_SECS,
         )?;
+        let min_level = parse_min_level(self.min_level.as_deref())?;
         Ok(ValidClient {
             name,
             client_type,
@@ -212,6 +234,7 @@ impl ClientSpec {
             id_token_alg,
             access_token_ttl_secs,
             refresh_token_ttl_secs,
+            min_level,
         })
     }
 }

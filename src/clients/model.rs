@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 
 use super::origin::WebOrigin;
 use super::{Audience, ClientId, ClientType, GrantType, RedirectUri, ResourceUri};
+use crate::acr::Level;
 use crate::keys::Alg;
 #[cfg(any(test, fuzzing))]
 use crate::oauth::scope::Scope;
@@ -46,6 +47,10 @@ pub struct Client {
     pub id_token_alg: Alg,
     pub access_token_ttl_secs: Option<i32>,
     pub refresh_token_ttl_secs: Option<i32>,
+    /// The least a person must have signed in with to get a code for this client
+    /// (`password`, `two-factor`, `phishing-resistant`).
+    #[schema(value_type = String)]
+    pub min_level: Level,
     pub enabled: bool,
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
@@ -88,6 +93,7 @@ struct ClientRow {
     id_token_alg: String,
     access_token_ttl_secs: Option<i32>,
     refresh_token_ttl_secs: Option<i32>,
+    min_level: String,
     enabled: bool,
     created_at: OffsetDateTime,
     roles: Vec<String>,
@@ -127,6 +133,8 @@ impl TryFrom<ClientRow> for Client {
                 .collect::<Result<_, _>>()?,
             id_token_alg: Alg::parse(&row.id_token_alg)
                 .ok_or_else(|| format!("`{}` is not a signing algorithm", row.id_token_alg))?,
+            min_level: Level::parse(&row.min_level)
+                .ok_or_else(|| format!("`{}` is not a sign-in level", row.min_level))?,
             client_id: ClientId::stored(row.client_id),
             name: row.name,
             secret_hash: row.secret_hash,
@@ -169,6 +177,7 @@ fn example_row() -> ClientRow {
         id_token_alg: Alg::RS256.as_str().into(),
         access_token_ttl_secs: None,
         refresh_token_ttl_secs: None,
+        min_level: Level::Password.as_str().into(),
         enabled: true,
         created_at: OffsetDateTime::UNIX_EPOCH,
         roles: vec![],
@@ -211,9 +220,11 @@ mod tests {
             id_token_alg: "ES256".into(),
             audiences: vec!["https://api.example.com".into()],
             resource_uri: Some("https://app.example.com/api".into()),
+            min_level: "two-factor".into(),
             ..example_row()
         };
         let client = Client::try_from(row).unwrap();
+        assert_eq!(client.min_level, Level::TwoFactor);
         assert!(client.is_public());
         assert!(client.allows_grant(GrantType::RefreshToken));
         assert!(!client.allows_grant(GrantType::ClientCredentials));
@@ -240,6 +251,7 @@ mod tests {
             serde_json::json!(["https://api.example.com"])
         );
         assert_eq!(json["resource_uri"], "https://app.example.com/api");
+        assert_eq!(json["min_level"], "two-factor");
         assert_eq!(client.web_origins[0].as_str(), "https://app.example.com");
         assert!(json.get("secret_hash").is_none() && json.get("web_origins").is_none());
     }
@@ -273,6 +285,10 @@ mod tests {
             },
             ClientRow {
                 web_origins: vec!["https://app.example.com/".into()],
+                ..example_row()
+            },
+            ClientRow {
+                min_level: "urn:portcullis:acr:mfa".into(),
                 ..example_row()
             },
         ];

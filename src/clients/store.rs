@@ -27,8 +27,8 @@ pub async fn create(pool: &PgPool, client: &ValidClient, by: &By) -> Result<Crea
     let insert = sqlx::query(
         "insert into clients (name, redirect_uris, post_logout_redirect_uris, grant_types, scopes, \
          require_consent, audiences, id_token_alg, access_token_ttl_secs, refresh_token_ttl_secs, \
-         resource_uri, web_origins, client_id, client_type, secret_hash) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+         resource_uri, web_origins, min_level, client_id, client_type, secret_hash) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
     );
     bind_settings(insert, client)
         .bind(client_id.as_str())
@@ -54,7 +54,7 @@ macro_rules! columns {
     () => {
         "client_id, name, client_type, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, \
          scopes, audiences, resource_uri, web_origins, require_consent, id_token_alg, \
-         access_token_ttl_secs, refresh_token_ttl_secs, enabled, created_at, \
+         access_token_ttl_secs, refresh_token_ttl_secs, min_level, enabled, created_at, \
          array(select r.role from client_roles r where r.client_id = clients.client_id order by r.role) as roles"
     };
 }
@@ -84,7 +84,7 @@ pub async fn find_by_name(pool: &PgPool, name: &str) -> Result<Option<Client>> {
 
 type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
 
-/// Binds a client's settings as `$1` to `$12`, in the order both `create` and `update` use.
+/// Binds a client's settings as `$1` to `$13`, in the order both `create` and `update` use.
 fn bind_settings<'q>(query: PgQuery<'q>, client: &ValidClient) -> PgQuery<'q> {
     query
         .bind(client.name.clone())
@@ -99,6 +99,7 @@ fn bind_settings<'q>(query: PgQuery<'q>, client: &ValidClient) -> PgQuery<'q> {
         .bind(client.refresh_token_ttl_secs)
         .bind(client.resource_uri.as_ref().map(ResourceUri::to_string))
         .bind(strings(&client.web_origins))
+        .bind(client.min_level.as_str())
 }
 
 fn name_taken(e: sqlx::Error, client: &ValidClient) -> Error {
@@ -132,6 +133,7 @@ fn described(client: &ValidClient) -> serde_json::Value {
         "redirect_uris": strings(&client.redirect_uris),
         "scopes": client.scopes,
         "resource_uri": client.resource_uri,
+        "min_level": client.min_level,
     })
 }
 
@@ -192,7 +194,7 @@ pub async fn update(
         "update clients set name = $1, redirect_uris = $2, post_logout_redirect_uris = $3, \
          grant_types = $4, scopes = $5, require_consent = $6, audiences = $7, id_token_alg = $8, \
          access_token_ttl_secs = $9, refresh_token_ttl_secs = $10, resource_uri = $11, \
-         web_origins = $12 where client_id = $13",
+         web_origins = $12, min_level = $13 where client_id = $14",
     );
     bind_settings(update, client)
         .bind(client_id)

@@ -46,6 +46,27 @@ fn defaults_are_a_code_flow_client_with_consent() {
     assert_eq!(client.scopes, Scopes::from(Scope::CLIENT_DEFAULT.to_vec()));
     assert_eq!(client.id_token_alg, Alg::RS256);
     assert!(client.require_consent);
+    assert_eq!(client.min_level, Level::Password);
+}
+
+#[test]
+fn the_minimum_level_is_a_name_or_an_acr_value() {
+    let level = |raw: &str| {
+        ClientSpec {
+            min_level: Some(raw.into()),
+            ..spec()
+        }
+        .validate()
+        .map(|c| c.min_level)
+    };
+    assert_eq!(level(""), Ok(Level::Password));
+    assert_eq!(level(" phishing-resistant "), Ok(Level::PhishingResistant));
+    assert_eq!(level("urn:portcullis:acr:mfa"), Ok(Level::TwoFactor));
+    let refused = level("strong").unwrap_err();
+    assert!(
+        refused.contains("password, two-factor, phishing-resistant"),
+        "{refused}"
+    );
 }
 
 #[test]
@@ -103,6 +124,7 @@ fn the_spec_reads_the_admin_api_json_and_the_cli_flags_alike() {
         "grant_types": ["authorization_code"],
         "id_token_alg": "ES256",
         "access_token_ttl_secs": 60,
+        "min_level": "two-factor",
     }))
     .unwrap();
     let cli = Cli::try_parse_from([
@@ -117,6 +139,8 @@ fn the_spec_reads_the_admin_api_json_and_the_cli_flags_alike() {
         "ES256",
         "--access-token-ttl",
         "60",
+        "--min-level",
+        "two-factor",
     ])
     .unwrap()
     .spec;
@@ -125,6 +149,7 @@ fn the_spec_reads_the_admin_api_json_and_the_cli_flags_alike() {
         assert_eq!(client.grant_types, vec![GrantType::AuthorizationCode]);
         assert_eq!(client.id_token_alg, Alg::ES256);
         assert_eq!(client.access_token_ttl_secs, Some(60));
+        assert_eq!(client.min_level, Level::TwoFactor);
     }
     // The API refuses a field it does not know rather than ignoring a typo.
     let typo = serde_json::from_value::<ClientSpec>(serde_json::json!({"name": "A", "scope": []}));

@@ -184,3 +184,75 @@ fn select_account_is_refused_and_only_supported_prompts_are_accepted() {
         assert!(with_prompt(prompt.as_str()).is_ok(), "{prompt:?}");
     }
 }
+
+#[test]
+fn acr_values_ask_for_the_lowest_level_known_among_them() {
+    let mfa = Level::TwoFactor.acr();
+    let passkey = Level::PhishingResistant.acr();
+    let password = Level::Password.acr();
+    assert_eq!(requested_level(passkey), Some(Level::PhishingResistant));
+    // In order of preference, any of them satisfies: the lowest is what must be reached.
+    assert_eq!(
+        requested_level(&format!("{passkey} {mfa}")),
+        Some(Level::TwoFactor)
+    );
+    assert_eq!(
+        requested_level(&format!("{mfa}  {passkey} {password}")),
+        Some(Level::Password)
+    );
+    // Other providers' values are ignored, and a list of only those asks for nothing.
+    assert_eq!(
+        requested_level(&format!("urn:mace:incommon:iap:silver {passkey}")),
+        Some(Level::PhishingResistant)
+    );
+    assert_eq!(requested_level("urn:mace:incommon:iap:silver 1 2"), None);
+    assert_eq!(requested_level(""), None);
+    // The short names are settings, not acr values.
+    assert_eq!(requested_level("two-factor"), None);
+    assert_eq!(requested_level("URN:PORTCULLIS:ACR:MFA"), None);
+}
+
+#[test]
+fn the_request_keeps_the_highest_of_acr_values_the_client_and_the_floor() {
+    let with = |acr_values: Option<&str>, client_min: Level| {
+        let p = AuthorizeParams {
+            acr_values: acr_values.map(Into::into),
+            ..params()
+        };
+        let c = Client {
+            min_level: client_min,
+            ..client()
+        };
+        check(p, Some(&c), 0).unwrap().min_level
+    };
+    let mfa = Some(Level::TwoFactor.acr());
+    assert_eq!(with(None, Level::Password), Level::Password);
+    assert_eq!(with(Some("unknown"), Level::Password), Level::Password);
+    assert_eq!(with(mfa, Level::Password), Level::TwoFactor);
+    // A client's minimum is not lowered by what the application asks for.
+    let password = Some(Level::Password.acr());
+    assert_eq!(with(password, Level::TwoFactor), Level::TwoFactor);
+    assert_eq!(
+        with(mfa, Level::PhishingResistant),
+        Level::PhishingResistant
+    );
+    let request = check(params(), Some(&client()), 0).unwrap();
+    assert_eq!(
+        request.clone().at_least(Level::PhishingResistant).min_level,
+        Level::PhishingResistant
+    );
+    let two = AuthorizationRequest {
+        min_level: Level::TwoFactor,
+        ..request
+    };
+    assert_eq!(two.at_least(Level::Password).min_level, Level::TwoFactor);
+}
+
+#[test]
+fn a_request_kept_before_levels_existed_asks_for_none() {
+    let request = check(params(), Some(&client()), 0).unwrap();
+    let mut kept = serde_json::to_value(&request).unwrap();
+    kept.as_object_mut().unwrap().remove("min_level");
+    let back: AuthorizationRequest = serde_json::from_value(kept).unwrap();
+    assert_eq!(back.min_level, Level::Password);
+}

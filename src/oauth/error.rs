@@ -1,6 +1,6 @@
-//! OAuth error codes (RFC 6749 §5.2, RFC 6750 §3.1, RFC 7009 §2.2.1, RFC 8628 §3.5) with a
-//! description meant for the client developer. `http::error` turns them into the JSON body and
-//! status code.
+//! OAuth error codes (RFC 6749 §5.2, RFC 6750 §3.1, RFC 7009 §2.2.1, RFC 8628 §3.5, OIDC Core
+//! §3.1.2.6, OpenID Connect Core Unmet Authentication Requirements 1.0) with a description meant
+//! for the client developer. `http::error` turns them into the JSON body and status code.
 
 use std::fmt;
 
@@ -29,6 +29,10 @@ pub enum ErrorCode {
     ConsentRequired,
     /// OIDC Core §3.1.2.6: `prompt=select_account` cannot be served.
     AccountSelectionRequired,
+    /// OpenID Connect Core Unmet Authentication Requirements 1.0 §2: the person is not signed in
+    /// well enough (`acr_values`, the client's minimum) and cannot be asked (`prompt=none`), or
+    /// cannot get there here.
+    UnmetAuthenticationRequirements,
     InvalidTarget,
 }
 
@@ -55,6 +59,7 @@ impl ErrorCode {
             LoginRequired => "login_required",
             ConsentRequired => "consent_required",
             AccountSelectionRequired => "account_selection_required",
+            UnmetAuthenticationRequirements => "unmet_authentication_requirements",
             InvalidTarget => "invalid_target",
         }
     }

@@ -1,5 +1,5 @@
-//! OAuth 2.0 protocol logic without HTTP: the authorization request, PKCE, redirect URIs, scopes,
-//! and the error codes every OAuth endpoint answers with.
+//! OAuth 2.0 protocol logic without HTTP: the authorization request and the step-up it may need,
+//! PKCE, redirect URIs, scopes, and the error codes every OAuth endpoint answers with.
 
 pub mod authorize;
 pub mod client_auth;
@@ -10,3 +10,4 @@ pub mod pkce;
 pub mod redirect;
 pub mod response_mode;
 pub mod scope;
+pub mod step_up;

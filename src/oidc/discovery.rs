@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 
+use crate::acr::Level;
 use crate::clients::GrantType;
 use crate::keys::Alg;
 use crate::oauth::authorize::{Prompt, ResponseType};
@@ -65,6 +66,9 @@ pub struct Metadata {
     pub scopes_supported: Vec<String>,
     pub prompt_values_supported: Vec<&'static str>,
     pub claims_supported: Vec<&'static str>,
+    /// Every rung of the authentication ladder, lowest first: what `acr_values` may ask for and
+    /// what the `acr` claim carries (OIDC Discovery §3).
+    pub acr_values_supported: Vec<&'static str>,
     /// PKCE: only S256; `plain` is refused (RFC 9700 §2.1.1).
     pub code_challenge_methods_supported: Vec<&'static str>,
     /// RFC 9207: `iss` is returned in authorization responses.
@@ -99,6 +103,7 @@ impl Metadata {
             scopes_supported: Scope::SUPPORTED.iter().map(Scope::to_string).collect(),
             prompt_values_supported: names(&Prompt::SUPPORTED, Prompt::as_str),
             claims_supported: claims::SUPPORTED.to_vec(),
+            acr_values_supported: names(&Level::ALL, Level::acr),
             code_challenge_methods_supported: names(
                 &ChallengeMethod::SUPPORTED,
                 ChallengeMethod::as_str,

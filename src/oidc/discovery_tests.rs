@@ -81,6 +81,28 @@ fn the_prompts_advertised_are_the_prompts_authorize_accepts() {
 }
 
 #[test]
+fn the_acr_values_advertised_are_those_acr_values_asks_for_and_tokens_carry() {
+    use crate::acr::Level;
+    use crate::amr::Amr;
+    let metadata = metadata();
+    assert_eq!(metadata.acr_values_supported.len(), Level::ALL.len());
+    for advertised in &metadata.acr_values_supported {
+        let request = authorize(|p| p.acr_values = Some((*advertised).into())).unwrap();
+        assert_eq!(request.min_level.acr(), *advertised);
+    }
+    let sign_ins = [
+        vec![Amr::Pwd],
+        vec![Amr::Pwd, Amr::Otp],
+        Amr::passkey(true).to_vec(),
+        Amr::passkey(false).to_vec(),
+    ];
+    for methods in sign_ins {
+        let acr = Level::of(&methods).acr();
+        assert!(metadata.acr_values_supported.contains(&acr), "{acr}");
+    }
+}
+
+#[test]
 fn the_grant_types_advertised_are_the_grant_types_the_token_endpoint_parses() {
     let metadata = metadata();
     for advertised in &metadata.grant_types_supported {

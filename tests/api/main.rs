@@ -5,6 +5,7 @@
 
 mod account;
 mod account_confirm;
+pub mod acr_levels;
 pub mod admin;
 mod authorize_prompts;
 mod authorize_rules;

@@ -44,7 +44,7 @@ use In::{Form, Json, Query};
 #[rustfmt::skip]
 const CASES: &[Case] = &[
     Case { method: "GET", path: "/authorize", by: Anonymous, carried: Query, names_it: false,
-        fields: "client_id redirect_uri response_type scope state nonce code_challenge code_challenge_method prompt max_age login_hint" },
+        fields: "client_id redirect_uri response_type scope state nonce code_challenge code_challenge_method prompt max_age login_hint acr_values" },
     Case { method: "POST", path: "/token", by: Anonymous, carried: Form, names_it: true,
         fields: "grant_type code redirect_uri code_verifier client_id client_secret refresh_token scope device_code" },
     Case { method: "POST", path: "/device_authorization", by: Anonymous, carried: Form, names_it: true,
@@ -86,7 +86,7 @@ const CASES: &[Case] = &[
     Case { method: "POST", path: "/account/applications/revoke", by: Admin, carried: Form, names_it: false,
         fields: "csrf client_id" },
     Case { method: "POST", path: "/admin/clients/new", by: Admin, carried: Form, names_it: false,
-        fields: "csrf name client_type redirect_uris post_logout_redirect_uris scopes audiences grant_type id_token_alg access_token_ttl refresh_token_ttl" },
+        fields: "csrf name client_type redirect_uris post_logout_redirect_uris scopes audiences grant_type id_token_alg access_token_ttl refresh_token_ttl min_level" },
     Case { method: "POST", path: "/admin/users/new", by: Admin, carried: Form, names_it: false,
         fields: "csrf username email name password role group" },
     Case { method: "POST", path: "/admin/roles/roles", by: Admin, carried: Form, names_it: false,
@@ -98,7 +98,7 @@ const CASES: &[Case] = &[
     Case { method: "POST", path: "/admin/api/v1/users", by: Script, carried: Json, names_it: true,
         fields: "username email name password" },
     Case { method: "POST", path: "/admin/api/v1/clients", by: Script, carried: Json, names_it: true,
-        fields: "name redirect_uris post_logout_redirect_uris grant_types scopes audiences" },
+        fields: "name redirect_uris post_logout_redirect_uris grant_types scopes audiences min_level" },
     Case { method: "POST", path: "/admin/api/v1/roles", by: Script, carried: Json, names_it: true,
         fields: "name description" },
     Case { method: "GET", path: "/admin/api/v1/users", by: Script, carried: Query, names_it: true,

@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use super::{FormData, Frame, Section};
+use crate::acr::Level;
 use crate::clients::store::Client;
 use crate::clients::{ClientSpec, ClientType, GrantType};
 use crate::keys::Alg;
@@ -139,6 +140,17 @@ impl FormPage {
     fn alg_chosen(&self, alg: &Alg) -> bool {
         *alg == Alg::parse(self.spec.id_token_alg.trim()).unwrap_or(Alg::RS256)
     }
+
+    /// The levels a client may require, lowest first.
+    fn levels(&self) -> [Level; 3] {
+        Level::ALL
+    }
+
+    /// Whether `level` is the minimum chosen (the lowest when none, or none that is known, is).
+    fn level_chosen(&self, level: &Level) -> bool {
+        let chosen = self.spec.min_level.as_deref().map(str::trim);
+        *level == chosen.and_then(Level::parse).unwrap_or_default()
+    }
 }
 
 /// The stored client as the spec that would register it again (to edit it).
@@ -157,6 +169,7 @@ fn spec_of(client: &Client) -> ClientSpec {
         id_token_alg: client.id_token_alg.to_string(),
         access_token_ttl_secs: client.access_token_ttl_secs.map(i64::from),
         refresh_token_ttl_secs: client.refresh_token_ttl_secs.map(i64::from),
+        min_level: Some(client.min_level.as_str().to_owned()),
     }
 }
 
@@ -175,6 +188,7 @@ fn read(form: &FormData) -> ClientSpec {
         id_token_alg: form.get("id_token_alg").to_owned(),
         access_token_ttl_secs: None,
         refresh_token_ttl_secs: None,
+        min_level: Some(form.get("min_level").to_owned()),
     }
 }
 

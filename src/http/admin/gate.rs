@@ -1,16 +1,21 @@
 //! The gate every admin page passes. [`Admin`]: a signed-in user with the admin role whose session
-//! used a second factor; anyone else is sent to sign in (anonymous), to set up TOTP (an admin
-//! without it) or refused with 403 (everyone else). A change needs more: a second factor entered
-//! within `PORTCULLIS_ADMIN_STEP_UP` (10 minutes by default; ASVS 5.0 V6.4 step-up for sensitive
+//! used a second factor (a TOTP code or a passkey), and a passkey when the passkey policy's
+//! [`admin_floor`](crate::passkeys::Policy::admin_floor) asks for phishing-resistant sign-in;
+//! anyone else is sent to sign in (anonymous), to set up TOTP or a passkey (an admin without
+//! either, or without the passkey required), to confirm with their passkey, or refused with 403
+//! (everyone else). A change needs more: a second factor entered within
+//! `PORTCULLIS_ADMIN_STEP_UP` (10 minutes by default; ASVS 5.0 V6.4 step-up for sensitive
 //! operations). Every POST under `/admin` is a change, and the pages that lead to one (confirmation
 //! pages and forms) ask for [`FreshAdmin`]. Older than that, the admin enters a code again on the
-//! second-factor step and comes back to the page; nothing changes until then.
+//! second-factor step (or confirms with a passkey) and comes back to the page; nothing changes
+//! until then.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{Method, Uri};
 use axum::response::{IntoResponse, Response};
 
+use crate::acr::Level;
 use crate::audit::{Actor, By};
 use crate::http::client_addr::ClientAddr;
 use crate::http::error::PageError;
@@ -91,6 +96,23 @@ fn page_to_return_to(method: &Method, uri: &Uri) -> String {
     }
 }
 
+/// Sends the browser to confirm with a passkey (the page says so) and come back to `back`, or,
+/// without a passkey, to add one first.
+async fn confirm_with_passkey(
+    session: &TypedSession,
+    has_passkey: bool,
+    back: &str,
+) -> Result<Response, PageError> {
+    if has_passkey {
+        session.set_return_to(back).await?;
+        return Ok(see_other(&urls::login::passkey()));
+    }
+    session
+        .set_flash("Administrators need a passkey. Add one here to open the admin pages.")
+        .await?;
+    Ok(see_other(&urls::account::passkeys()))
+}
+
 /// Sends the browser to sign in, coming back to `back` afterwards.
 async fn sign_in_first(session: &TypedSession, back: &str) -> Result<Response, PageError> {
     session.set_return_to(back).await?;
@@ -113,25 +135,46 @@ async fn gate(
             "These pages are for administrators. Ask an administrator if you need access.".into(),
         ));
     }
-    if user.totp_secret_sealed.is_none() {
-        session.set_flash("Administrators need two-step verification. Set it up here to open the admin pages.",
-        )
-        .await?;
+    let passkey_required = state.config.passkeys.admin_floor() == Level::PhishingResistant;
+    let has_totp = user.totp_secret_sealed.is_some();
+    // A passkey counts only while passkeys are on (one kept from before cannot be used now), and
+    // is looked up only where it decides the way.
+    let passkeys = state.config.passkeys.enabled();
+    let has_passkey = passkeys
+        && (passkey_required || !has_totp)
+        && crate::passkeys::store::any(&state.db, user.id).await?;
+    if passkey_required && Level::of(&signed_in.amr) < Level::PhishingResistant {
+        // `PORTCULLIS_PASSKEYS=required-for-admins` or `required`: phishing-resistant sign-in
+        // for the console (NIST SP 800-63B §5.2.5), whatever second factor the session used.
+        return Ok(Err(confirm_with_passkey(&session, has_passkey, back).await?));
+    }
+    if !has_totp && !has_passkey {
+        let message = if passkeys {
+            "Administrators need two-step verification. Set up an authenticator app here (or add \
+             a passkey) to open the admin pages."
+        } else {
+            "Administrators need two-step verification. Set it up here to open the admin pages."
+        };
+        session.set_flash(message).await?;
         return Ok(Err(see_other(&urls::account::totp())));
     }
     let Some(second_factor_at) = session.second_factor_at(&signed_in).await? else {
-        // Enrolled after signing in with a password alone: sign in again with the code.
+        // Enrolled after signing in with a password alone: sign in again with the second factor.
         session.sign_out().await?;
         session
-            .set_flash("Sign in again with your authenticator code to open the admin pages.")
+            .set_flash("Sign in again with your second factor to open the admin pages.")
             .await?;
         return Ok(Err(sign_in_first(&session, back).await?));
     };
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let window = i64::try_from(state.config.admin_step_up.as_secs()).unwrap_or(i64::MAX);
     if change && now.saturating_sub(second_factor_at) >= window {
-        // ASVS 5.0 V6.4: a fresh second factor before a sensitive change. The code is checked
-        // (and throttled) by the second-factor step, which then comes back here.
+        // ASVS 5.0 V6.4: a fresh second factor before a sensitive change, checked (and
+        // throttled) by the step that then comes back here: the passkey where one is required or
+        // is the only second factor, else the authenticator code.
+        if !has_totp || passkey_required {
+            return Ok(Err(confirm_with_passkey(&session, has_passkey, back).await?));
+        }
         session.set_return_to(back).await?;
         session.ask_step_up(user.id).await?;
         session.set_flash("Enter a code from your authenticator app to confirm it is you before changing anything.",

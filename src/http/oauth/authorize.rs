@@ -1,18 +1,20 @@
 //! `GET /authorize` and `GET /authorize/resume?request=<id>`. The request is checked, kept in the
 //! session under a random id of its own (see [`crate::sessions::pending`]), and the person is led
-//! through whatever is missing (sign-in, a fresher sign-in, consent), each page carrying that id;
-//! then a code goes back to the client with `state` and `iss` (RFC 9207).
+//! through whatever is missing (sign-in, a fresher sign-in, a stronger one, consent), each page
+//! carrying that id; then a code goes back to the client with `state` and `iss` (RFC 9207).
 
 use axum::extract::{Query, State};
 use axum::response::Response;
 
+use crate::acr::Level;
 use crate::clients::store as clients;
 use crate::http::error::PageError;
 use crate::http::extract::SignedInPerson;
 use crate::http::login::Continue;
 use crate::http::page::{see_other, see_other_url};
-use crate::oauth::authorize::{self, AuthorizeParams, Rejection};
+use crate::oauth::authorize::{self, AuthorizationRequest, AuthorizeParams, Rejection};
 use crate::oauth::error::{ErrorCode, OAuthError};
+use crate::oauth::step_up::{Enrolled, StepUp, step_up};
 use crate::sessions::TypedSession;
 use crate::sessions::pending::{Pending, RequestId};
 use crate::state::AppState;
@@ -43,6 +45,7 @@ pub async fn start(
             &error,
         )),
         Ok(request) => {
+            let request = request.at_least(state.config.passkeys.application_floor());
             let id = session.begin(Pending::Authorize(request)).await?;
             proceed(&state, &session, &id).await
         }
@@ -66,7 +69,7 @@ fn no_request() -> PageError {
     )
 }
 
-/// The next step for the pending request `id`: sign in, consent, or the code.
+/// The next step for the pending request `id`: sign in, step up, consent, or the code.
 async fn proceed(
     state: &AppState,
     session: &TypedSession,
@@ -75,10 +78,11 @@ async fn proceed(
     let Some(Pending::Authorize(request)) = session.pending(id).await? else {
         return Err(no_request());
     };
-    let signed_in = SignedInPerson::of(state, session)
-        .await?
-        .map(|person| person.signed_in)
-        .filter(|s| request.auth_not_before.is_none_or(|t| s.auth_time >= t));
+    let person = SignedInPerson::of(state, session).await?.filter(|p| {
+        request
+            .auth_not_before
+            .is_none_or(|t| p.signed_in.auth_time >= t)
+    });
     let fail = |code: ErrorCode, description: &str| {
         redirect_error(
             state,
@@ -87,13 +91,17 @@ async fn proceed(
             &OAuthError::new(code, description),
         )
     };
-    let Some(signed_in) = signed_in else {
+    let Some(SignedInPerson { signed_in, user }) = person else {
         if request.prompt_none {
             session.finish(id).await?;
             return Ok(fail(ErrorCode::LoginRequired, "the user is not signed in"));
         }
         return Ok(see_other(&urls::login::password().continuing(Some(id))));
     };
+    let reached = Level::of(&signed_in.amr);
+    if reached < request.min_level {
+        return below_level(state, session, id, &request, reached, &user).await;
+    }
     let needs_consent = request.require_consent
         && (request.prompt_consent
             || !crate::consent::covers(
@@ -134,6 +142,66 @@ async fn proceed(
         request.state.as_deref(),
         code.expose(),
     )))
+}
+
+/// The person signed in below the level `request` needs ([`step_up`]): the passkey page, the
+/// sign-in again (both come back here), the page to set up a second factor, or
+/// `unmet_authentication_requirements` for the client.
+async fn below_level(
+    state: &AppState,
+    session: &TypedSession,
+    id: &RequestId,
+    request: &AuthorizationRequest,
+    reached: Level,
+    user: &crate::users::store::Credentials,
+) -> Result<Response, PageError> {
+    let passkeys = state.config.passkeys.enabled();
+    let required = request.min_level;
+    let totp = user.totp_secret_sealed.is_some() && user.password_hash.is_some();
+    // Whether a passkey could be the second factor: asked only where that decides the way.
+    let passkey_decides = passkeys && !request.prompt_none && !totp;
+    let enrolled = Enrolled {
+        totp,
+        passkey: passkey_decides && crate::passkeys::store::any(&state.db, user.id).await?,
+    };
+    let way = step_up(reached, required, request.prompt_none, passkeys, enrolled);
+    Ok(match way {
+        Some(StepUp::Passkey) => see_other(&urls::login::passkey().continuing(Some(id))),
+        Some(StepUp::SignInAgain) => see_other(&urls::login::password().continuing(Some(id))),
+        Some(StepUp::Enroll) => {
+            let client = &request.client_name;
+            let or_passkey = if passkeys { " (or add a passkey)" } else { "" };
+            session
+                .set_flash(&format!(
+                    "{client} asks you to sign in with a second factor. Set up an authenticator \
+                     app here{or_passkey}, then go back to {client}."
+                ))
+                .await?;
+            see_other(&urls::account::totp())
+        }
+        // `None` cannot be (the person is below the level); refused rather than sent round again.
+        None | Some(StepUp::Unmet) => {
+            session.finish(id).await?;
+            let description = if request.prompt_none {
+                format!(
+                    "the user signed in with {}, and this request needs {}",
+                    reached.describe(),
+                    required.describe()
+                )
+            } else {
+                format!(
+                    "this request needs {}, which this server does not offer",
+                    required.describe()
+                )
+            };
+            redirect_error(
+                state,
+                &request.redirect_uri,
+                request.state.as_deref(),
+                &OAuthError::new(ErrorCode::UnmetAuthenticationRequirements, description),
+            )
+        }
+    })
 }
 
 /// An error sent back to the client ([`authorize::error_location`]).

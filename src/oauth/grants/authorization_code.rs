@@ -2,7 +2,10 @@
 //! from Redis atomically, so it is redeemed once; presenting it again revokes what the first
 //! redemption issued (RFC 6749 §10.5). `redirect_uri` must be the one the code was issued for.
 
-use super::{TokenRequest, TokenResponse, offline_refresh_token, server_error, tokens_for_person};
+use super::{
+    TokenRequest, TokenResponse, meets_minimum, offline_refresh_token, server_error,
+    tokens_for_person,
+};
 use crate::clients::store::Client;
 use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::oauth::pkce;
@@ -53,6 +56,7 @@ pub async fn exchange(
             "code_verifier does not match the code_challenge",
         ));
     }
+    meets_minimum(client, &grant.auth.amr)?;
     let profile = stores
         .profile(grant.auth.user_id)
         .await

@@ -163,3 +163,17 @@ async fn a_disabled_person_gets_nothing() {
     let result = exchange(&signing.issuer(), &fake, &app(), &redeem(&[])).await;
     assert_eq!(code(result), ErrorCode::InvalidGrant);
 }
+
+#[tokio::test]
+async fn a_code_below_a_minimum_raised_since_it_was_issued_gives_nothing() {
+    let signing = Signing::new();
+    let alice = person();
+    let fake = store(&alice, "openid offline_access");
+    let strict = Client {
+        min_level: crate::acr::Level::PhishingResistant,
+        ..app()
+    };
+    let result = exchange(&signing.issuer(), &fake, &strict, &redeem(&[])).await;
+    assert_eq!(code(result), ErrorCode::InvalidGrant);
+    assert!(fake.refresh_issued.lock().unwrap().is_empty());
+}

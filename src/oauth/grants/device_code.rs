@@ -2,7 +2,10 @@
 //! denied on another screen. Too-fast polling gets `slow_down` (the client adds 5 s); an
 //! approval yields tokens exactly once.
 
-use super::{TokenRequest, TokenResponse, offline_refresh_token, server_error, tokens_for_person};
+use super::{
+    TokenRequest, TokenResponse, meets_minimum, offline_refresh_token, server_error,
+    tokens_for_person,
+};
 use crate::clients::store::Client;
 use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::tokens::Issuer;
@@ -58,6 +61,7 @@ pub async fn exchange(
         }
         Poll::Approved(auth, device) => (auth, device),
     };
+    meets_minimum(client, &auth.amr)?;
     let profile = stores
         .profile(auth.user_id)
         .await

@@ -86,3 +86,23 @@ async fn an_approval_by_a_person_since_disabled_gives_nothing() {
     let result = exchange(&signing.issuer(), &fake, &tv(), &poll()).await;
     assert_eq!(code(result), ErrorCode::InvalidGrant);
 }
+
+#[tokio::test]
+async fn an_approval_below_the_clients_minimum_gives_nothing() {
+    let signing = Signing::new();
+    let alice = person();
+    let fake = Fake::with(alice.clone());
+    let password_only = crate::tokens::Authentication {
+        amr: vec![crate::amr::Amr::Pwd],
+        ..signed_in(&alice)
+    };
+    let approved = Poll::Approved(password_only, device_request("openid offline_access"));
+    *fake.poll.lock().unwrap() = Some(approved);
+    let strict = Client {
+        min_level: crate::acr::Level::TwoFactor,
+        ..tv()
+    };
+    let result = exchange(&signing.issuer(), &fake, &strict, &poll()).await;
+    assert_eq!(code(result), ErrorCode::InvalidGrant);
+    assert!(fake.refresh_issued.lock().unwrap().is_empty());
+}

@@ -185,6 +185,24 @@ pub async fn deny_grant(stores: &impl Denylist, family: uuid::Uuid) -> Result<()
         .map_err(server_error)
 }
 
+/// Whether a sign-in with `amr` is good enough for `client`'s minimum level. `/authorize` asks the
+/// person to step up before a code is issued; this holds the line for what did not pass there:
+/// a device approval, a refresh token from before the minimum was raised, a code issued before.
+pub fn meets_minimum(client: &Client, amr: &[crate::amr::Amr]) -> Result<(), OAuthError> {
+    let reached = crate::acr::Level::of(amr);
+    if reached >= client.min_level {
+        return Ok(());
+    }
+    Err(OAuthError::new(
+        ErrorCode::InvalidGrant,
+        format!(
+            "the person signed in with {}; this client requires at least {}",
+            reached.describe(),
+            client.min_level.describe()
+        ),
+    ))
+}
+
 /// Tokens for a person (`profile`, already checked to be enabled): an access token, an ID token
 /// when `openid` was granted, and the refresh token of `family`, if any. Shared by every grant
 /// that acts for a person.

@@ -3,7 +3,8 @@
 //! always to what the client may still use ([`scope::refreshed`]).
 
 use super::{
-    Family, TokenRequest, TokenResponse, deny_grant, server_error, tokens_for_person, ttl,
+    Family, TokenRequest, TokenResponse, deny_grant, meets_minimum, server_error,
+    tokens_for_person, ttl,
 };
 use crate::clients::store::Client;
 use crate::oauth::error::{ErrorCode, OAuthError};
@@ -33,11 +34,13 @@ pub async fn exchange(
         let asked = asked.as_ref().map_err(|why| invalid_scope(why))?;
         scope::refreshed(asked.as_deref(), granted, &client.scopes).map_err(invalid_scope)
     };
-    // Check the scope before rotating, so a bad request does not use up the token.
+    // Check the scope and the client's minimum level before rotating, so a bad request does not
+    // use up the token.
     if let Some(current) = stores.peek(presented).await.map_err(server_error)?
         && current.client_id == client.client_id
     {
         scopes_of(&current.scopes)?;
+        meets_minimum(client, &current.amr)?;
     }
     let lifetime = ttl(
         client.refresh_token_ttl_secs,

@@ -130,3 +130,34 @@ async fn a_disabled_person_gets_nothing() {
     let result = exchange(&signing.issuer(), &fake, &app(), &refresh(None)).await;
     assert_eq!(code(result), ErrorCode::InvalidGrant);
 }
+
+#[tokio::test]
+async fn below_a_minimum_raised_since_sign_in_the_token_is_refused_before_it_is_used() {
+    let signing = Signing::new();
+    let alice = person();
+    let held = grant(&alice, "openid offline_access");
+    let fake = store(&alice, &held, rotated(&held));
+    let strict = Client {
+        min_level: crate::acr::Level::PhishingResistant,
+        ..app()
+    };
+    let error = exchange(&signing.issuer(), &fake, &strict, &refresh(None))
+        .await
+        .unwrap_err();
+    assert_eq!(error.code, ErrorCode::InvalidGrant);
+    assert!(error.description.contains("a passkey"), "{error}");
+    assert!(
+        fake.rotation.lock().unwrap().is_some(),
+        "the token was not rotated"
+    );
+    // At the level the sign-in reached (password and TOTP), it is refreshed.
+    let two = Client {
+        min_level: crate::acr::Level::TwoFactor,
+        ..app()
+    };
+    assert!(
+        exchange(&signing.issuer(), &fake, &two, &refresh(None))
+            .await
+            .is_ok()
+    );
+}

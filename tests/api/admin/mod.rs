@@ -5,6 +5,7 @@ mod access;
 pub mod api;
 mod browser;
 mod clients;
+mod levels;
 mod links;
 mod pages;
 mod rbac;
