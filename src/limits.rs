@@ -80,7 +80,8 @@ pub fn max_len(name: &str) -> usize {
         "user_code" => USER_CODE,
         "token" | "refresh_token" | "access_token" | "id_token_hint" | "assertion" | "request"
         | "claims" => TOKEN,
-        "scope" => SCOPE,
+        // A relying party may list the values of many providers (OIDC Core §3.1.2.1).
+        "scope" | "acr_values" => SCOPE,
         "credential" => CREDENTIAL,
         "state" => STATE,
         "nonce" => NONCE,
@@ -107,7 +108,6 @@ pub fn max_len(name: &str) -> usize {
         | "alg"
         | "response_mode"
         | "display"
-        | "acr_values"
         | "ui_locales"
         | "role"
         | "group"

