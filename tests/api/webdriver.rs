@@ -186,7 +186,12 @@ impl Browser {
     /// Clicks and waits until the browser is at a URL containing `expected`.
     pub async fn click_to(&self, css: &str, expected: &str) {
         self.click(css).await;
-        // The URL changes when the new page is committed, before it has loaded: wait for both.
+        self.wait_for_url(expected).await;
+    }
+
+    /// Waits until the browser is at a URL containing `expected` and the page has loaded (the URL
+    /// changes when the new page is committed, before it has loaded: wait for both).
+    pub async fn wait_for_url(&self, expected: &str) {
         crate::helpers::eventually(
             Duration::from_secs(10),
             &format!("the browser reaches {expected}"),
@@ -213,6 +218,11 @@ impl Browser {
     /// Clicks and waits until the page shows `text` (for a form that answers on the same URL).
     pub async fn click_until_text(&self, css: &str, text: &str) {
         self.click(css).await;
+        self.wait_for_text(text).await;
+    }
+
+    /// Waits until the page shows `text` (after a navigation the page itself starts).
+    pub async fn wait_for_text(&self, text: &str) {
         crate::helpers::eventually(
             Duration::from_secs(10),
             &format!("the page shows {text}"),

@@ -179,18 +179,7 @@ impl RelyingParty {
         let (url, nonce, verifier) = self.authorize_url(acr_values);
         browser.goto(&url).await;
         sign_in(browser).await;
-        crate::helpers::eventually(
-            std::time::Duration::from_secs(10),
-            "the browser is back at the relying party",
-            || async {
-                browser
-                    .url()
-                    .await
-                    .starts_with(&self.redirect)
-                    .then_some(())
-            },
-        )
-        .await;
+        browser.wait_for_url(&self.redirect).await;
         let code = query_param(&browser.url().await, "code").expect("a code");
         let tokens = self
             .client
@@ -285,16 +274,9 @@ async fn a_person_adds_a_passkey_and_signs_in_with_it_alone() {
     // Removed here, the passkey the device still holds no longer signs in; the page says so and
     // does not offer the autofill again at once.
     browser.goto(&app.url("/login")).await;
-    crate::helpers::eventually(
-        std::time::Duration::from_secs(10),
-        "the refusal",
-        || async {
-            let page = browser.source().await;
-            page.contains("That passkey is not registered for this account.")
-                .then_some(())
-        },
-    )
-    .await;
+    browser
+        .wait_for_text("That passkey is not registered for this account.")
+        .await;
     assert!(browser.source().await.contains("data-autofill=\"off\""));
     browser.screenshot("passkeys-07-unknown-passkey").await;
 }
@@ -403,18 +385,7 @@ async fn a_copied_passkey_whose_counter_went_back_is_refused() {
         .await;
     browser.add_credential(&other, &copy).await;
     browser.goto(&app.url("/login")).await;
-    crate::helpers::eventually(
-        std::time::Duration::from_secs(10),
-        "the refusal",
-        || async {
-            browser
-                .source()
-                .await
-                .contains("may have been copied")
-                .then_some(())
-        },
-    )
-    .await;
+    browser.wait_for_text("may have been copied").await;
     assert!(browser.url().await.contains("/login"));
     browser
         .screenshot("passkeys-09-copied-passkey-refused")
@@ -468,18 +439,7 @@ async fn an_application_asking_for_phishing_resistance_makes_a_two_factor_sessio
     add_passkey(&browser, &app, "Laptop").await;
     let signed_in = rp
         .sign_in(&browser, asked, async |browser| {
-            crate::helpers::eventually(
-                std::time::Duration::from_secs(10),
-                "the step-up page",
-                || async {
-                    browser
-                        .url()
-                        .await
-                        .contains("/login/passkey?request=")
-                        .then_some(())
-                },
-            )
-            .await;
+            browser.wait_for_url("/login/passkey?request=").await;
             assert!(
                 browser
                     .source()
