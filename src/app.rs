@@ -111,6 +111,7 @@ impl App {
         );
         crate::admin::dashboard::spawn_tally(self.state.clone(), background.clone());
         crate::cleanup::spawn(self.state.clone(), background.clone());
+        crate::outbox::worker::spawn(&self.state, background.clone());
         crate::health::spawn_monitor(
             state.db.clone(),
             state.redis.clone(),

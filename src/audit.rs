@@ -94,9 +94,10 @@ impl By {
         .bind(limits::truncate(&target, limits::AUDIT_TARGET))
         .bind(self.ip.map(|ip| ip.to_string()))
         .bind(bounded(event.details()))
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
-        Ok(())
+        // The owner hears of security-relevant changes, in this same transaction.
+        crate::outbox::notices::follow(conn, &event).await
     }
 }
 

@@ -10,7 +10,9 @@
 //!   ([`crate::tokens::purge`]; reuse detection keeps working while a family lives),
 //! - signing keys that expired longer than the grace ago ([`crate::keys::store::purge_expired`]),
 //! - audit events older than `PORTCULLIS_AUDIT_RETENTION`, unless it is `0`
-//!   ([`crate::audit::purge_before`]).
+//!   ([`crate::audit::purge_before`]),
+//! - links sent by mail once expired ([`crate::mail::links::PURGE_BATCH`]),
+//! - outbox messages sent or given up longer than the grace ago ([`crate::outbox::PURGE_BATCH`]).
 //!
 //! Consents of a deleted client need nothing here: the foreign key deletes them with the client.
 //! The cutoffs come from the database's clock, the one that stamped the rows.
@@ -133,6 +135,32 @@ impl Run<'_> {
     }
 }
 
+impl Run<'_> {
+    /// Runs `sql` (a batch of at most 1000 deletions, `$1` the cutoff) until a batch deletes
+    /// fewer.
+    async fn by_batches(
+        &self,
+        table: &'static str,
+        sql: &'static str,
+        cutoff: OffsetDateTime,
+    ) -> Result<()> {
+        loop {
+            let started = Instant::now();
+            let deleted = sqlx::query(sql)
+                .bind(cutoff)
+                .execute(self.db)
+                .await?
+                .rows_affected();
+            if !self
+                .after_batch(table, deleted, started, deleted >= 1000)
+                .await
+            {
+                return Ok(());
+            }
+        }
+    }
+}
+
 /// One run, if no other replica is running one: deletes what is due under `policy`.
 #[tracing::instrument(skip_all)]
 pub async fn run(
@@ -155,6 +183,14 @@ pub async fn run(
     run.refresh_tokens(cutoff).await?;
     if !stop.is_cancelled() {
         run.signing_keys(cutoff).await?;
+    }
+    if !stop.is_cancelled() {
+        run.by_batches("mail_links", crate::mail::links::PURGE_BATCH, now)
+            .await?;
+    }
+    if !stop.is_cancelled() {
+        run.by_batches("outbox", crate::outbox::PURGE_BATCH, cutoff)
+            .await?;
     }
     if let Some(retention) = policy.audit_retention.filter(|_| !stop.is_cancelled()) {
         run.audit_events(now - retention).await?;

@@ -46,6 +46,8 @@ pub mod keys;
 mod layering;
 /// The longest value accepted for each input from outside.
 pub mod limits;
+/// Mail: letters, their words, single-use links, SMTP.
+pub mod mail;
 /// Prometheus metrics.
 pub mod metrics;
 /// Second factors (TOTP).
@@ -56,6 +58,8 @@ pub mod migrations;
 pub mod oauth;
 /// OpenID Connect protocol logic.
 pub mod oidc;
+/// Everything sent to the outside, queued in PostgreSQL and delivered by a worker.
+pub mod outbox;
 /// Passkeys (WebAuthn): the relying party, stored credentials, ceremonies.
 pub mod passkeys;
 /// Rate limits on requests that create state (device codes, sessions).

@@ -165,6 +165,14 @@ pub struct Metrics {
     pub cleanup_last_run_seconds: Gauge<f64, std::sync::atomic::AtomicU64>,
     /// Tokens issued since the last tally to Redis (see `admin::dashboard`).
     pub tokens_untallied: std::sync::atomic::AtomicU64,
+    /// Messages in the outbox not yet sent nor given up, as this replica's worker last counted.
+    pub outbox_queued: Gauge,
+    /// Messages this replica's worker sent.
+    pub outbox_sent: Counter,
+    /// Attempts that failed and will be retried.
+    pub outbox_retried: Counter,
+    /// Messages given up on (refused for good, or undeliverable too long).
+    pub outbox_failed: Counter,
 }
 
 impl Metrics {
@@ -214,8 +222,36 @@ impl Metrics {
             "How long this replica's last cleanup run took",
             cleanup_last_run_seconds.clone(),
         );
+        let outbox_queued = Gauge::default();
+        registry.register(
+            "outbox_queued",
+            "Messages waiting in the outbox (not sent, not given up)",
+            outbox_queued.clone(),
+        );
+        let outbox_sent = Counter::default();
+        registry.register(
+            "outbox_sent",
+            "Messages this replica sent",
+            outbox_sent.clone(),
+        );
+        let outbox_retried = Counter::default();
+        registry.register(
+            "outbox_retried",
+            "Delivery attempts that failed and will be retried",
+            outbox_retried.clone(),
+        );
+        let outbox_failed = Counter::default();
+        registry.register(
+            "outbox_failed",
+            "Messages given up on (refused for good, or undeliverable too long)",
+            outbox_failed.clone(),
+        );
         Metrics {
             registry,
+            outbox_queued,
+            outbox_sent,
+            outbox_retried,
+            outbox_failed,
             cleanup_deleted,
             cleanup_runs,
             cleanup_last_run_seconds,

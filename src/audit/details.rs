@@ -37,7 +37,15 @@ impl AuditEvent<'_> {
             | PasskeyCloneSuspected { user, .. }
             | PasskeyFailed { user }
             | Logout { user }
-            | LogoutEverywhere { user } => user.to_string(),
+            | LogoutEverywhere { user }
+            | PasswordResetRequested { user }
+            | PasswordReset { user }
+            | EmailChanged { user }
+            | EmailVerified { user }
+            | UserInvited { user, .. }
+            | InvitationAccepted { user }
+            | UserSignedUp { user, .. } => user.to_string(),
+            MailFailed { message, .. } => message.to_string(),
             PasswordFailed { login } => (*login).to_owned(),
             ConsentGiven { client_id, .. }
             | ConsentRevoked { client_id }
@@ -72,6 +80,16 @@ impl AuditEvent<'_> {
                 totp,
                 ..
             } => json!({ "username": username, "admin": admin, "totp": totp }),
+            UserInvited {
+                username, admin, ..
+            } => json!({ "username": username, "admin": admin }),
+            UserSignedUp { username, .. } => json!({ "username": username }),
+            MailFailed {
+                recipient,
+                topic,
+                error,
+                ..
+            } => json!({ "recipient": recipient, "topic": topic, "error": error }),
             UserRolesSet { roles, .. } => json!({ "roles": roles }),
             UserGroupsSet { groups, .. } => json!({ "groups": groups }),
             LoginSucceeded { amr, .. } => json!({ "amr": amr }),
@@ -131,6 +149,11 @@ impl AuditEvent<'_> {
             | SteppedUp { .. }
             | Logout { .. }
             | LogoutEverywhere { .. }
+            | PasswordResetRequested { .. }
+            | PasswordReset { .. }
+            | EmailChanged { .. }
+            | EmailVerified { .. }
+            | InvitationAccepted { .. }
             | ClientEnabled { .. }
             | ClientDisabled { .. }
             | ClientSecretRotated { .. }

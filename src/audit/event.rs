@@ -73,6 +73,46 @@ pub enum AuditEvent<'a> {
         user: Uuid,
         amr: &'a [Amr],
     },
+    // Mail: addresses, links and what could not be delivered.
+    /// A password reset link was asked for (the mail is queued in the same transaction).
+    PasswordResetRequested {
+        user: Uuid,
+    },
+    /// The password was set through a reset link; every session and refresh token ended.
+    PasswordReset {
+        user: Uuid,
+    },
+    /// The account's address was set or changed (and is not verified until its link is used).
+    EmailChanged {
+        user: Uuid,
+    },
+    /// The person used the link sent to the account's address.
+    EmailVerified {
+        user: Uuid,
+    },
+    /// An administrator invited a person: the account exists, without a way in until accepted.
+    UserInvited {
+        user: Uuid,
+        username: &'a str,
+        admin: bool,
+    },
+    /// The invited person chose a password or a passkey.
+    InvitationAccepted {
+        user: Uuid,
+    },
+    /// A person signed up on the sign-up page.
+    UserSignedUp {
+        user: Uuid,
+        username: &'a str,
+    },
+    /// The outbox gave up on a mail (refused for good, or undeliverable too long).
+    MailFailed {
+        message: Uuid,
+        recipient: &'a str,
+        topic: &'a str,
+        error: &'a str,
+    },
+
     /// A wrong password (or an unknown name), for the name as typed.
     PasswordFailed {
         login: &'a str,
@@ -246,6 +286,14 @@ impl AuditEvent<'_> {
             SessionsEnded { .. } => "session.ended_all",
             LoginSucceeded { .. } => "login.succeeded",
             PasswordFailed { .. } | SecondFactorFailed { .. } => "login.failed",
+            PasswordResetRequested { .. } => "password.reset_requested",
+            PasswordReset { .. } => "password.reset",
+            EmailChanged { .. } => "email.changed",
+            EmailVerified { .. } => "email.verified",
+            UserInvited { .. } => "user.invited",
+            InvitationAccepted { .. } => "user.invitation_accepted",
+            UserSignedUp { .. } => "user.signed_up",
+            MailFailed { .. } => "mail.failed",
             SteppedUp { .. } => "login.stepped_up",
             PasskeyAdded { .. } => "passkey.added",
             PasskeyRenamed { .. } => "passkey.renamed",

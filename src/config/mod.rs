@@ -98,6 +98,12 @@ pub struct Config {
     pub passkeys: crate::passkeys::Policy,
     /// The WebAuthn relying party id: the issuer's host, or the parent domain configured.
     pub passkey_rp_id: String,
+    /// The SMTP server's URL (it may hold a password); `None`: mails go to the log.
+    pub smtp_url: Option<Secret<String>>,
+    /// The sender of every mail.
+    pub mail_from: lettre::message::Mailbox,
+    /// How long the outbox keeps trying a mail ([`crate::outbox`]).
+    pub mail_give_up_after: Duration,
     /// Started with `serve --demo`.
     pub demo: bool,
     /// Things worth logging once telemetry is up (unknown `PORTCULLIS_*` variables).
@@ -144,6 +150,7 @@ impl Config {
                 String::new()
             }
         };
+        let issuer_for_mail = issuer.clone();
         let config = Config {
             issuer,
             listen: layers.get("listen", parse_address)?,
@@ -203,6 +210,12 @@ impl Config {
             otlp_endpoint: layers.get_opt("otlp_endpoint", parse_otlp_endpoint)?,
             passkeys,
             passkey_rp_id,
+            smtp_url: layers.get_opt("smtp_url", crate::mail::transport::parse_smtp_url)?,
+            mail_from: match layers.get_opt("mail_from", crate::mail::transport::parse_from)? {
+                Some(from) => from,
+                None => crate::mail::transport::default_from(&issuer_for_mail),
+            },
+            mail_give_up_after: get_duration("mail_give_up_after", SEC, 30 * DAY)?,
             demo,
             warnings,
         };

@@ -138,6 +138,21 @@ pub const SETTINGS: &[Setting] = &[
         "The passkeys' relying party id: empty for the issuer's host, or a parent domain of it",
     ),
     s(
+        "smtp_url",
+        "",
+        "SMTP server for mail: smtp://host:port (plain, a relay on loopback), smtp://user:password@host:587?tls=required (STARTTLS) or smtps://user:password@host:465; unset: mails are written to the log",
+    ),
+    s(
+        "mail_from",
+        "",
+        "Sender of every mail, `Name <address>`; empty: `Portcullis <no-reply@ISSUER-HOST>`",
+    ),
+    s(
+        "mail_give_up_after",
+        "1d",
+        "How long the outbox retries a mail the SMTP server does not take before it gives up (audited as mail.failed)",
+    ),
+    s(
         "new_sessions_per_minute",
         "120",
         "New browser sessions one client address may start in a minute (raise it for many people behind one NAT address)",

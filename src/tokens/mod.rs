@@ -177,8 +177,8 @@ pub fn user_claims(profile: &Profile, scopes: &[Scope]) -> Map<String, Value> {
         && let Some(email) = &profile.email
     {
         out.insert(claims::EMAIL.into(), json!(email));
-        // Addresses are entered by administrators, not proven by the user.
-        out.insert(claims::EMAIL_VERIFIED.into(), json!(false));
+        // True once the person used the link sent to this address (`crate::mail::links`).
+        out.insert(claims::EMAIL_VERIFIED.into(), json!(profile.email_verified));
     }
     Rbac::released(scopes, &profile.roles, &profile.groups).insert(&mut out);
     out
@@ -244,6 +244,7 @@ mod tests {
             id: Uuid::nil(),
             username: "alice".into(),
             email: Some("a@example.com".into()),
+            email_verified: false,
             name: Some("Alice".into()),
             disabled: false,
             roles: vec!["billing".into()],

@@ -127,6 +127,11 @@ pub mod paths {
     pub const ACCOUNT_REVOKE_APPLICATION: &str = "/account/applications/revoke";
     pub const ACCOUNT_SIGN_OUT_EVERYWHERE: &str = "/account/sign-out-everywhere";
     pub const LOGOUT_DONE: &str = "/logout/done";
+    pub const PASSWORD_FORGOT: &str = "/password/forgot";
+    pub const PASSWORD_RESET: &str = "/password/reset";
+    pub const EMAIL_VERIFY: &str = "/email/verify";
+    pub const INVITATION: &str = "/invitation";
+    pub const SIGNUP: &str = "/signup";
     pub const STYLESHEET: &str = "/static/portcullis.css";
     pub const PASSKEY_SCRIPT: &str = "/static/passkeys.js";
 }
@@ -271,6 +276,38 @@ pub mod account {
 
     pub fn sign_out_everywhere() -> Href {
         Href::route(paths::ACCOUNT_SIGN_OUT_EVERYWHERE)
+    }
+}
+
+/// The pages links in mails lead to, and the pages that send such mails. A link carries its
+/// token in the query (`?token=`): the access log writes paths only, and the pages set
+/// `Referrer-Policy: no-referrer`, so the token goes nowhere else.
+pub mod mail {
+    use super::{Href, paths};
+    use crate::mail::links::Purpose;
+
+    /// Where a link of `purpose` leads.
+    pub fn link_page(purpose: Purpose) -> Href {
+        Href::route(match purpose {
+            Purpose::Verify => paths::EMAIL_VERIFY,
+            Purpose::Reset => paths::PASSWORD_RESET,
+            Purpose::Invite => paths::INVITATION,
+        })
+    }
+
+    /// The absolute URL of a link of `purpose` with `token`, under the issuer.
+    pub fn link(issuer: &str, purpose: Purpose, token: &str) -> String {
+        link_page(purpose)
+            .query(&[("token", token)])
+            .absolute(issuer)
+    }
+
+    pub fn forgot_password() -> Href {
+        Href::route(paths::PASSWORD_FORGOT)
+    }
+
+    pub fn signup() -> Href {
+        Href::route(paths::SIGNUP)
     }
 }
 

@@ -190,6 +190,8 @@ pub struct Profile {
     pub id: Uuid,
     pub username: String,
     pub email: Option<String>,
+    /// The person used the link sent to `email` (OIDC Core §5.1 `email_verified`).
+    pub email_verified: bool,
     pub name: Option<String>,
     pub disabled: bool,
     pub roles: Vec<String>,
@@ -199,8 +201,8 @@ pub struct Profile {
 #[tracing::instrument(name = "store.users.profile", level = "debug", skip_all)]
 pub async fn profile(pool: &PgPool, id: Uuid) -> Result<Option<Profile>> {
     sqlx::query_as(
-        "select id, username, email, name, disabled, \
-         array(select role from user_roles r where r.user_id = users.id order by role) as roles, \
+        "select id, username, email, email_verified_at is not null as email_verified, name, \
+         disabled, array(select role from user_roles r where r.user_id = users.id order by role) as roles, \
          array(select group_name from user_groups g where g.user_id = users.id order by group_name) as groups \
          from users where id = $1",
     )

@@ -217,6 +217,7 @@ pub fn person() -> Profile {
         id: Uuid::now_v7(),
         username: "alice".into(),
         email: Some("alice@example.com".into()),
+        email_verified: false,
         name: Some("Alice".into()),
         disabled: false,
         roles: vec!["billing".into()],
