@@ -399,3 +399,47 @@ fn passkeys_follow_the_issuers_host_and_a_bad_rp_id_is_named() {
     let c = load(&[("PORTCULLIS_PASSKEYS", "off")]).unwrap();
     assert!(!c.warnings.iter().any(|w| w.contains("passkeys")));
 }
+
+#[test]
+fn mail_settings_are_checked_and_name_the_setting() {
+    let c = load(&[]).unwrap();
+    assert!(c.smtp_url.is_none(), "no SMTP by default: the log");
+    assert_eq!(
+        c.mail_from.to_string(),
+        "Portcullis <no-reply@localhost>",
+        "an IP issuer has no host name for the sender"
+    );
+    let c = load(&[
+        (
+            "PORTCULLIS_SMTP_URL",
+            "smtps://u:p%40ss@mail.example.com:465",
+        ),
+        ("PORTCULLIS_MAIL_FROM", "Example ID <id@example.com>"),
+        ("PORTCULLIS_MAIL_GIVE_UP_AFTER", "2h"),
+    ])
+    .unwrap();
+    assert!(c.smtp_url.is_some());
+    assert_eq!(c.mail_from.email.to_string(), "id@example.com");
+    assert_eq!(c.mail_give_up_after, Duration::from_secs(7200));
+    for (name, value) in [
+        ("PORTCULLIS_SMTP_URL", "http://mail.example.com"),
+        (
+            "PORTCULLIS_SMTP_URL",
+            "smtp://mail.example.com?tls=sometimes",
+        ),
+        ("PORTCULLIS_MAIL_FROM", "not an address"),
+        (
+            "PORTCULLIS_MAIL_FROM",
+            "Eve <eve@example.com>\r\nBcc: x@example.com",
+        ),
+        ("PORTCULLIS_MAIL_GIVE_UP_AFTER", "0s"),
+    ] {
+        let e = load(&[(name, value)]).unwrap_err().to_string();
+        assert!(e.contains(name), "{name}={value}: {e}");
+    }
+    // The password of an SMTP URL never appears in an error.
+    let e = load(&[("PORTCULLIS_SMTP_URL", "ftp://u:hunter2@mail.example.com")])
+        .unwrap_err()
+        .to_string();
+    assert!(!e.contains("hunter2"), "{e}");
+}
