@@ -2,7 +2,9 @@
 //! database; uniqueness is case-insensitive (enforced by unique indexes whose violations become
 //! clear messages). Passwords are argon2id hashes; TOTP secrets are sealed.
 
+pub mod email;
 pub mod password_policy;
+pub mod reset;
 pub mod sealing;
 pub mod store;
 

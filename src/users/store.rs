@@ -70,6 +70,9 @@ pub async fn create_by(pool: &PgPool, user: NewUser<'_>, by: &By) -> Result<Uuid
         totp: user.totp_secret_sealed.is_some(),
     };
     by.record(&mut tx, event).await?;
+    if let Some(email) = user.email {
+        super::email::queue_verification(&mut tx, id, email).await?;
+    }
     tx.commit().await?;
     Ok(id)
 }
