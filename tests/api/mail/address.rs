@@ -4,6 +4,9 @@
 //! the address on the account page (a link to the new one, word to the old one), the purpose a
 //! link is bound to, resending within its limit, and the security notices with their headers.
 
+mod admin;
+mod browser;
+mod links;
 mod notices;
 
 use std::time::Duration;
@@ -135,13 +138,13 @@ async fn post_token(
 }
 
 /// Posts `token` to the confirmation form from a fresh browser that never opened the link.
-async fn press(app: &TestApp, token: &str) -> (u16, String) {
+pub async fn press(app: &TestApp, token: &str) -> (u16, String) {
     let b = browser();
     let login = page(app, &b, "/login").await;
     post_token(app, &b, &login, token).await
 }
 
-async fn verified_at_is_set(app: &TestApp, id: uuid::Uuid) -> bool {
+pub async fn verified_at_is_set(app: &TestApp, id: uuid::Uuid) -> bool {
     sqlx::query_scalar("select email_verified_at is not null from users where id = $1")
         .bind(id)
         .fetch_one(&app.state.db)
@@ -381,162 +384,4 @@ async fn with_a_second_factor_the_change_needs_it_entered_recently() {
     assert_eq!(email, "olaf.one@example.com");
     let response = submit_from(&app, &b, "/account", "/account/email/confirm", &[]).await;
     assert_eq!(location(&response), "/login/mfa");
-}
-
-#[tokio::test]
-async fn a_reset_link_does_not_confirm_an_address() {
-    let (mailbox, app) = mail_app(Settings::new().await).await;
-    let pia = app.user("pia", false).await;
-    mailbox.wait_for_to(&address_of(&pia), WAIT).await;
-    let mut conn = app.state.db.acquire().await.unwrap();
-    let token = portcullis::mail::links::make(
-        &mut conn,
-        pia.id,
-        portcullis::mail::links::Purpose::Reset,
-        Some(&address_of(&pia)),
-    )
-    .await
-    .unwrap();
-    let link = format!("{}/email/verify?token={}", app.address, token.expose());
-    let (status, html) = confirm(&app, &link).await;
-    assert_eq!(status, 400, "{html}");
-    assert!(html.contains("This link is not valid"));
-    assert_eq!(press(&app, token.expose()).await.0, 400);
-    assert!(!verified_at_is_set(&app, pia.id).await);
-    let resets: i64 = sqlx::query_scalar(
-        "select count(*) from mail_links where user_id = $1 and purpose = 'reset'",
-    )
-    .bind(pia.id)
-    .fetch_one(&app.state.db)
-    .await
-    .unwrap();
-    assert_eq!(resets, 1, "the reset link was not used up either");
-}
-
-#[tokio::test]
-async fn sending_the_link_again_is_limited_even_when_asked_all_at_once() {
-    let (mailbox, app) = mail_app(Settings::new().await).await;
-    let rita = app.user("rita", false).await;
-    let to = address_of(&rita);
-    mailbox.wait_for_to(&to, WAIT).await;
-    let b = browser();
-    sign_in(&app, &b, &rita).await;
-    let token = csrf(&page(&app, &b, "/account").await);
-    let mut presses = tokio::task::JoinSet::new();
-    for _ in 0..20 {
-        let (b, url, token) = (b.clone(), app.url("/account/email/resend"), token.clone());
-        presses.spawn(async move {
-            let response = b.post(url).form(&[("csrf", token)]).send().await.unwrap();
-            location(&response)
-        });
-    }
-    let answers = presses.join_all().await;
-    assert!(answers.iter().all(|to| to == "/account"), "{answers:?}");
-    outbox_idle(&app).await;
-    assert_eq!(
-        mailbox.count_to(&to),
-        1 + 3,
-        "the first link and three more"
-    );
-    let response = submit_from(&app, &b, "/account", "/account/email/resend", &[]).await;
-    assert_eq!(location(&response), "/account");
-    let shown = page(&app, &b, "/account").await;
-    assert!(
-        shown.contains("A link was sent several times already"),
-        "{shown}"
-    );
-    outbox_idle(&app).await;
-    assert_eq!(mailbox.count_to(&to), 4);
-    // Only the latest link works.
-    let links: Vec<String> = mailbox
-        .messages()
-        .iter()
-        .filter(|m| m.is_to(&to))
-        .map(|m| verify_link(&app, m))
-        .collect();
-    assert_eq!(confirm(&app, &links[0]).await.0, 400);
-    assert_eq!(confirm(&app, &links[3]).await.0, 200);
-}
-
-#[tokio::test]
-async fn a_malformed_token_gets_a_clear_4xx() {
-    let (_mailbox, app) = mail_app(Settings::new().await).await;
-    let b = browser();
-    for (query, status, says) in [
-        ("token=".to_owned() + &"a".repeat(129), 400, "too long"),
-        ("token=".to_owned() + &"a".repeat(9000), 400, "longer than"),
-        (String::new(), 400, "incomplete"),
-        ("token=%00%ff".to_owned(), 400, "not valid"),
-        ("token=".to_owned() + &"a".repeat(43), 400, "not valid"),
-    ] {
-        let response = b
-            .get(app.url(&format!("/email/verify?{query}")))
-            .header("accept", "text/html")
-            .send()
-            .await
-            .unwrap();
-        let got = response.status().as_u16();
-        let html = response.text().await.unwrap();
-        assert_eq!(got, status, "{query:.40}: {html}");
-        assert!(html.contains(says), "{query:.40}: {html}");
-    }
-    let (status, html) = press(&app, &"a".repeat(500)).await;
-    assert_eq!(status, 400);
-    assert!(html.contains("too long"), "{html}");
-}
-
-#[tokio::test]
-async fn an_admin_changes_an_address_from_the_user_page_and_the_api() {
-    let (mailbox, app) = mail_app(Settings::new().await).await;
-    let (admin, _) = crate::admin::admin_browser(&app).await;
-    let sven = app.user("sven", false).await;
-    mailbox.wait_for_to(&address_of(&sven), WAIT).await;
-    mark_verified(&app, &sven).await;
-    let user_page = format!("/admin/users/{}", sven.id);
-    let action = format!("{user_page}/email");
-    let shown = page(&app, &admin, &user_page).await;
-    assert!(shown.contains("value=\"sven@example.com\"") && shown.contains(">confirmed<"));
-    for (email, says) in [
-        (
-            "root@example.com",
-            "Nothing changed: another account already has this email address",
-        ),
-        ("sven.b@example.com", "The address was changed"),
-    ] {
-        let fields = [("email", email)];
-        let response = submit_from(&app, &admin, &user_page, &action, &fields).await;
-        let shown = page(&app, &admin, &crate::admin::redirected_to(&response)).await;
-        assert!(shown.contains(says), "{shown}");
-    }
-    assert!(
-        page(&app, &admin, &user_page)
-            .await
-            .contains("not confirmed")
-    );
-    verify_link(&app, &mailbox.wait_for_to("sven.b@example.com", WAIT).await);
-    mailbox
-        .wait_for(
-            |m| m.is_to("sven@example.com") && m.subject.contains("was changed"),
-            WAIT,
-        )
-        .await;
-
-    let (_, token) = crate::admin::api::script(&app).await;
-    let path = format!("/users/{}/email", sven.id);
-    let put = |body: Value| {
-        crate::admin::api::call(&app, &token, reqwest::Method::PUT, &path, Some(body))
-    };
-    let (status, body) = put(serde_json::json!({"email": "no"})).await;
-    assert_eq!(status, 400, "{body}");
-    let (status, _) = put(serde_json::json!({"email": "sven.c@example.com"})).await;
-    assert_eq!(status, 204);
-    verify_link(&app, &mailbox.wait_for_to("sven.c@example.com", WAIT).await);
-    let (status, _) = put(serde_json::json!({"email": null})).await;
-    assert_eq!(status, 204);
-    let email: Option<String> = sqlx::query_scalar("select email from users where id = $1")
-        .bind(sven.id)
-        .fetch_one(&app.state.db)
-        .await
-        .unwrap();
-    assert_eq!(email, None);
 }
