@@ -493,9 +493,10 @@ impl TestApp {
             name: Some(
                 &portcullis::users::DisplayName::parse(&format!("{username} Example")).unwrap(),
             ),
-            password_hash: &hash,
+            password_hash: Some(&hash),
             is_admin,
             totp_secret_sealed: enrollment.as_ref().map(|e| e.sealed.as_str()),
+            invited: false,
         };
         let id =
             portcullis::users::store::create(&self.state.db, new, &portcullis::audit::Actor::Cli)
