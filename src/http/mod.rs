@@ -18,6 +18,7 @@ pub mod extract;
 mod failure;
 mod forms;
 mod headers;
+pub mod links;
 pub mod login;
 pub mod oauth;
 mod oidc;
