@@ -221,12 +221,12 @@ async fn an_address_an_admin_gives_is_confirmed_by_its_link_once_and_only_by_the
 
     // The same link again: a clear page, a 4xx, nothing else.
     let (status, html) = confirm(&app, &link).await;
-    assert_eq!(status, 400, "{html}");
-    assert!(html.contains("This link is not valid"), "{html}");
+    assert_eq!(status, 404, "{html}");
+    assert!(html.contains("This link cannot be used"), "{html}");
     let token = crate::helpers::query_param(&link, "token").unwrap();
     let (status, html) = press(&app, &token).await;
-    assert_eq!(status, 400);
-    assert!(html.contains("This link is not valid"), "{html}");
+    assert_eq!(status, 404);
+    assert!(html.contains("This link cannot be used"), "{html}");
     let events: i64 =
         sqlx::query_scalar("select count(*) from audit_events where event = 'email.verified'")
             .fetch_one(&app.state.db)
@@ -324,7 +324,7 @@ async fn a_changed_address_gets_a_link_the_old_one_is_told_and_its_earlier_link_
 
     // The old address's link confirms nothing now, not even the new address.
     let (status, html) = confirm(&app, &earlier).await;
-    assert_eq!(status, 400, "{html}");
+    assert_eq!(status, 404, "{html}");
     assert!(!verified_at_is_set(&app, nina.id).await);
     let (status, _) = confirm(&app, &fresh).await;
     assert_eq!(status, 200);

@@ -1,3 +1,6 @@
-//! What the app sends by mail, received by a real SMTP server ([`crate::mailbox`]).
+//! What Portcullis sends by mail, read from a real SMTP server ([`crate::mailbox`]): the outbox,
+//! invitations, and (in their files) resets, addresses and sign-up.
 
 mod address;
+mod invitation;
+mod outbox;

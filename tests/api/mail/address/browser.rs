@@ -69,7 +69,7 @@ async fn the_address_pages_in_chromium() {
     browser.wait_for_text("is confirmed").await;
     browser.screenshot("mail-04-verified").await;
     browser.goto(&link).await;
-    browser.wait_for_text("This link is not valid").await;
+    browser.wait_for_text("This link cannot be used").await;
     browser.screenshot("mail-05-link-used").await;
 
     let mut conn = app.state.db.acquire().await.unwrap();
