@@ -3,7 +3,9 @@
 //! link again, the page a link opens and what its button leads to, a used and an expired link,
 //! and the address on the admin user page.
 
-use super::{WAIT, address_of, mail_app, verify_link};
+use portcullis::mail::links::Purpose;
+
+use super::{WAIT, address_of, mail_app, make_link, verify_link};
 use crate::helpers::{Settings, TestUser};
 use crate::webdriver::Browser;
 
@@ -72,24 +74,12 @@ async fn the_address_pages_in_chromium() {
     browser.wait_for_text("This link cannot be used").await;
     browser.screenshot("mail-05-link-used").await;
 
-    let mut conn = app.state.db.acquire().await.unwrap();
-    let token = portcullis::mail::links::make(
-        &mut conn,
-        alice.id,
-        portcullis::mail::links::Purpose::Verify,
-        Some(&address_of(&alice)),
-    )
-    .await
-    .unwrap();
+    let token = make_link(&app, &alice, Purpose::Verify).await;
     sqlx::query("update mail_links set expires_at = now() - interval '1 minute'")
-        .execute(&mut *conn)
+        .execute(&app.state.db)
         .await
         .unwrap();
-    let expired = portcullis::urls::mail::link(
-        &app.address,
-        portcullis::mail::links::Purpose::Verify,
-        token.expose(),
-    );
+    let expired = portcullis::urls::mail::link(&app.address, Purpose::Verify, &token);
     browser.goto(&expired).await;
     browser.wait_for_text("This link has expired").await;
     browser.screenshot("mail-06-link-expired").await;

@@ -2,8 +2,11 @@
 //! a clear 4xx, and the link is sent again at most three times an hour however many ask at once
 //! (only the latest works).
 
+use portcullis::mail::links::Purpose;
+
 use super::{
-    WAIT, address_of, confirm, mail_app, outbox_idle, press, verified_at_is_set, verify_link,
+    WAIT, address_of, confirm, mail_app, make_link, outbox_idle, press, verified_at_is_set,
+    verify_link,
 };
 use crate::helpers::{Settings, csrf, location};
 use crate::signin::{browser, page, sign_in, submit_from};
@@ -13,20 +16,12 @@ async fn a_reset_link_does_not_confirm_an_address() {
     let (mailbox, app) = mail_app(Settings::new().await).await;
     let pia = app.user("pia", false).await;
     mailbox.wait_for_to(&address_of(&pia), WAIT).await;
-    let mut conn = app.state.db.acquire().await.unwrap();
-    let token = portcullis::mail::links::make(
-        &mut conn,
-        pia.id,
-        portcullis::mail::links::Purpose::Reset,
-        Some(&address_of(&pia)),
-    )
-    .await
-    .unwrap();
-    let link = format!("{}/email/verify?token={}", app.address, token.expose());
+    let token = make_link(&app, &pia, Purpose::Reset).await;
+    let link = format!("{}/email/verify?token={token}", app.address);
     let (status, html) = confirm(&app, &link).await;
     assert_eq!(status, 404, "{html}");
     assert!(html.contains("This link cannot be used"));
-    assert_eq!(press(&app, token.expose()).await.0, 404);
+    assert_eq!(press(&app, &token).await.0, 404);
     assert!(!verified_at_is_set(&app, pia.id).await);
     let resets: i64 = sqlx::query_scalar(
         "select count(*) from mail_links where user_id = $1 and purpose = 'reset'",
