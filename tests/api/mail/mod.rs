@@ -2,4 +2,5 @@
 //! invitations, and (in their files) resets, addresses and sign-up.
 
 mod invitation;
+mod invitation_browser;
 mod outbox;
