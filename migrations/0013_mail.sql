@@ -4,6 +4,9 @@
 -- When the person proved the current address is theirs (by a link sent to it); null: not
 -- verified. Changing the address clears it.
 alter table users add column email_verified_at timestamptz;
+-- An account made on the sign-up page cannot sign in until its address is verified; using the
+-- verification link clears this.
+alter table users add column awaiting_verification boolean not null default false;
 
 -- Links sent by mail (verify an address, reset a password, accept an invitation): each is a
 -- random 256-bit token of which only the SHA-256 is kept, bound to one account and one purpose,

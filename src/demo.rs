@@ -97,9 +97,10 @@ async fn seed_user(state: &AppState) -> anyhow::Result<bool> {
         username: &username,
         email: None,
         name: None,
-        password_hash: &hash,
+        password_hash: Some(&hash),
         is_admin: false,
         totp_secret_sealed: None,
+        invited: false,
     };
     match users::store::create(&state.db, new, &Actor::System).await {
         Ok(_) => Ok(true),

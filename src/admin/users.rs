@@ -36,8 +36,24 @@ fn optional<T>(raw: &str, parse: fn(&str) -> Result<T, String>) -> Result<Option
     }
 }
 
+/// Creates a user with the password given, or, when the password is empty, invites them: the
+/// account gets no password and an invitation goes to its address ([`crate::users::invite`]).
 #[tracing::instrument(name = "admin.users.create", skip_all, fields(actor = ?by.actor))]
 pub async fn create(state: &AppState, spec: NewUserSpec, by: &By) -> Result<Uuid, Error> {
+    if spec.password.is_empty() {
+        if spec.email.trim().is_empty() {
+            return Err(invalid(
+                "give a password, or an email address to send an invitation to".into(),
+            ));
+        }
+        let invitation = crate::users::invite::InviteSpec {
+            email: spec.email,
+            username: spec.username,
+            name: spec.name,
+            is_admin: spec.is_admin,
+        };
+        return crate::users::invite::invite(state, invitation, by).await;
+    }
     let username = Username::parse(&spec.username).map_err(invalid)?;
     let email = optional(&spec.email, Email::parse)?;
     let name = optional(&spec.name, DisplayName::parse)?;
@@ -54,9 +70,10 @@ pub async fn create(state: &AppState, spec: NewUserSpec, by: &By) -> Result<Uuid
         username: &username,
         email: email.as_ref(),
         name: name.as_ref(),
-        password_hash: &hash,
+        password_hash: Some(&hash),
         is_admin: spec.is_admin,
         totp_secret_sealed: None,
+        invited: false,
     };
     store::create_by(&state.db, new, by).await
 }

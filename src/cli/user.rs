@@ -1,4 +1,4 @@
-//! `portcullis user create | list | disable | reset-mfa`. Changes to an existing user are the
+//! `portcullis user create | invite | list | disable | reset-mfa`. Changes to an existing user are the
 //! admin pages' operations ([`crate::admin::users`]), with the same effects and audit events.
 
 use std::io::Read as _;
@@ -35,6 +35,20 @@ pub enum UserCommand {
         /// Read the password from standard input (it is never taken as an argument).
         #[arg(long, required = true)]
         password_stdin: bool,
+    },
+    /// Invite a person by address: the account has no password until they accept the
+    /// invitation mail and choose a password or a passkey (the link works for 7 days).
+    Invite {
+        #[arg(long)]
+        email: String,
+        /// Their username; by default the address (where it can be one).
+        #[arg(long)]
+        username: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+        /// Give the user the admin role (they are asked to set up a second factor).
+        #[arg(long)]
+        admin: bool,
     },
     /// List users.
     List,
@@ -91,9 +105,10 @@ pub async fn run(command: UserCommand, config: Config, out: Output) -> Result<()
                 username: &username,
                 email: email.as_ref(),
                 name: name.as_ref(),
-                password_hash: &hash,
+                password_hash: Some(&hash),
                 is_admin: admin,
                 totp_secret_sealed: enrollment.as_ref().map(|e| e.sealed.as_str()),
+                invited: false,
             };
             let id = store::create(&pool, new, &Actor::Cli).await?;
             let mut value = json!({ "id": id, "username": username.as_str() });
@@ -111,6 +126,30 @@ pub async fn run(command: UserCommand, config: Config, out: Output) -> Result<()
                     );
                 }
                 text
+            });
+            Ok(())
+        }
+        UserCommand::Invite {
+            email,
+            username,
+            name,
+            admin,
+        } => {
+            let state = crate::app::connect(config).await?;
+            let spec = crate::users::invite::InviteSpec {
+                email,
+                username: username.unwrap_or_default(),
+                name: name.unwrap_or_default(),
+                is_admin: admin,
+            };
+            let by = By::new(Actor::Cli, None);
+            let id = crate::users::invite::invite(&state, spec, &by).await?;
+            let summary = store::summary(&state.db, id).await?;
+            let username = summary.map(|u| u.username).unwrap_or_default();
+            out.print(&json!({ "id": id, "username": username, "invited": true }), || {
+                format!(
+                    "Invited {username} ({id}); the invitation mail is queued (sent by a running server)."
+                )
             });
             Ok(())
         }

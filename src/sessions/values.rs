@@ -33,9 +33,11 @@ pub(super) mod key {
     pub const AFTER_LOGOUT: &str = "logout";
     /// The id of this session's passkey ceremony in progress (`passkeys::ceremony`).
     pub const PASSKEY_CEREMONY: &str = "passkey_ceremony";
+    /// The invitation link whose page this session opened, for its passkey ceremony.
+    pub const INVITATION: &str = "invitation";
 
     #[cfg(test)]
-    pub const ALL: [&str; 17] = [
+    pub const ALL: [&str; 18] = [
         SIGNED_IN,
         PASSWORD_VERIFIED,
         CSRF,
@@ -53,6 +55,7 @@ pub(super) mod key {
         NEW_CLIENT_SECRET,
         AFTER_LOGOUT,
         PASSKEY_CEREMONY,
+        INVITATION,
     ];
 }
 
@@ -110,6 +113,8 @@ impl TypedSession {
         set_sign_in_notice, take_sign_in_notice, key::SIGN_IN_NOTICE;
         /// Why the last admin action changed nothing, shown once.
         set_admin_problem, take_admin_problem, key::ADMIN_PROBLEM;
+        /// The invitation token whose page is open, until its passkey ceremony begins.
+        set_invitation, take_invitation, key::INVITATION;
     }
 
     /// A TOTP secret being enrolled (sealed under the key-encryption key) until a code

@@ -135,7 +135,8 @@ pub async fn verify(
         return Ok(Verified::Invalid);
     };
     let done = sqlx::query(
-        "update users set email_verified_at = now() where id = $1 and lower(email) = lower($2)",
+        "update users set email_verified_at = now(), awaiting_verification = false \
+         where id = $1 and lower(email) = lower($2)",
     )
     .bind(used.user_id)
     .bind(&email)

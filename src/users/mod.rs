@@ -3,6 +3,7 @@
 //! clear messages). Passwords are argon2id hashes; TOTP secrets are sealed.
 
 pub mod email;
+pub mod invite;
 pub mod password_policy;
 pub mod reset;
 pub mod sealing;

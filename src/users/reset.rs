@@ -97,13 +97,18 @@ async fn queue(db: &sqlx::PgPool, login: &str, ip: IpAddr) -> Result<()> {
     Ok(())
 }
 
-/// Whose link `token` is, without using it: for the page with the new-password form.
+/// Whose reset link `token` is, without using it: for the page with the new-password form.
 pub async fn check_link(state: &AppState, token: &str) -> Result<Taken> {
-    let mut conn = state.db.acquire().await?;
-    links::peek(&mut conn, token, Purpose::Reset).await
+    peek(state, token, Purpose::Reset).await
 }
 
-/// What a reset did.
+/// Whose link `token` of `purpose` is, without using it.
+pub async fn peek(state: &AppState, token: &str, purpose: Purpose) -> Result<Taken> {
+    let mut conn = state.db.acquire().await?;
+    links::peek(&mut conn, token, purpose).await
+}
+
+/// What setting a password through a link did.
 #[derive(Debug)]
 pub enum Reset {
     Done {
@@ -122,7 +127,27 @@ pub async fn reset(
     password: Secret<String>,
     ip: IpAddr,
 ) -> Result<Reset> {
-    let user = match check_link(state, token).await? {
+    let done = through_link(state, token, Purpose::Reset, password, ip).await?;
+    if let Reset::Done { user } = done {
+        crate::admin::users::cut_off(state, user)
+            .await
+            .map_err(|e| Error::Other(anyhow::anyhow!("ending sessions after a reset: {e}")))?;
+    }
+    Ok(done)
+}
+
+/// Sets `password` on the account that the link `token` of `purpose` belongs to, using the link
+/// up in the same transaction: two submissions at once set one password. A reset is audited as
+/// `password.reset`; an invitation as `user.invitation_accepted`, and its address counts as
+/// verified (the link reached it).
+pub async fn through_link(
+    state: &AppState,
+    token: &str,
+    purpose: Purpose,
+    password: Secret<String>,
+    ip: IpAddr,
+) -> Result<Reset> {
+    let user = match peek(state, token, purpose).await? {
         Taken::Valid(used) => used.user_id,
         Taken::Expired => return Ok(Reset::Expired),
         Taken::Unknown => return Ok(Reset::Invalid),
@@ -137,8 +162,7 @@ pub async fn reset(
     }
     let hash = state.hasher.hash(password).await?;
     let mut tx = state.db.begin().await?;
-    // Used up here, in the transaction of the change: two submissions at once set one password.
-    match links::take(&mut tx, token, Purpose::Reset).await? {
+    match links::take(&mut tx, token, purpose).await? {
         Taken::Valid(used) if used.user_id == user => {}
         Taken::Expired => return Ok(Reset::Expired),
         _ => return Ok(Reset::Invalid),
@@ -148,12 +172,14 @@ pub async fn reset(
         .bind(&hash)
         .execute(&mut *tx)
         .await?;
-    By::new(Actor::User(user), Some(ip))
-        .record(&mut tx, AuditEvent::PasswordReset { user })
-        .await?;
+    let by = By::new(Actor::User(user), Some(ip));
+    match purpose {
+        Purpose::Invite => super::invite::accepted(&mut tx, user, &by).await?,
+        Purpose::Reset | Purpose::Verify => {
+            by.record(&mut tx, AuditEvent::PasswordReset { user })
+                .await?;
+        }
+    }
     tx.commit().await?;
-    crate::admin::users::cut_off(state, user)
-        .await
-        .map_err(|e| Error::Other(anyhow::anyhow!("ending sessions after a reset: {e}")))?;
     Ok(Reset::Done { user })
 }

@@ -29,9 +29,13 @@ pub struct NewUser<'a> {
     pub username: &'a Username,
     pub email: Option<&'a Email>,
     pub name: Option<&'a DisplayName>,
-    pub password_hash: &'a str,
+    /// `None`: no password (an invitation, until it is accepted).
+    pub password_hash: Option<&'a str>,
     pub is_admin: bool,
     pub totp_secret_sealed: Option<&'a str>,
+    /// Invited (`user.invited`, an invitation mail) rather than created (`user.created`, a
+    /// verification mail when there is an address).
+    pub invited: bool,
 }
 
 pub async fn create(pool: &PgPool, user: NewUser<'_>, actor: &Actor) -> Result<Uuid, Error> {
@@ -63,15 +67,34 @@ pub async fn create_by(pool: &PgPool, user: NewUser<'_>, by: &By) -> Result<Uuid
             ("users_email_key", "another user already has this email address".to_owned()),
         ])
     })?;
-    let event = AuditEvent::UserCreated {
-        user: id,
-        username: user.username.as_str(),
-        admin: user.is_admin,
-        totp: user.totp_secret_sealed.is_some(),
-    };
-    by.record(&mut tx, event).await?;
-    if let Some(email) = user.email {
-        super::email::queue_verification(&mut tx, id, email).await?;
+    match (user.invited, user.email) {
+        (true, Some(email)) => {
+            let event = AuditEvent::UserInvited {
+                user: id,
+                username: user.username.as_str(),
+                admin: user.is_admin,
+            };
+            by.record(&mut tx, event).await?;
+            let letter = crate::mail::Letter::Invitation { user: id };
+            crate::outbox::enqueue(&mut tx, email.as_str(), &letter).await?;
+        }
+        (true, None) => {
+            return Err(Error::Invalid(
+                "an invitation needs an email address".into(),
+            ));
+        }
+        (false, email) => {
+            let event = AuditEvent::UserCreated {
+                user: id,
+                username: user.username.as_str(),
+                admin: user.is_admin,
+                totp: user.totp_secret_sealed.is_some(),
+            };
+            by.record(&mut tx, event).await?;
+            if let Some(email) = email {
+                super::email::queue_verification(&mut tx, id, email).await?;
+            }
+        }
     }
     tx.commit().await?;
     Ok(id)

@@ -24,6 +24,7 @@ mod login_rules;
 mod logout_hints;
 pub mod machines;
 mod mail;
+mod mailbox;
 mod ops;
 mod oversized;
 mod passkeys;

@@ -64,7 +64,7 @@ const CASES: &[Case] = &[
     Case { method: "GET", path: "/password/reset", by: Anonymous, carried: Query, names_it: false,
         fields: "token" },
     Case { method: "POST", path: "/password/reset", by: Anonymous, carried: Form, names_it: false,
-        fields: "csrf token password confirm" },
+        fields: "csrf token new confirm" },
     Case { method: "POST", path: "/login/mfa", by: Anonymous, carried: Form, names_it: false,
         fields: "csrf code" },
     Case { method: "POST", path: "/login/passkey/options", by: Anonymous, carried: Form, names_it: false,

@@ -90,12 +90,12 @@ pub async fn create(
         password: form.get("password").to_owned(),
         is_admin: form.checked("is_admin"),
     };
+    let done = match spec.password.is_empty() {
+        true => "The invitation is on its way to the address.",
+        false => "The user was created.",
+    };
     match ops::create(&state, spec, &admin.by).await {
-        Ok(id) => {
-            admin
-                .done("The user was created.", &urls::admin::user(id))
-                .await
-        }
+        Ok(id) => admin.done(done, &urls::admin::user(id)).await,
         Err(e) => {
             let page = FormPage {
                 frame: Frame::new(&admin, Section::Users).await?,

@@ -3,16 +3,17 @@
 //! [`crate::users::reset::request`]); too many requests from one address or for one name get a
 //! 429 page, for a known name as for an unknown one. `/password/reset?token=` is where the mail's
 //! link leads: opening it only looks the link up (mail scanners open links), and the form posts
-//! the token back with the new password, which uses the link once. A link's token is checked for
-//! its shape and length before anything looks it up. A reset never signs anyone in: it ends on
-//! the sign-in page with a notice (ASVS 5.0 V6.4.3: the second factor is asked for as before).
+//! the token back with the new password, which uses the link once. The token's shape and the
+//! page of a link that cannot be used are those of every mail link ([`crate::http::links`]).
+//! A reset never signs anyone in: it ends on the sign-in page with a notice (ASVS 5.0 V6.4.3:
+//! the second factor is asked for as before).
 
 use std::time::Duration;
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::{Query, RawQuery, State};
+use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -21,6 +22,7 @@ use crate::http::account::password::as_sentence;
 use crate::http::client_addr::ClientAddr;
 use crate::http::error::PageError;
 use crate::http::extract::Csrf;
+use crate::http::links::{LinkToken, Unusable, unusable};
 use crate::http::page::see_other;
 use crate::mail::compose::hours;
 use crate::mail::links::{Purpose, Taken};
@@ -30,9 +32,6 @@ use crate::state::AppState;
 use crate::urls::{self, Href};
 use crate::users::reset::{self, Refused, Reset};
 
-/// The longest link token looked at: ours are 43 characters (256 bits in base64url).
-const LINK_TOKEN: usize = 128;
-
 #[derive(Template, WebTemplate)]
 #[template(path = "login/forgot.html")]
 struct ForgotPage {
@@ -40,15 +39,13 @@ struct ForgotPage {
     error: Option<String>,
 }
 
-/// A page with a message and where to go next: the link was sent, is used up, has expired.
+/// A page with a message and the way back to sign-in: a link was sent, or too many were.
 #[derive(Template, WebTemplate)]
 #[template(path = "login/reset_note.html")]
 struct NotePage {
     title: &'static str,
     message: String,
     hint: Option<String>,
-    /// Offer to ask for a new link (else only the way back to sign-in).
-    ask_again: bool,
 }
 
 #[derive(Template, WebTemplate)]
@@ -81,7 +78,6 @@ pub async fn forgot(session: TypedSession, Query(q): Query<Sent>) -> Result<Resp
                 "Nothing after a few minutes? Look in your spam folder, or ask your administrator."
                     .into(),
             ),
-            ask_again: false,
         };
         return Ok(page.into_response());
     }
@@ -131,7 +127,6 @@ fn throttled(wait: Duration) -> Response {
             "If you asked a moment ago, the link may already be in your mail: it works for {}.",
             hours(Purpose::Reset)
         )),
-        ask_again: false,
     };
     let retry = [(header::RETRY_AFTER, wait.as_secs().max(1).to_string())];
     (StatusCode::TOO_MANY_REQUESTS, retry, page).into_response()
@@ -141,17 +136,24 @@ fn throttled(wait: Duration) -> Response {
 pub async fn link(
     State(state): State<AppState>,
     session: TypedSession,
-    RawQuery(query): RawQuery,
+    Query(link): Query<LinkToken>,
 ) -> Result<Response, PageError> {
-    let presented = query.as_deref().and_then(token_in);
-    let Some(token) = presented.as_deref().and_then(well_formed) else {
-        return Ok(dead_link(Dead::Invalid));
+    let Some(token) = link.get() else {
+        return Ok(unusable(Purpose::Reset, Unusable::Invalid));
     };
-    match reset::check_link(&state, token).await? {
-        Taken::Valid(_) => form_page(&session, token, None).await,
-        Taken::Expired => Ok(dead_link(Dead::Expired)),
-        Taken::Unknown => Ok(dead_link(Dead::Invalid)),
+    match live(&state, token).await? {
+        Ok(()) => form_page(&session, token, None).await,
+        Err(why) => Ok(unusable(Purpose::Reset, why)),
     }
+}
+
+/// Whether the reset link `token` can be used, without using it.
+async fn live(state: &AppState, token: &str) -> Result<Result<(), Unusable>, PageError> {
+    Ok(match reset::check_link(state, token).await? {
+        Taken::Valid(_) => Ok(()),
+        Taken::Expired => Err(Unusable::Expired),
+        Taken::Unknown => Err(Unusable::Invalid),
+    })
 }
 
 #[derive(Deserialize)]
@@ -159,7 +161,7 @@ pub struct NewPasswordForm {
     #[serde(default)]
     token: String,
     #[serde(default)]
-    password: String,
+    new: String,
     #[serde(default)]
     confirm: String,
 }
@@ -171,33 +173,34 @@ pub async fn set_password(
     session: TypedSession,
     Csrf(Form(form)): Csrf<Form<NewPasswordForm>>,
 ) -> Result<Response, PageError> {
-    let Some(token) = well_formed(&form.token) else {
-        return Ok(dead_link(Dead::Invalid));
+    let link = LinkToken { token: form.token };
+    let Some(token) = link.get() else {
+        return Ok(unusable(Purpose::Reset, Unusable::Invalid));
     };
     // A dead link says so before anything about the password.
-    match reset::check_link(&state, token).await? {
-        Taken::Valid(_) => {}
-        Taken::Expired => return Ok(dead_link(Dead::Expired)),
-        Taken::Unknown => return Ok(dead_link(Dead::Invalid)),
+    if let Err(why) = live(&state, token).await? {
+        return Ok(unusable(Purpose::Reset, why));
     }
-    if form.password.is_empty() {
-        return form_page(&session, token, Some("Enter a new password.".into())).await;
+    let again = |error: String| async {
+        let page = form_page(&session, token, Some(error)).await?;
+        Ok::<_, PageError>((StatusCode::BAD_REQUEST, page).into_response())
+    };
+    if form.new.is_empty() {
+        return again("Enter a new password.".into()).await;
     }
-    if form.password != form.confirm {
-        let mismatch = "The new passwords do not match.".to_owned();
-        return form_page(&session, token, Some(mismatch)).await;
+    if form.new != form.confirm {
+        return again("The new passwords do not match.".into()).await;
     }
-    let password = Secret::new(form.password);
-    match reset::reset(&state, token, password, peer.ip()).await? {
+    match reset::reset(&state, token, Secret::new(form.new), peer.ip()).await? {
         Reset::Done { .. } => {
             session
                 .set_sign_in_notice("Your password was changed. Sign in with it.")
                 .await?;
             Ok(see_other(&urls::login::password()))
         }
-        Reset::Weak(why) => form_page(&session, token, Some(as_sentence(&why))).await,
-        Reset::Expired => Ok(dead_link(Dead::Expired)),
-        Reset::Invalid => Ok(dead_link(Dead::Invalid)),
+        Reset::Weak(why) => again(as_sentence(&why)).await,
+        Reset::Expired => Ok(unusable(Purpose::Reset, Unusable::Expired)),
+        Reset::Invalid => Ok(unusable(Purpose::Reset, Unusable::Invalid)),
     }
 }
 
@@ -213,78 +216,4 @@ async fn form_page(
         error,
     };
     Ok(page.into_response())
-}
-
-/// The first `token` of a query string.
-fn token_in(query: &str) -> Option<String> {
-    url::form_urlencoded::parse(query.as_bytes())
-        .find(|(name, _)| name == "token")
-        .map(|(_, value)| value.into_owned())
-}
-
-/// `token` if it could be one of ours: base64url, not empty, not over [`LINK_TOKEN`].
-fn well_formed(token: &str) -> Option<&str> {
-    let shaped = token
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    (shaped && !token.is_empty() && token.len() <= LINK_TOKEN).then_some(token)
-}
-
-/// Why a link leads nowhere.
-enum Dead {
-    Expired,
-    /// Used, replaced by a newer link, of another purpose, unknown or malformed.
-    Invalid,
-}
-
-/// The page of a dead link: 410 when it has expired, 400 otherwise.
-fn dead_link(dead: Dead) -> Response {
-    let (status, title, message) = match dead {
-        Dead::Expired => (
-            StatusCode::GONE,
-            "This link has expired",
-            format!(
-                "A link to reset a password works for {}. Ask for a new one and use it soon.",
-                hours(Purpose::Reset)
-            ),
-        ),
-        Dead::Invalid => (
-            StatusCode::BAD_REQUEST,
-            "This link was already used or is not valid",
-            "Each link works once, and a newer link replaces the ones before it. If you still \
-             need to reset your password, ask for a new link."
-                .to_owned(),
-        ),
-    };
-    let page = NotePage {
-        title,
-        message,
-        hint: None,
-        ask_again: true,
-    };
-    (status, page).into_response()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_a_token_of_our_shape_and_length_is_looked_up() {
-        let ours = "a".repeat(43);
-        assert_eq!(well_formed(&ours), Some(ours.as_str()));
-        assert_eq!(well_formed("aZ09-_"), Some("aZ09-_"));
-        assert_eq!(well_formed(""), None);
-        assert_eq!(well_formed(&"a".repeat(LINK_TOKEN + 1)), None);
-        assert_eq!(well_formed("a b"), None);
-        assert_eq!(well_formed("a%2F"), None);
-        assert_eq!(well_formed("ä"), None);
-    }
-
-    #[test]
-    fn the_first_token_of_the_query_counts() {
-        assert_eq!(token_in("token=abc&token=def").as_deref(), Some("abc"));
-        assert_eq!(token_in("x=1&token=a%2Db").as_deref(), Some("a-b"));
-        assert_eq!(token_in("x=1"), None);
-    }
 }

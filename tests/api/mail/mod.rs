@@ -1,5 +1,8 @@
-//! What the app sends by mail, read from a real SMTP server (`crate::mailbox`).
+//! What Portcullis sends by mail, read from a real SMTP server ([`crate::mailbox`]): the outbox,
+//! invitations, and (in their files) resets, addresses and sign-up.
 
+mod invitation;
+mod outbox;
 mod reset;
 mod reset_abuse;
 mod reset_browser;

@@ -19,12 +19,17 @@ use crate::users::store::{self, UserSummary};
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserInput {
+    #[serde(default)]
     username: String,
     #[serde(default)]
     email: String,
     #[serde(default)]
     name: String,
-    /// At least 8 characters, hard to guess, without the username or email (see the password policy).
+    /// At least 8 characters, hard to guess, without the username or email (see the password
+    /// policy). Left out: the person is invited instead (`email` is then required; the
+    /// invitation mail lets them choose a password or a passkey). `username` may then be empty:
+    /// the address is used.
+    #[serde(default)]
     password: String,
     #[serde(default)]
     is_admin: bool,
