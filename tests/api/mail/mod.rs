@@ -4,3 +4,6 @@
 mod invitation;
 mod invitation_browser;
 mod outbox;
+mod reset;
+mod reset_abuse;
+mod reset_browser;
