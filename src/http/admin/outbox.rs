@@ -57,7 +57,7 @@ pub async fn show(
         messages,
         paging,
         links,
-        smtp: state.config.smtp_url.is_some(),
+        smtp: state.config.smtp_url.is_some() && !state.config.demo,
     };
     Ok(page.into_response())
 }
