@@ -36,6 +36,8 @@ struct PasswordPage {
     /// The passkey button and autofill, unless passkeys are off.
     passkey: Option<PasskeyForm>,
     error: Option<String>,
+    /// Good news from the page before (a new password is set).
+    notice: Option<String>,
 }
 
 pub async fn show(
@@ -54,6 +56,7 @@ pub async fn show(
         client_name: pending.as_ref().map(|p| p.client_name.clone()),
         passkey: PasskeyForm::continuing(&state, &next),
         error: session.take_flash().await?,
+        notice: session.take_sign_in_notice().await?,
     };
     Ok(super::sign_in_page(page, pending.as_ref()))
 }

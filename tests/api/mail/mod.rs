@@ -3,4 +3,8 @@
 
 mod address;
 mod invitation;
+mod invitation_browser;
 mod outbox;
+mod reset;
+mod reset_abuse;
+mod reset_browser;
