@@ -1,6 +1,6 @@
-//! What a link is and is not: a reset link confirms no address, a token that cannot be ours gets
-//! a clear 4xx, and the link is sent again at most three times an hour however many ask at once
-//! (only the latest works).
+//! What a link is and is not: a reset link confirms no address and a confirmation link resets no
+//! password, a token that cannot be ours gets a clear 4xx, and the link is sent again at most
+//! three times an hour however many ask at once (only the latest works).
 
 use portcullis::mail::links::Purpose;
 
@@ -12,16 +12,19 @@ use crate::helpers::{Settings, csrf, location};
 use crate::signin::{browser, page, sign_in, submit_from};
 
 #[tokio::test]
-async fn a_reset_link_does_not_confirm_an_address() {
+async fn a_link_works_only_for_its_purpose() {
     let (mailbox, app) = mail_app(Settings::new().await).await;
     let pia = app.user("pia", false).await;
-    mailbox.wait_for_to(&address_of(&pia), WAIT).await;
-    let token = make_link(&app, &pia, Purpose::Reset).await;
-    let link = format!("{}/email/verify?token={token}", app.address);
+    let verify = verify_link(&app, &mailbox.wait_for_to(&address_of(&pia), WAIT).await);
+    let verify = crate::helpers::query_param(&verify, "token").unwrap();
+
+    // A reset link confirms no address, and stays a reset link.
+    let reset = make_link(&app, &pia, Purpose::Reset).await;
+    let link = format!("{}/email/verify?token={reset}", app.address);
     let (status, html) = confirm(&app, &link).await;
     assert_eq!(status, 404, "{html}");
     assert!(html.contains("This link cannot be used"));
-    assert_eq!(press(&app, &token).await.0, 404);
+    assert_eq!(press(&app, &reset).await.0, 404);
     assert!(!verified_at_is_set(&app, pia.id).await);
     let resets: i64 = sqlx::query_scalar(
         "select count(*) from mail_links where user_id = $1 and purpose = 'reset'",
@@ -31,6 +34,18 @@ async fn a_reset_link_does_not_confirm_an_address() {
     .await
     .unwrap();
     assert_eq!(resets, 1, "the reset link was not used up either");
+
+    // The confirmation link sets no password at /password/reset, and still confirms afterwards.
+    let person = browser();
+    let new = "larch tuesday orbit five";
+    let (status, _) = crate::mail::reset::open(&app, &person, &verify).await;
+    assert_eq!(status, 404);
+    let refused = crate::mail::reset::choose(&app, &person, &verify, new, new).await;
+    assert_eq!(refused.status(), 404);
+    assert!(!crate::mail::reset::signs_in(&app, &pia, new).await);
+    let link = format!("{}/email/verify?token={verify}", app.address);
+    assert_eq!(confirm(&app, &link).await.0, 200);
+    assert!(verified_at_is_set(&app, pia.id).await);
 }
 
 #[tokio::test]
