@@ -22,11 +22,10 @@ use crate::http::account::password::as_sentence;
 use crate::http::client_addr::ClientAddr;
 use crate::http::error::PageError;
 use crate::http::extract::Csrf;
-use crate::http::links::{LinkToken, Unusable, unusable};
+use crate::http::links::{LinkToken, NewPasswordForm, Unusable, unusable, usable};
 use crate::http::page::see_other;
 use crate::mail::compose::hours;
-use crate::mail::links::{Purpose, Taken};
-use crate::secret::Secret;
+use crate::mail::links::Purpose;
 use crate::sessions::TypedSession;
 use crate::state::AppState;
 use crate::urls::{self, Href};
@@ -149,21 +148,7 @@ pub async fn link(
 
 /// Whether the reset link `token` can be used, without using it.
 async fn live(state: &AppState, token: &str) -> Result<Result<(), Unusable>, PageError> {
-    Ok(match reset::check_link(state, token).await? {
-        Taken::Valid(_) => Ok(()),
-        Taken::Expired => Err(Unusable::Expired),
-        Taken::Unknown => Err(Unusable::Invalid),
-    })
-}
-
-#[derive(Deserialize)]
-pub struct NewPasswordForm {
-    #[serde(default)]
-    token: String,
-    #[serde(default)]
-    new: String,
-    #[serde(default)]
-    confirm: String,
+    Ok(usable(reset::check_link(state, token).await?).map(|_| ()))
 }
 
 #[tracing::instrument(name = "password_reset.reset", skip_all, fields(ip = %peer.ip()))]
@@ -173,7 +158,7 @@ pub async fn set_password(
     session: TypedSession,
     Csrf(Form(form)): Csrf<Form<NewPasswordForm>>,
 ) -> Result<Response, PageError> {
-    let link = LinkToken { token: form.token };
+    let link = form.link();
     let Some(token) = link.get() else {
         return Ok(unusable(Purpose::Reset, Unusable::Invalid));
     };
@@ -185,13 +170,11 @@ pub async fn set_password(
         let page = form_page(&session, token, Some(error)).await?;
         Ok::<_, PageError>((StatusCode::BAD_REQUEST, page).into_response())
     };
-    if form.new.is_empty() {
-        return again("Enter a new password.".into()).await;
-    }
-    if form.new != form.confirm {
-        return again("The new passwords do not match.".into()).await;
-    }
-    match reset::reset(&state, token, Secret::new(form.new), peer.ip()).await? {
+    let password = match form.password() {
+        Ok(password) => password,
+        Err(why) => return again(why.into()).await,
+    };
+    match reset::reset(&state, token, password, peer.ip()).await? {
         Reset::Done { .. } => {
             session
                 .set_sign_in_notice("Your password was changed. Sign in with it.")
