@@ -13,8 +13,8 @@ use axum::response::{IntoResponse, Response};
 use crate::http::client_addr::ClientAddr;
 use crate::http::error::PageError;
 use crate::http::extract::Csrf;
-use crate::http::links::{LinkToken, Unusable, unusable};
-use crate::mail::links::{self, Purpose, Taken};
+use crate::http::links::{LinkToken, Unusable, unusable, usable};
+use crate::mail::links::{self, Purpose};
 use crate::sessions::TypedSession;
 use crate::state::AppState;
 use crate::urls;
@@ -46,14 +46,13 @@ pub async fn show(
     };
     let mut conn = state.db.acquire().await?;
     Ok(
-        match links::peek(&mut conn, token, Purpose::Verify).await? {
-            Taken::Valid(_) => ConfirmPage {
+        match usable(links::peek(&mut conn, token, Purpose::Verify).await?) {
+            Ok(_) => ConfirmPage {
                 csrf: session.csrf_token().await?,
                 token: token.to_owned(),
             }
             .into_response(),
-            Taken::Expired => unusable(Purpose::Verify, Unusable::Expired),
-            Taken::Unknown => unusable(Purpose::Verify, Unusable::Invalid),
+            Err(why) => unusable(Purpose::Verify, why),
         },
     )
 }
