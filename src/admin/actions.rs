@@ -54,6 +54,7 @@ actions! {
         ResetMfa => "reset-mfa",
         ClearThrottling => "clear-throttling",
         Password => "password",
+        Email => "email",
         EndSessions => "end-sessions",
         EndSession => "end-session",
         RemovePasskey => "remove-passkey",

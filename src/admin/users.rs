@@ -225,3 +225,18 @@ pub async fn set_names(
     let names = Name::parse_all(kind, names).map_err(invalid)?;
     rbac::store::set_for_user(&state.db, kind, id, &names, by).await
 }
+
+/// Sets `id`'s address (`None` or blank removes it); see [`crate::users::email::set`]. Returns
+/// whether it changed.
+pub async fn set_email(
+    state: &AppState,
+    id: Uuid,
+    email: Option<&str>,
+    by: &By,
+) -> Result<bool, Error> {
+    let email = match email.map(str::trim) {
+        None | Some("") => None,
+        Some(raw) => Some(Email::parse(raw).map_err(Error::Invalid)?),
+    };
+    crate::users::email::set(&state.db, id, email.as_ref(), by).await
+}

@@ -13,6 +13,7 @@ pub mod client_addr;
 pub mod cors;
 pub mod csp;
 pub mod edge;
+mod email;
 pub mod error;
 pub mod extract;
 mod failure;
@@ -155,6 +156,11 @@ pub fn router(state: AppState) -> Router {
             pages::ACCOUNT_SIGN_OUT_EVERYWHERE,
             post(account::sign_out_everywhere),
         )
+        // Addresses: the page a verification link leads to, and the account's address.
+        .route(pages::EMAIL_VERIFY, get(email::show).post(email::confirm))
+        .route(pages::ACCOUNT_EMAIL, post(account::email::change))
+        .route(pages::ACCOUNT_EMAIL_RESEND, post(account::email::resend))
+        .route(pages::ACCOUNT_EMAIL_CONFIRM, post(account::email::confirm))
         .route(
             paths::END_SESSION,
             get(oidc::logout::start).post(oidc::logout::confirm),

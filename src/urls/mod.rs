@@ -126,6 +126,9 @@ pub mod paths {
     pub const ACCOUNT_PASSWORDLESS: &str = "/account/passkeys/passwordless";
     pub const ACCOUNT_REVOKE_APPLICATION: &str = "/account/applications/revoke";
     pub const ACCOUNT_SIGN_OUT_EVERYWHERE: &str = "/account/sign-out-everywhere";
+    pub const ACCOUNT_EMAIL: &str = "/account/email";
+    pub const ACCOUNT_EMAIL_RESEND: &str = "/account/email/resend";
+    pub const ACCOUNT_EMAIL_CONFIRM: &str = "/account/email/confirm";
     pub const LOGOUT_DONE: &str = "/logout/done";
     pub const PASSWORD_FORGOT: &str = "/password/forgot";
     pub const PASSWORD_RESET: &str = "/password/reset";
@@ -279,6 +282,21 @@ pub mod account {
     pub fn sign_out_everywhere() -> Href {
         Href::route(paths::ACCOUNT_SIGN_OUT_EVERYWHERE)
     }
+
+    /// Changing or removing the account's address.
+    pub fn email() -> Href {
+        Href::route(paths::ACCOUNT_EMAIL)
+    }
+
+    /// Sending the verification link again.
+    pub fn resend_email() -> Href {
+        Href::route(paths::ACCOUNT_EMAIL_RESEND)
+    }
+
+    /// Entering a second factor again before changing the address.
+    pub fn confirm_email() -> Href {
+        Href::route(paths::ACCOUNT_EMAIL_CONFIRM)
+    }
 }
 
 /// The pages links in mails lead to, and the pages that send such mails. A link carries its
@@ -302,6 +320,11 @@ pub mod mail {
         link_page(purpose)
             .query(&[("token", token)])
             .absolute(issuer)
+    }
+
+    /// The page a verification link leads to, and where its form posts.
+    pub fn verify_email() -> Href {
+        link_page(Purpose::Verify)
     }
 
     /// The invitation page's passkey ceremony: its options, and where the answer goes.

@@ -1,7 +1,9 @@
 //! `/account`: self-service for a signed-in person. The overview ([`show`]) and the small actions
-//! live here; the second factor is in [`totp`], the password in [`password`]. Every action is a
-//! POST with the CSRF token, answered with 303 and a notice on the overview.
+//! live here; the second factor is in [`totp`], the password in [`password`], the email address
+//! in [`email`]. Every action is a POST with the CSRF token, answered with 303 and a notice on
+//! the overview.
 
+pub mod email;
 pub mod passkeys;
 pub mod password;
 pub mod totp;
@@ -27,6 +29,7 @@ use crate::state::AppState;
 use crate::urls;
 use crate::users::store::{self as users, Credentials};
 use crate::verify;
+use email::Proof;
 
 /// A message for the overview page, and the way there.
 pub async fn notice(session: &TypedSession, message: &str) -> Result<Response, PageError> {
@@ -53,6 +56,7 @@ struct Overview {
     /// False for an account that signs in with passkeys only.
     has_password: bool,
     applications: Vec<Application>,
+    email: email::Section,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -77,6 +81,7 @@ pub async fn show(
                 .join(", "),
         })
         .collect();
+    let email = email::section(&state, &session, &signed_in, &user).await?;
     let page = Overview {
         csrf: session.csrf_token().await?,
         username: user.username,
@@ -93,6 +98,7 @@ pub async fn show(
             None => None,
         },
         applications,
+        email,
         notice: session.take_account_notice().await?,
         error: session.take_flash().await?,
     };

@@ -62,16 +62,27 @@ async fn stale(
     signed_in: &SignedIn,
     user: &Credentials,
 ) -> Result<bool, PageError> {
-    let has_factor = user.totp_secret_sealed.is_some() || passkeys::any(&state.db, user.id).await?;
-    if !has_factor {
-        return Ok(false);
-    }
+    Ok(has_second_factor(state, user).await?
+        && !recent_second_factor(state, session, signed_in).await?)
+}
+
+/// Whether the account has a second factor: a TOTP secret or a passkey.
+pub async fn has_second_factor(state: &AppState, user: &Credentials) -> Result<bool, PageError> {
+    Ok(user.totp_secret_sealed.is_some() || passkeys::any(&state.db, user.id).await?)
+}
+
+/// Whether this session entered a second factor within `PORTCULLIS_ADMIN_STEP_UP`.
+pub async fn recent_second_factor(
+    state: &AppState,
+    session: &TypedSession,
+    signed_in: &SignedIn,
+) -> Result<bool, PageError> {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let window = i64::try_from(state.config.admin_step_up.as_secs()).unwrap_or(i64::MAX);
     Ok(session
         .second_factor_at(signed_in)
         .await?
-        .is_none_or(|at| now.saturating_sub(at) >= window))
+        .is_some_and(|at| now.saturating_sub(at) < window))
 }
 
 pub async fn show(
@@ -103,13 +114,20 @@ pub async fn confirm(
 }
 
 async fn ask_again(session: &TypedSession, user_id: Uuid) -> Result<Response, PageError> {
-    session
-        .set_return_to(urls::account::passkeys().as_str())
-        .await?;
+    let why = "Confirm it is you before changing your passkeys.";
+    step_up(session, user_id, &urls::account::passkeys(), why).await
+}
+
+/// Sends the person to enter a second factor (`why` says for what), coming back to `back`.
+pub async fn step_up(
+    session: &TypedSession,
+    user_id: Uuid,
+    back: &Href,
+    why: &str,
+) -> Result<Response, PageError> {
+    session.set_return_to(back.as_str()).await?;
     session.ask_step_up(user_id).await?;
-    session
-        .set_flash("Confirm it is you before changing your passkeys.")
-        .await?;
+    session.set_flash(why).await?;
     Ok(see_other(&urls::login::second_factor()))
 }
 

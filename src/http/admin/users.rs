@@ -1,6 +1,8 @@
 //! `/admin/users`: list and search, create, and on a user's page: disable or enable, reset the
 //! password or the second factor, clear throttling, grant or remove the admin role, see and end
-//! sessions, see and remove passkeys, assign roles and groups. Destructive actions go through a confirmation page.
+//! sessions, see and remove passkeys, assign roles and groups, see whether the email address is
+//! confirmed and change it (which sends a link to the new address and word to the old one, see
+//! [`crate::users::email::set`]). Destructive actions go through a confirmation page.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -15,6 +17,7 @@ use super::{
 };
 use crate::admin::actions::UserAction;
 use crate::admin::users::{self as ops, NewUserSpec};
+use crate::audit::By;
 use crate::error::Error;
 use crate::http::error::PageError;
 use crate::http::extract::Csrf;
@@ -24,6 +27,7 @@ use crate::rbac::{self, Kind};
 use crate::sessions::index::LiveSession;
 use crate::state::AppState;
 use crate::urls;
+use crate::users::email;
 use crate::users::store::{self, UserSummary};
 
 #[derive(Template, WebTemplate)]
@@ -137,6 +141,8 @@ pub async fn choices(
 struct ShowPage {
     frame: Frame,
     user: UserSummary,
+    /// Whether the user's address (if any) is confirmed.
+    email_verified: bool,
     sessions: Vec<LiveSession>,
     roles: Vec<Choice>,
     groups: Vec<Choice>,
@@ -166,8 +172,14 @@ pub async fn show(
     let profile = store::profile(&state.db, id)
         .await?
         .ok_or(PageError::NotFound)?;
+    let mut conn = state.db.acquire().await?;
+    let email_verified = email::address(&mut conn, id)
+        .await?
+        .is_some_and(|a| a.verified);
+    drop(conn);
     let page = ShowPage {
         frame: Frame::new(&admin, Section::Users).await?,
+        email_verified,
         sessions: ops::sessions(&state, id).await?,
         roles: choices(&state, Kind::Role, &profile.roles).await?,
         groups: choices(&state, Kind::Group, &profile.groups).await?,
@@ -265,6 +277,7 @@ pub async fn act(
                 .await
                 .map(|()| "The password was set; their sessions and refresh tokens ended.")
         }
+        UserAction::Email => set_email(&state, id, form.get("email"), by).await,
         UserAction::EndSessions => ops::end_sessions(&state, id, by)
             .await
             .map(|()| "Every session ended."),
@@ -292,4 +305,16 @@ pub async fn act(
                 .await
         }
     }
+}
+
+/// Sets the user's address to `raw`, or removes it when `raw` is blank.
+async fn set_email(state: &AppState, id: Uuid, raw: &str, by: &By) -> Result<&'static str, Error> {
+    let removing = raw.trim().is_empty();
+    Ok(
+        match (ops::set_email(state, id, Some(raw), by).await?, removing) {
+            (false, _) => "That is their address already.",
+            (true, false) => "The address was changed; a confirmation link was sent to it.",
+            (true, true) => "The address was removed.",
+        },
+    )
 }

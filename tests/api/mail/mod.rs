@@ -1,6 +1,7 @@
 //! What Portcullis sends by mail, read from a real SMTP server ([`crate::mailbox`]): the outbox,
 //! invitations, and (in their files) resets, addresses and sign-up.
 
+mod address;
 mod invitation;
 mod invitation_browser;
 mod outbox;

@@ -75,6 +75,8 @@ pub fn routes() -> Router<AppState> {
             "/admin/api/v1/users/{id}/sessions/{handle}",
             axum::routing::delete(users::end_session),
         )
+        // The address: a link goes to the new one.
+        .route("/admin/api/v1/users/{id}/email", put(users::set_email))
         .route("/admin/api/v1/users/{id}/roles", put(users::set_roles))
         .route("/admin/api/v1/users/{id}/groups", put(users::set_groups))
         .route(
@@ -110,6 +112,7 @@ pub fn routes() -> Router<AppState> {
         users::list, users::create, users::get, users::set_disabled, users::set_admin,
         users::reset_password, users::reset_mfa, users::clear_throttling, users::sessions,
         users::end_sessions, users::end_session, users::set_roles, users::set_groups,
+        users::set_email,
         roles::list_roles, roles::create_role, roles::delete_role,
         roles::list_groups, roles::create_group, roles::delete_group,
         keys::list, keys::rotate, keys::revoke,

@@ -47,6 +47,13 @@ pub struct Flag {
     value: bool,
 }
 
+/// `{"email": ...}`: the new address, or `null` to remove it.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewEmail {
+    email: Option<String>,
+}
+
 /// `{"password": ...}`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewPassword {
@@ -135,6 +142,20 @@ pub async fn reset_password(
     ApiJson(body): ApiJson<NewPassword>,
 ) -> Result<Response, ApiError> {
     ops::reset_password(&state, id, body.password, &caller.by).await?;
+    Ok(done())
+}
+
+#[utoipa::path(put, path = "/admin/api/v1/users/{id}/email", tag = "users", request_body = NewEmail,
+    responses((status = 204, description = "Set (not confirmed until the link sent to it is used; a confirmed old address is told) or removed"),
+        (status = 400, body = super::ApiErrorBody), (status = 404, body = super::ApiErrorBody),
+        (status = 409, body = super::ApiErrorBody)))]
+pub async fn set_email(
+    caller: ApiCaller,
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    ApiJson(body): ApiJson<NewEmail>,
+) -> Result<Response, ApiError> {
+    ops::set_email(&state, id, body.email.as_deref(), &caller.by).await?;
     Ok(done())
 }
 
