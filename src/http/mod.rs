@@ -24,6 +24,7 @@ mod oidc;
 mod ops;
 pub mod page;
 mod session;
+mod signup;
 mod well_known;
 
 use std::time::Duration;
@@ -127,6 +128,12 @@ pub fn router(state: AppState) -> Router {
         .route(
             pages::ACCOUNT_REVOKE_APPLICATION,
             post(account::revoke_application),
+        )
+        .route(pages::ACCOUNT_INVITE, post(account::invite::send))
+        .route(pages::SIGNUP, get(signup::show).post(signup::submit))
+        .route(
+            pages::LOGIN_CONFIRM_ADDRESS,
+            get(login::awaiting::show).post(login::awaiting::resend),
         )
         .route(
             pages::ACCOUNT_SIGN_OUT_EVERYWHERE,

@@ -31,9 +31,11 @@ pub(super) mod key {
     pub const AFTER_LOGOUT: &str = "logout";
     /// The id of this session's passkey ceremony in progress (`passkeys::ceremony`).
     pub const PASSKEY_CEREMONY: &str = "passkey_ceremony";
+    /// The account whose password was right but whose address is not verified yet.
+    pub const AWAITING_ADDRESS: &str = "awaiting_address";
 
     #[cfg(test)]
-    pub const ALL: [&str; 16] = [
+    pub const ALL: [&str; 17] = [
         SIGNED_IN,
         PASSWORD_VERIFIED,
         CSRF,
@@ -50,6 +52,7 @@ pub(super) mod key {
         NEW_CLIENT_SECRET,
         AFTER_LOGOUT,
         PASSKEY_CEREMONY,
+        AWAITING_ADDRESS,
     ];
 }
 
@@ -177,6 +180,16 @@ impl TypedSession {
 
     pub async fn take_after_logout(&self) -> Result<Option<AfterLogout>, SessionError> {
         self.take(key::AFTER_LOGOUT).await
+    }
+
+    /// The account that gave its right password but must verify its address first: the page
+    /// that says so may send the link again to it, and to nobody else.
+    pub async fn set_awaiting_address(&self, user: uuid::Uuid) -> Result<(), SessionError> {
+        self.put(key::AWAITING_ADDRESS, &user).await
+    }
+
+    pub async fn awaiting_address(&self) -> Result<Option<uuid::Uuid>, SessionError> {
+        self.0.get(key::AWAITING_ADDRESS).await
     }
 }
 

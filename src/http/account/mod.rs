@@ -2,6 +2,7 @@
 //! live here; the second factor is in [`totp`], the password in [`password`]. Every action is a
 //! POST with the CSRF token, answered with 303 and a notice on the overview.
 
+pub mod invite;
 pub mod passkeys;
 pub mod password;
 pub mod totp;
@@ -53,6 +54,8 @@ struct Overview {
     /// False for an account that signs in with passkeys only.
     has_password: bool,
     applications: Vec<Application>,
+    /// The invitation form, with `PORTCULLIS_SIGNUP=invite`.
+    invite: Option<invite::InviteBox>,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -93,6 +96,7 @@ pub async fn show(
             None => None,
         },
         applications,
+        invite: invite::InviteBox::of(&state),
         notice: session.take_account_notice().await?,
         error: session.take_flash().await?,
     };

@@ -114,7 +114,7 @@ pub async fn change(
 }
 
 /// A policy message as a sentence on the page: capitalised, with a full stop.
-fn as_sentence(message: &str) -> String {
+pub(crate) fn as_sentence(message: &str) -> String {
     let mut chars = message.chars();
     let first = chars.next().map(|c| c.to_uppercase().collect::<String>());
     format!("{}{}.", first.unwrap_or_default(), chars.as_str())
