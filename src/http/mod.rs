@@ -18,6 +18,7 @@ pub mod extract;
 mod failure;
 mod forms;
 mod headers;
+pub mod links;
 pub mod login;
 pub mod oauth;
 mod oidc;
@@ -87,6 +88,19 @@ pub fn router(state: AppState) -> Router {
             get(login::device::approve_page).post(login::device::decide),
         )
         .route(pages::DEVICE_DONE, get(login::device::done))
+        // Invitations: the page a mailed link opens, a password or a passkey.
+        .route(
+            pages::INVITATION,
+            get(login::invitation::show).post(login::invitation::accept),
+        )
+        .route(
+            pages::INVITATION_PASSKEY_OPTIONS,
+            post(login::invitation::options),
+        )
+        .route(
+            pages::INVITATION_PASSKEY,
+            post(login::invitation::accept_passkey),
+        )
         .route(pages::ACCOUNT, get(account::show))
         .route(
             pages::ACCOUNT_TOTP,

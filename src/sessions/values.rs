@@ -31,11 +31,13 @@ pub(super) mod key {
     pub const AFTER_LOGOUT: &str = "logout";
     /// The id of this session's passkey ceremony in progress (`passkeys::ceremony`).
     pub const PASSKEY_CEREMONY: &str = "passkey_ceremony";
+    /// The invitation link whose page this session opened, for its passkey ceremony.
+    pub const INVITATION: &str = "invitation";
     /// The account whose password was right but whose address is not verified yet.
     pub const AWAITING_ADDRESS: &str = "awaiting_address";
 
     #[cfg(test)]
-    pub const ALL: [&str; 17] = [
+    pub const ALL: [&str; 18] = [
         SIGNED_IN,
         PASSWORD_VERIFIED,
         CSRF,
@@ -52,6 +54,7 @@ pub(super) mod key {
         NEW_CLIENT_SECRET,
         AFTER_LOGOUT,
         PASSKEY_CEREMONY,
+        INVITATION,
         AWAITING_ADDRESS,
     ];
 }
@@ -108,6 +111,8 @@ impl TypedSession {
         set_admin_notice, take_admin_notice, key::ADMIN_NOTICE;
         /// Why the last admin action changed nothing, shown once.
         set_admin_problem, take_admin_problem, key::ADMIN_PROBLEM;
+        /// The invitation token whose page is open, until its passkey ceremony begins.
+        set_invitation, take_invitation, key::INVITATION;
     }
 
     /// A TOTP secret being enrolled (sealed under the key-encryption key) until a code

@@ -133,6 +133,8 @@ pub mod paths {
     pub const PASSWORD_RESET: &str = "/password/reset";
     pub const EMAIL_VERIFY: &str = "/email/verify";
     pub const INVITATION: &str = "/invitation";
+    pub const INVITATION_PASSKEY: &str = "/invitation/passkey";
+    pub const INVITATION_PASSKEY_OPTIONS: &str = "/invitation/passkey/options";
     pub const SIGNUP: &str = "/signup";
     pub const STYLESHEET: &str = "/static/portcullis.css";
     pub const PASSKEY_SCRIPT: &str = "/static/passkeys.js";
@@ -313,6 +315,19 @@ pub mod mail {
         link_page(purpose)
             .query(&[("token", token)])
             .absolute(issuer)
+    }
+
+    /// The invitation page's passkey ceremony: its options, and where the answer goes.
+    pub fn invitation_passkey_options() -> Href {
+        Href::route(paths::INVITATION_PASSKEY_OPTIONS)
+    }
+
+    pub fn invitation_passkey() -> Href {
+        Href::route(paths::INVITATION_PASSKEY)
+    }
+
+    pub fn invitation() -> Href {
+        Href::route(paths::INVITATION)
     }
 
     pub fn forgot_password() -> Href {

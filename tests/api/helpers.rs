@@ -16,6 +16,8 @@ use sqlx::PgPool;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::mailbox::Mailbox;
+
 pub const POSTGRES: &str = "postgres://postgres@127.0.0.1:5432";
 pub const REDIS: &str = "redis://127.0.0.1:6379";
 
@@ -231,6 +233,14 @@ impl Settings {
         } else {
             "127.0.0.1"
         }
+    }
+
+    /// Mail through `mailbox` (its SMTP URL), from a fixed sender.
+    // For the mail tests; none uses it yet.
+    #[allow(dead_code)]
+    pub fn with_mail(self, mailbox: &Mailbox) -> Settings {
+        self.set("PORTCULLIS_SMTP_URL", &mailbox.url())
+            .set("PORTCULLIS_MAIL_FROM", "Portcullis <no-reply@example.test>")
     }
 
     pub fn set(mut self, name: &str, value: &str) -> Settings {

@@ -6,6 +6,7 @@
 pub mod awaiting;
 pub mod consent;
 pub mod device;
+pub mod invitation;
 pub mod mfa;
 pub mod passkey;
 pub mod password;
