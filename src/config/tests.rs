@@ -456,8 +456,14 @@ fn signup_is_off_by_default_and_its_settings_are_checked() {
     ])
     .unwrap();
     assert_eq!(c.signup, Mode::Invite);
-    assert_eq!(c.signup_domains, Domains::parse("example.com,example.org").ok());
-    assert_eq!(load(&[("PORTCULLIS_SIGNUP", "open")]).unwrap().signup, Mode::Open);
+    assert_eq!(
+        c.signup_domains,
+        Domains::parse("example.com,example.org").ok()
+    );
+    assert_eq!(
+        load(&[("PORTCULLIS_SIGNUP", "open")]).unwrap().signup,
+        Mode::Open
+    );
     for (name, value) in [
         ("PORTCULLIS_SIGNUP", "yes"),
         ("PORTCULLIS_SIGNUP", "Open"),

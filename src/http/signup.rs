@@ -1,4 +1,4 @@
-//! `/signup` (only with `PORTCULLIS_SIGNUP=open`; otherwise there is no such page): the form,
+//! `/signup` (routed only with `PORTCULLIS_SIGNUP=open`; otherwise there is no such page): the form,
 //! and the account it makes, waiting for its address ([`crate::users::signup`]). Every field is
 //! bounded at the edge (`crate::limits`) and parsed into its type here; the password meets the
 //! one policy. A valid form counts against the client address's sign-ups (atomically, so
@@ -28,7 +28,7 @@ use crate::sessions::TypedSession;
 use crate::state::AppState;
 use crate::urls::{self, Href};
 use crate::users::password_policy::check_new_password;
-use crate::users::signup::{self, Mode, NewSignUp};
+use crate::users::signup::{self, NewSignUp};
 use crate::users::{DisplayName, Email, Username};
 
 #[derive(Template, WebTemplate)]
@@ -52,14 +52,6 @@ struct SentPage {
     hours: u64,
 }
 
-/// The page exists only when anyone may sign up.
-fn open(state: &AppState) -> Result<(), PageError> {
-    match state.config.signup {
-        Mode::Open => Ok(()),
-        Mode::Off | Mode::Invite => Err(PageError::NotFound),
-    }
-}
-
 fn domains(state: &AppState) -> Option<String> {
     state.config.signup_domains.as_ref().map(|d| d.listed())
 }
@@ -68,7 +60,6 @@ pub async fn show(
     State(state): State<AppState>,
     session: TypedSession,
 ) -> Result<Response, PageError> {
-    open(&state)?;
     let page = SignupPage {
         csrf: session.csrf_token().await?,
         action: urls::mail::signup(),
@@ -107,8 +98,7 @@ fn parse(state: &AppState, form: &SignupForm) -> Result<Parsed, String> {
     let username = Username::parse(&form.username).map_err(|_| {
         "Choose a username of 1 to 64 letters, digits and . _ @ - (no spaces).".to_owned()
     })?;
-    let email =
-        Email::parse(&form.email).map_err(|_| "Enter your email address.".to_owned())?;
+    let email = Email::parse(&form.email).map_err(|_| "Enter your email address.".to_owned())?;
     if let Some(refused) = signup::outside(state.config.signup_domains.as_ref(), &email) {
         return Err(refused);
     }
@@ -138,7 +128,6 @@ pub async fn submit(
     session: TypedSession,
     Csrf(Form(form)): Csrf<Form<SignupForm>>,
 ) -> Result<Response, PageError> {
-    open(&state)?;
     let parsed = match parse(&state, &form) {
         Ok(parsed) => parsed,
         Err(problem) => return again(&state, &session, &form, problem).await,
@@ -167,7 +156,10 @@ pub async fn submit(
         password_hash: &hash,
     };
     let outcome = signup::sign_up(&state.db, new, Some(peer.ip())).await?;
-    tracing::debug!(created = matches!(outcome, signup::SignedUp::Created(_)), "sign-up");
+    tracing::debug!(
+        created = matches!(outcome, signup::SignedUp::Created(_)),
+        "sign-up"
+    );
     let hours = crate::mail::links::Purpose::Verify.lifetime().as_secs() / 3600;
     let sent = SentPage {
         email: parsed.email.as_str().to_owned(),
@@ -197,11 +189,11 @@ async fn again(
 
 /// 429, in words: how long until this network may sign up again.
 fn too_many(seconds: u64) -> Response {
-    let minutes = seconds.div_ceil(60).max(1);
-    let wait = if minutes == 1 {
-        "a minute".to_owned()
-    } else {
-        format!("{minutes} minutes")
+    let wait = match seconds.div_ceil(60).max(1) {
+        1 => "a minute".to_owned(),
+        minutes @ 2..60 => format!("{minutes} minutes"),
+        60 => "an hour".to_owned(),
+        minutes => format!("{} hours", minutes.div_ceil(60)),
     };
     let page = ErrorPage {
         title: "Please wait".into(),

@@ -36,9 +36,7 @@ impl Mode {
             "off" => Ok(Mode::Off),
             "invite" => Ok(Mode::Invite),
             "open" => Ok(Mode::Open),
-            other => Err(format!(
-                "`{other}` is not allowed; use off, invite or open"
-            )),
+            other => Err(format!("`{other}` is not allowed; use off, invite or open")),
         }
     }
 }
@@ -100,12 +98,8 @@ impl Domains {
 /// The refusal for an address outside `domains`, if it is.
 pub fn outside(domains: Option<&Domains>, email: &Email) -> Option<String> {
     let domains = domains?;
-    (!domains.allow(email)).then(|| {
-        format!(
-            "Only addresses at {} can be used here.",
-            domains.listed()
-        )
-    })
+    (!domains.allow(email))
+        .then(|| format!("Only addresses at {} can be used here.", domains.listed()))
 }
 
 /// Sign-ups per client address: a person needs one, a household or office a few.
@@ -206,7 +200,15 @@ mod tests {
         assert!(!domains.allow(&email("ada@mail.example.com")));
         assert!(!domains.allow(&email("ada@example.com.evil.test")));
         assert_eq!(domains.listed(), "example.com or example.org");
-        for bad in ["", " , ", "localhost", "a@b.c", "-x.com", "exa mple.com;x", "ex_ample.com"] {
+        for bad in [
+            "",
+            " , ",
+            "localhost",
+            "a@b.c",
+            "-x.com",
+            "exa mple.com;x",
+            "ex_ample.com",
+        ] {
             assert!(Domains::parse(bad).is_err(), "{bad}");
         }
     }

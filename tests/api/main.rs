@@ -23,6 +23,7 @@ mod lockout;
 mod login_rules;
 mod logout_hints;
 pub mod machines;
+mod mail;
 mod mailbox;
 mod ops;
 mod oversized;

@@ -1,4 +1,4 @@
-//! Inviting someone from the account page, with `PORTCULLIS_SIGNUP=invite`: a signed-in person
+//! Inviting someone from the account page, routed only with `PORTCULLIS_SIGNUP=invite`: a signed-in person
 //! gives an address (and perhaps a name), and the invitee gets the same invitation an
 //! administrator sends ([`crate::users::invite`]), recorded as sent by this person and never as
 //! an administrator's (the account made is never an administrator). Each person may invite
@@ -62,9 +62,6 @@ pub async fn send(
     session: TypedSession,
     Csrf(Form(form)): Csrf<Form<InviteForm>>,
 ) -> Result<Response, PageError> {
-    if InviteBox::of(&state).is_none() {
-        return Err(PageError::NotFound);
-    }
     let Ok(email) = Email::parse(&form.email) else {
         return refuse(&session, "Enter the email address of the person to invite.").await;
     };

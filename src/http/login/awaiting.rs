@@ -29,7 +29,10 @@ struct AwaitingPage {
 }
 
 /// The account this session gave the right password for, while it still waits for its address.
-async fn waiting(state: &AppState, session: &TypedSession) -> Result<Option<uuid::Uuid>, PageError> {
+async fn waiting(
+    state: &AppState,
+    session: &TypedSession,
+) -> Result<Option<uuid::Uuid>, PageError> {
     let Some(user) = session.awaiting_address().await? else {
         return Ok(None);
     };

@@ -55,8 +55,7 @@ pub async fn show(
         username: typed.or(hint).unwrap_or_default(),
         client_name: pending.as_ref().map(|p| p.client_name.clone()),
         passkey: PasskeyForm::continuing(&state, &next),
-        signup: (state.config.signup == crate::users::signup::Mode::Open)
-            .then(urls::mail::signup),
+        signup: (state.config.signup == crate::users::signup::Mode::Open).then(urls::mail::signup),
         error: session.take_flash().await?,
     };
     Ok(super::sign_in_page(page, pending.as_ref()))

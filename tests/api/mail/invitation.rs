@@ -27,10 +27,20 @@ async fn invite(app: &TestApp, mailbox: &Mailbox, body: serde_json::Value) -> (S
     assert_eq!(status, 201, "{created}");
     let to = body["email"].as_str().unwrap();
     let mail = mailbox.wait_for_to(to, WAIT).await;
-    assert!(mail.subject.starts_with("You are invited to"), "{}", mail.subject);
+    assert!(
+        mail.subject.starts_with("You are invited to"),
+        "{}",
+        mail.subject
+    );
     let link = mail.link("/invitation").expect("an invitation link");
-    assert!(link.starts_with(&app.address), "the link is under the issuer: {link}");
-    (created["id"].as_str().unwrap().to_owned(), local(&link, app))
+    assert!(
+        link.starts_with(&app.address),
+        "the link is under the issuer: {link}"
+    );
+    (
+        created["id"].as_str().unwrap().to_owned(),
+        local(&link, app),
+    )
 }
 
 #[tokio::test]
@@ -47,7 +57,10 @@ async fn an_invited_person_chooses_a_password_and_is_signed_in() {
     .fetch_one(&pool)
     .await
     .unwrap();
-    assert!(hash.is_none() && !verified, "no way in and not verified before accepting");
+    assert!(
+        hash.is_none() && !verified,
+        "no way in and not verified before accepting"
+    );
 
     // Opening the link (twice, as a mail scanner would) does not use it.
     let person = browser();
@@ -55,34 +68,48 @@ async fn an_invited_person_chooses_a_password_and_is_signed_in() {
         let page = person.get(app.url(&link)).send().await.unwrap();
         assert_eq!(page.status(), 200);
         let html = page.text().await.unwrap();
-        assert!(html.contains("erin@example.com"), "the username is the address");
+        assert!(
+            html.contains("erin@example.com"),
+            "the username is the address"
+        );
     }
     let token = query_param(&link, "token").unwrap();
-    let weak = submit_from(&app, &person, &link, "/invitation", &[
-        ("token", &token),
-        ("new", "password"),
-        ("confirm", "password"),
-    ])
+    let weak = submit_from(
+        &app,
+        &person,
+        &link,
+        "/invitation",
+        &[
+            ("token", &token),
+            ("new", "password"),
+            ("confirm", "password"),
+        ],
+    )
     .await;
-    assert_eq!(weak.status(), 400, "a weak password is refused and the link kept");
-    let done = submit_from(&app, &person, &link, "/invitation", &[
-        ("token", &token),
-        ("new", PASSWORD),
-        ("confirm", PASSWORD),
-    ])
+    assert_eq!(
+        weak.status(),
+        400,
+        "a weak password is refused and the link kept"
+    );
+    let done = submit_from(
+        &app,
+        &person,
+        &link,
+        "/invitation",
+        &[("token", &token), ("new", PASSWORD), ("confirm", PASSWORD)],
+    )
     .await;
     assert_eq!(done.status(), 303);
     assert_eq!(location(&done), "/account");
     let account = person.get(app.url("/account")).send().await.unwrap();
     assert_eq!(account.status(), 200, "signed in");
     assert!(account.text().await.unwrap().contains("erin@example.com"));
-    let verified: bool = sqlx::query_scalar(
-        "select email_verified_at is not null from users where id = $1::uuid",
-    )
-    .bind(&id)
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+    let verified: bool =
+        sqlx::query_scalar("select email_verified_at is not null from users where id = $1::uuid")
+            .bind(&id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert!(verified, "the invitation reached the address");
 
     // The link works once.
@@ -98,15 +125,17 @@ async fn an_invited_person_chooses_a_password_and_is_signed_in() {
         totp: None,
     };
     assert_eq!(sign_in(&app, &browser(), &erin).await.status(), 303);
-    let events: Vec<String> = sqlx::query_scalar(
-        "select event from audit_events where target = $1 order by at, id",
-    )
-    .bind(&id)
-    .fetch_all(&pool)
-    .await
-    .unwrap();
+    let events: Vec<String> =
+        sqlx::query_scalar("select event from audit_events where target = $1 order by at, id")
+            .bind(&id)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
     assert!(events.starts_with(&["user.invited".into()]), "{events:?}");
-    assert!(events.contains(&"user.invitation_accepted".into()), "{events:?}");
+    assert!(
+        events.contains(&"user.invitation_accepted".into()),
+        "{events:?}"
+    );
 }
 
 #[tokio::test]
@@ -117,15 +146,21 @@ async fn an_invited_administrator_is_sent_on_to_a_second_factor() {
     let (_, link) = invite(&app, &mailbox, body).await;
     let token = query_param(&link, "token").unwrap();
     let person = browser();
-    let done = submit_from(&app, &person, &link, "/invitation", &[
-        ("token", &token),
-        ("new", PASSWORD),
-        ("confirm", PASSWORD),
-    ])
+    let done = submit_from(
+        &app,
+        &person,
+        &link,
+        "/invitation",
+        &[("token", &token), ("new", PASSWORD), ("confirm", PASSWORD)],
+    )
     .await;
     assert_eq!(location(&done), "/account/totp");
     let admin = person.get(app.url("/admin")).send().await.unwrap();
-    assert_ne!(admin.status(), 200, "no admin console before a second factor");
+    assert_ne!(
+        admin.status(),
+        200,
+        "no admin console before a second factor"
+    );
 }
 
 #[tokio::test]
@@ -159,10 +194,21 @@ async fn links_that_cannot_be_used_get_a_clear_page() {
 async fn an_empty_password_without_an_address_is_refused() {
     let app = TestApp::spawn().await;
     let (_, admin) = script(&app).await;
-    let (status, answer) = call(&app, &admin, Method::POST, "/users", Some(json!({ "username": "hal" })))
-        .await;
+    let (status, answer) = call(
+        &app,
+        &admin,
+        Method::POST,
+        "/users",
+        Some(json!({ "username": "hal" })),
+    )
+    .await;
     assert_eq!(status, 400);
-    assert!(answer["error_description"].as_str().unwrap().contains("invitation"));
+    assert!(
+        answer["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("invitation")
+    );
     let users: i64 = sqlx::query_scalar("select count(*) from users where username = 'hal'")
         .fetch_one(&app.db.pool().await)
         .await
@@ -175,7 +221,17 @@ async fn the_cli_invites_by_address() {
     let cli = Cli::new().await;
     assert_eq!(cli.run(&["migrate"], None).await.status, 0);
     let out = cli
-        .run(&["user", "invite", "--email", "ida+id@example.com", "--admin", "--json"], None)
+        .run(
+            &[
+                "user",
+                "invite",
+                "--email",
+                "ida+id@example.com",
+                "--admin",
+                "--json",
+            ],
+            None,
+        )
         .await;
     let value = out.json();
     assert_eq!(value["invited"], true);
@@ -188,7 +244,13 @@ async fn the_cli_invites_by_address() {
     .await
     .unwrap();
     assert_eq!((topic.as_str(), admin), ("invite", true));
-    let bad = cli.run(&["user", "invite", "--email", "not-an-address"], None).await;
+    let bad = cli
+        .run(&["user", "invite", "--email", "not-an-address"], None)
+        .await;
     assert_eq!(bad.status, 1, "refused: {}", bad.stderr);
-    assert!(bad.stderr.contains("not a valid email address"), "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("not a valid email address"),
+        "{}",
+        bad.stderr
+    );
 }

@@ -3,3 +3,5 @@
 
 mod invitation;
 mod outbox;
+mod signup;
+mod signup_browser;

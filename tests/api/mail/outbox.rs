@@ -65,7 +65,11 @@ async fn a_mail_queued_while_smtp_is_down_arrives_once_when_it_is_back() {
 
     mailbox.restart().await;
     let mail = mailbox.wait_for_to("alice@example.com", WAIT).await;
-    assert!(mail.subject.starts_with("Confirm your email address"), "{}", mail.subject);
+    assert!(
+        mail.subject.starts_with("Confirm your email address"),
+        "{}",
+        mail.subject
+    );
     assert!(mail.link("/email/verify").is_some(), "{}", mail.text);
     // Later rounds do not send it again.
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -81,7 +85,10 @@ async fn two_replicas_send_each_mail_once() {
     let settings = Settings::new().await;
     let (db, kek) = (settings.db.clone(), settings.kek.clone());
     let first = settings.with_mail(&mailbox).spawn().await;
-    let second = Settings::replica(&db, &kek).with_mail(&mailbox).spawn().await;
+    let second = Settings::replica(&db, &kek)
+        .with_mail(&mailbox)
+        .spawn()
+        .await;
     let pool = first.db.pool().await;
     let mut addresses = Vec::new();
     for n in 0..24 {
@@ -99,7 +106,10 @@ async fn two_replicas_send_each_mail_once() {
     assert_eq!(mailbox.messages().len(), addresses.len());
     let sent = metric(&first, "portcullis_outbox_sent_total").await
         + metric(&second, "portcullis_outbox_sent_total").await;
-    assert_eq!(sent, 24.0, "each mail counted by the one replica that sent it");
+    assert_eq!(
+        sent, 24.0,
+        "each mail counted by the one replica that sent it"
+    );
 }
 
 #[tokio::test]
@@ -120,19 +130,22 @@ async fn a_mail_undeliverable_too_long_is_given_up_and_audited() {
         (failed && !sent).then_some(())
     })
     .await;
-    let (event, details): (String, serde_json::Value) = sqlx::query_as(
-        "select event, details from audit_events where event = 'mail.failed'",
-    )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+    let (event, details): (String, serde_json::Value) =
+        sqlx::query_as("select event, details from audit_events where event = 'mail.failed'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert_eq!(event, "mail.failed");
     assert_eq!(details["recipient"], "bob@example.com");
     assert_eq!(details["topic"], "verify");
     assert!(metric(&app, "portcullis_outbox_failed_total").await >= 1.0);
     mailbox.restart().await;
     tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(mailbox.count_to("bob@example.com"), 0, "given up means not sent");
+    assert_eq!(
+        mailbox.count_to("bob@example.com"),
+        0,
+        "given up means not sent"
+    );
 }
 
 #[tokio::test]
@@ -165,10 +178,11 @@ async fn the_outbox_holds_no_secret_and_mail_links_only_hashes() {
     let link = mail.link("/email/verify").unwrap();
     let token = crate::helpers::query_param(&link, "token").unwrap();
     assert_eq!(token.len(), 43);
-    let outbox: String = sqlx::query_scalar("select payload::text || recipient || topic from outbox")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let outbox: String =
+        sqlx::query_scalar("select payload::text || recipient || topic from outbox")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert!(!outbox.contains(&token));
     let hashed: Vec<u8> = sqlx::query_scalar("select token_hash from mail_links")
         .fetch_one(&pool)

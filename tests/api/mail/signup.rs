@@ -1,0 +1,505 @@
+//! Self-registration (`PORTCULLIS_SIGNUP`): no page when off; in `open`, an account made on
+//! `/signup` signs in only after the link mailed to it is used; the allowed domains, oversized
+//! fields, the limit per client address, taken names and addresses; in `invite`, members invite
+//! by address, five a day, within the allowed domains.
+
+use std::time::Duration;
+
+use portcullis::users::email::{self, Verified};
+
+use crate::helpers::{Settings, TestApp, TestUser, location, query_param};
+use crate::mailbox::{Mail, Mailbox};
+use crate::signin::{browser, page, password_step, sign_in, submit, submit_from};
+
+const WAIT: Duration = Duration::from_secs(30);
+const PASSWORD: &str = "correct horse battery staple 7";
+
+async fn app_with(mailbox: &Mailbox, settings: &[(&str, &str)]) -> TestApp {
+    let mut with = Settings::new().await.with_mail(mailbox);
+    for (name, value) in settings {
+        with = with.set(name, value);
+    }
+    with.spawn().await
+}
+
+/// Posts the sign-up form from a browser of its own.
+async fn sign_up(app: &TestApp, username: &str, email: &str) -> reqwest::Response {
+    let fields = [
+        ("username", username),
+        ("email", email),
+        ("name", "Ada Lovelace"),
+        ("password", PASSWORD),
+        ("confirm", PASSWORD),
+    ];
+    submit(app, &browser(), "/signup", &fields).await
+}
+
+async fn count(app: &TestApp, sql: &'static str, bind: &str) -> i64 {
+    sqlx::query_scalar(sql)
+        .bind(bind)
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap()
+}
+
+async fn users_with_address(app: &TestApp, email: &str) -> i64 {
+    count(
+        app,
+        "select count(*) from users where lower(email) = lower($1)",
+        email,
+    )
+    .await
+}
+
+async fn queued_to(app: &TestApp, email: &str) -> i64 {
+    count(
+        app,
+        "select count(*) from outbox where lower(recipient) = lower($1)",
+        email,
+    )
+    .await
+}
+
+/// The token of the newest verification link mailed to `to`.
+fn newest_token(mailbox: &Mailbox, to: &str) -> String {
+    let mail: Mail = mailbox
+        .messages()
+        .into_iter()
+        .filter(|m| m.is_to(to))
+        .next_back()
+        .expect("a mail");
+    let link = mail.link("/email/verify").expect("a verification link");
+    query_param(&link, "token").expect("a token in the link")
+}
+
+#[tokio::test]
+async fn signup_is_off_by_default_and_there_is_no_page() {
+    let app = TestApp::spawn().await;
+    let b = browser();
+    let response = b
+        .get(app.url("/signup"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    assert!(response.text().await.unwrap().contains("Page not found"));
+    let post = b
+        .post(app.url("/signup"))
+        .form(&[("username", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(post.status(), 404);
+    assert!(!page(&app, &b, "/login").await.contains("Create an account"));
+    // Nor can members invite.
+    let user = app.user("olga", false).await;
+    sign_in(&app, &b, &user).await;
+    assert!(!page(&app, &b, "/account").await.contains("Invite someone"));
+    let invite = b.post(app.url("/account/invite")).send().await.unwrap();
+    assert_eq!(invite.status(), 404);
+}
+
+#[tokio::test]
+async fn a_new_account_signs_in_only_after_its_address_is_verified() {
+    let mailbox = Mailbox::start().await;
+    let app = app_with(&mailbox, &[("PORTCULLIS_SIGNUP", "open")]).await;
+    let b = browser();
+    let login = page(&app, &b, "/login").await;
+    assert!(
+        login.contains("href=\"/signup\">Create an account</a>"),
+        "{login}"
+    );
+    let form = page(&app, &b, "/signup").await;
+    for field in [
+        "autocomplete=\"username\"",
+        "autocomplete=\"email\"",
+        "autocomplete=\"new-password\"",
+        "<label for=\"confirm\">",
+    ] {
+        assert!(form.contains(field), "{field}");
+    }
+
+    let response = sign_up(&app, "ada", "ada@example.com").await;
+    assert_eq!(response.status(), 200);
+    let sent = response.text().await.unwrap();
+    assert!(sent.contains("Check your mail"), "{sent}");
+    assert!(
+        sent.contains("We sent a link to <strong>ada@example.com</strong>. Confirm it to sign in.")
+    );
+    let awaiting: bool =
+        sqlx::query_scalar("select awaiting_verification from users where username = 'ada'")
+            .fetch_one(&app.state.db)
+            .await
+            .unwrap();
+    assert!(awaiting);
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from audit_events where event = $1",
+            "user.signed_up"
+        )
+        .await,
+        1
+    );
+
+    // The right password does not sign in: it leads to the page that says why.
+    let ada = TestUser {
+        id: uuid::Uuid::nil(),
+        username: "ada".into(),
+        password: PASSWORD.into(),
+        totp: None,
+    };
+    let person = browser();
+    let refused = password_step(&app, &person, &ada).await;
+    assert_eq!(location(&refused), "/login/confirm-address");
+    let why = page(&app, &person, "/login/confirm-address").await;
+    assert!(why.contains("Confirm your email address first"), "{why}");
+    assert!(why.contains("We sent you a link"));
+    let account = person.get(app.url("/account")).send().await.unwrap();
+    assert_eq!(location(&account), "/login", "not signed in");
+    // A wrong password says only that.
+    let wrong = TestUser {
+        password: "not it at all 99".into(),
+        ..ada.clone()
+    };
+    assert_eq!(
+        location(&password_step(&app, &browser(), &wrong).await),
+        "/login"
+    );
+
+    // The link can be sent again, a few times an hour.
+    mailbox.wait_for_to("ada@example.com", WAIT).await;
+    let again = submit(&app, &person, "/login/confirm-address", &[]).await;
+    assert_eq!(location(&again), "/login/confirm-address");
+    assert!(
+        page(&app, &person, "/login/confirm-address")
+            .await
+            .contains("We sent a new link")
+    );
+    crate::helpers::eventually(WAIT, "a second mail", || async {
+        (mailbox.count_to("ada@example.com") == 2).then_some(())
+    })
+    .await;
+    for _ in 0..2 {
+        submit(&app, &person, "/login/confirm-address", &[]).await;
+    }
+    submit(&app, &person, "/login/confirm-address", &[]).await;
+    let limited = page(&app, &person, "/login/confirm-address").await;
+    assert!(limited.contains("sent several times already"), "{limited}");
+    assert_eq!(
+        queued_to(&app, "ada@example.com").await,
+        4,
+        "the first and three again"
+    );
+    crate::helpers::eventually(WAIT, "every mail", || async {
+        (mailbox.count_to("ada@example.com") == 4).then_some(())
+    })
+    .await;
+
+    // The newest link verifies the address; then the password signs in.
+    let token = newest_token(&mailbox, "ada@example.com");
+    let verified = email::verify(&app.state.db, &token, None).await.unwrap();
+    assert!(matches!(verified, Verified::Now { .. }), "{verified:?}");
+    let signed_in = password_step(&app, &person, &ada).await;
+    assert_eq!(location(&signed_in), "/account");
+    let account = person.get(app.url("/account")).send().await.unwrap();
+    assert_eq!(account.status(), 200);
+}
+
+#[tokio::test]
+async fn only_the_allowed_domains_may_sign_up() {
+    let mailbox = Mailbox::start().await;
+    let settings = [
+        ("PORTCULLIS_SIGNUP", "open"),
+        ("PORTCULLIS_SIGNUP_DOMAINS", "example.com"),
+    ];
+    let app = app_with(&mailbox, &settings).await;
+    assert!(
+        page(&app, &browser(), "/signup")
+            .await
+            .contains("Only addresses at example.com.")
+    );
+    for outside in [
+        "ada@example.org",
+        "ada@mail.example.com",
+        "ada@example.com.evil.test",
+    ] {
+        let refused = sign_up(&app, "ada", outside).await;
+        assert_eq!(refused.status(), 422, "{outside}");
+        let html = refused.text().await.unwrap();
+        assert!(
+            html.contains("Only addresses at example.com can be used here."),
+            "{html}"
+        );
+        assert!(
+            html.contains(&format!("value=\"{outside}\"")),
+            "what was typed stays"
+        );
+    }
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from users where username = $1",
+            "ada"
+        )
+        .await,
+        0
+    );
+    let inside = sign_up(&app, "ada", "Ada@EXAMPLE.com").await;
+    assert_eq!(inside.status(), 200);
+    assert_eq!(users_with_address(&app, "ada@example.com").await, 1);
+}
+
+#[tokio::test]
+async fn oversized_or_invalid_fields_create_nothing() {
+    let mailbox = Mailbox::start().await;
+    let app = app_with(&mailbox, &[("PORTCULLIS_SIGNUP", "open")]).await;
+    let long = |n: usize| "a".repeat(n);
+    let (name, email, password) = (long(801), format!("{}@example.com", long(250)), long(1025));
+    for (field, value) in [
+        ("username", long(255)),
+        ("email", email),
+        ("name", name),
+        ("password", password.clone()),
+        ("confirm", password),
+    ] {
+        let mut fields = vec![
+            ("username", "ada".to_owned()),
+            ("email", "ada@example.com".to_owned()),
+            ("password", PASSWORD.to_owned()),
+            ("confirm", PASSWORD.to_owned()),
+        ];
+        fields.retain(|(name, _)| *name != field);
+        fields.push((field, value));
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        let response = submit(&app, &browser(), "/signup", &fields).await;
+        assert!(
+            response.status().is_client_error(),
+            "{field}: {}",
+            response.status()
+        );
+    }
+    for (field, value, says) in [
+        ("username", "has space", "Choose a username"),
+        ("email", "not-an-address", "Enter your email address"),
+        ("confirm", "something else 42", "The passwords do not match"),
+        ("password", "password", "too easy to guess"),
+    ] {
+        let mut fields = vec![
+            ("username", "ada"),
+            ("email", "ada@example.com"),
+            ("password", PASSWORD),
+            ("confirm", PASSWORD),
+        ];
+        if field == "password" {
+            fields.retain(|(name, _)| *name != "confirm");
+            fields.push(("confirm", value));
+        }
+        fields.retain(|(name, _)| *name != field);
+        fields.push((field, value));
+        let response = submit(&app, &browser(), "/signup", &fields).await;
+        assert_eq!(response.status(), 422, "{field}");
+        let html = response.text().await.unwrap();
+        assert!(html.contains(says), "{field}: {html}");
+    }
+    let users: i64 = sqlx::query_scalar("select count(*) from users")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(users, 0);
+}
+
+#[tokio::test]
+async fn simultaneous_signups_from_one_address_stop_at_the_limit() {
+    let mailbox = Mailbox::start().await;
+    let app = app_with(&mailbox, &[("PORTCULLIS_SIGNUP", "open")]).await;
+    // Twenty browsers on one address, each with its form open, post at once.
+    let mut ready = Vec::new();
+    for i in 0..20 {
+        let b = browser();
+        let html = page(&app, &b, "/signup").await;
+        ready.push((i, b, crate::helpers::csrf(&html)));
+    }
+    let mut posts = tokio::task::JoinSet::new();
+    for (i, b, csrf) in ready {
+        let url = app.url("/signup");
+        posts.spawn(async move {
+            let (username, email) = (format!("racer{i}"), format!("racer{i}@example.com"));
+            let form = [
+                ("csrf", csrf.as_str()),
+                ("username", &username),
+                ("email", &email),
+                ("password", PASSWORD),
+                ("confirm", PASSWORD),
+            ];
+            b.post(url)
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        });
+    }
+    let statuses = posts.join_all().await;
+    let made = statuses.iter().filter(|s| **s == 200).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((made, refused), (5, 15), "{statuses:?}");
+    let users: i64 = sqlx::query_scalar("select count(*) from users")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(users, 5);
+    let response = sign_up(&app, "late", "late@example.com").await;
+    assert_eq!(response.status(), 429);
+    assert!(response.headers().contains_key("retry-after"));
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("Too many accounts were made from your network"),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn a_taken_username_or_address_gets_the_same_page_and_changes_nothing() {
+    let mailbox = Mailbox::start().await;
+    let app = app_with(&mailbox, &[("PORTCULLIS_SIGNUP", "open")]).await;
+    let olga = app.user("olga", false).await;
+    let before: (String, Option<String>, bool) = sqlx::query_as(
+        "select username, password_hash, awaiting_verification from users where id = $1",
+    )
+    .bind(olga.id)
+    .fetch_one(&app.state.db)
+    .await
+    .unwrap();
+    let queued_for_olga = queued_to(&app, "olga@example.com").await;
+
+    let fresh = sign_up(&app, "fresh", "fresh@example.com")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let taken_name = sign_up(&app, "OLGA", "other@example.com").await;
+    assert_eq!(taken_name.status(), 200);
+    let taken_name = taken_name.text().await.unwrap();
+    let taken_address = sign_up(&app, "another", "Olga@Example.com").await;
+    assert_eq!(taken_address.status(), 200);
+    let taken_address = taken_address.text().await.unwrap();
+    // The pages differ only in the address they repeat.
+    let shown = |html: &str, address: &str| html.replace(address, "ADDRESS");
+    assert_eq!(
+        shown(&taken_name, "other@example.com"),
+        shown(&fresh, "fresh@example.com")
+    );
+    assert_eq!(
+        shown(&taken_address, "Olga@Example.com"),
+        shown(&fresh, "fresh@example.com")
+    );
+
+    // Nothing made, nothing sent, and the existing account as it was.
+    let users: Vec<String> = sqlx::query_scalar("select username from users order by username")
+        .fetch_all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(users, ["fresh", "olga"]);
+    assert_eq!(queued_to(&app, "other@example.com").await, 0);
+    assert_eq!(queued_to(&app, "olga@example.com").await, queued_for_olga);
+    let after: (String, Option<String>, bool) = sqlx::query_as(
+        "select username, password_hash, awaiting_verification from users where id = $1",
+    )
+    .bind(olga.id)
+    .fetch_one(&app.state.db)
+    .await
+    .unwrap();
+    assert_eq!(after, before);
+    assert_eq!(
+        location(&sign_in(&app, &browser(), &olga).await),
+        "/account"
+    );
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from audit_events where event = $1",
+            "user.signed_up"
+        )
+        .await,
+        1
+    );
+}
+
+/// Invites `email` from the account page of the person signed in with `b`; the notice or
+/// problem the account page shows next.
+async fn invite(app: &TestApp, b: &reqwest::Client, email: &str) -> String {
+    let fields = [("email", email), ("name", "A Friend")];
+    let response = submit_from(app, b, "/account", "/account/invite", &fields).await;
+    assert_eq!(location(&response), "/account");
+    page(app, b, "/account").await
+}
+
+#[tokio::test]
+async fn members_invite_five_people_a_day_within_the_allowed_domains() {
+    let mailbox = Mailbox::start().await;
+    let settings = [
+        ("PORTCULLIS_SIGNUP", "invite"),
+        ("PORTCULLIS_SIGNUP_DOMAINS", "example.com"),
+    ];
+    let app = app_with(&mailbox, &settings).await;
+    let signup = browser().get(app.url("/signup")).send().await.unwrap();
+    assert_eq!(signup.status(), 404, "the sign-up page stays closed");
+    let member = app.user("mia", false).await;
+    let b = browser();
+    sign_in(&app, &b, &member).await;
+    let account = page(&app, &b, "/account").await;
+    assert!(
+        account.contains("Invite someone") && account.contains("Only addresses at example.com.")
+    );
+
+    let outside = invite(&app, &b, "friend@example.org").await;
+    assert!(
+        outside.contains("Only addresses at example.com can be used here. Nobody was invited."),
+        "{outside}"
+    );
+    assert_eq!(users_with_address(&app, "friend@example.org").await, 0);
+
+    let first = invite(&app, &b, "friend1@example.com").await;
+    assert!(
+        first.contains(
+            "If friend1@example.com has no account here yet, an invitation is on its way"
+        ),
+        "{first}"
+    );
+    let mail = mailbox.wait_for_to("friend1@example.com", WAIT).await;
+    assert!(
+        mail.subject.starts_with("You are invited to"),
+        "{}",
+        mail.subject
+    );
+    assert!(mail.link("/invitation").is_some(), "{}", mail.text);
+    let (is_admin, actor): (bool, String) = sqlx::query_as(
+        "select u.is_admin, a.actor from users u join audit_events a on a.target = u.id::text \
+         and a.event = 'user.invited' where lower(u.email) = 'friend1@example.com'",
+    )
+    .fetch_one(&app.state.db)
+    .await
+    .unwrap();
+    assert!(!is_admin);
+    assert_eq!(
+        actor,
+        format!("user:{}", member.id),
+        "sent by the member, not an administrator"
+    );
+
+    for i in 2..=5 {
+        invite(&app, &b, &format!("friend{i}@example.com")).await;
+    }
+    let sixth = invite(&app, &b, "friend6@example.com").await;
+    assert!(sixth.contains("as many as a day allows"), "{sixth}");
+    assert_eq!(users_with_address(&app, "friend6@example.com").await, 0);
+    assert_eq!(queued_to(&app, "friend6@example.com").await, 0);
+    for i in 2..=5 {
+        mailbox
+            .wait_for_to(&format!("friend{i}@example.com"), WAIT)
+            .await;
+    }
+}
