@@ -5,3 +5,4 @@ mod invitation;
 mod outbox;
 mod signup;
 mod signup_browser;
+mod signup_invite;

@@ -1,7 +1,7 @@
-//! Self-registration (`PORTCULLIS_SIGNUP`): no page when off; in `open`, an account made on
-//! `/signup` signs in only after the link mailed to it is used; the allowed domains, oversized
-//! fields, the limit per client address, taken names and addresses; in `invite`, members invite
-//! by address, five a day, within the allowed domains.
+//! Self-registration with `PORTCULLIS_SIGNUP=open`: an account made on `/signup` signs in only
+//! after the link mailed to it is used; the allowed domains, oversized and invalid fields, the
+//! limit per client address, taken names and addresses. The other modes are in
+//! [`super::signup_invite`], the pages in a real browser in [`super::signup_browser`].
 
 use std::time::Duration;
 
@@ -9,17 +9,23 @@ use portcullis::users::email::{self, Verified};
 
 use crate::helpers::{Settings, TestApp, TestUser, location, query_param};
 use crate::mailbox::{Mail, Mailbox};
-use crate::signin::{browser, page, password_step, sign_in, submit, submit_from};
+use crate::signin::{browser, page, password_step, sign_in, submit};
 
-const WAIT: Duration = Duration::from_secs(30);
+pub(super) const WAIT: Duration = Duration::from_secs(30);
 const PASSWORD: &str = "correct horse battery staple 7";
 
-async fn app_with(mailbox: &Mailbox, settings: &[(&str, &str)]) -> TestApp {
-    let mut with = Settings::new().await.with_mail(mailbox);
-    for (name, value) in settings {
-        with = with.set(name, value);
+/// An app that mails to `mailbox`, with `PORTCULLIS_SIGNUP=mode` and, if given, the domains.
+pub(super) async fn app_with(mailbox: &Mailbox, mode: &str, domains: Option<&str>) -> TestApp {
+    let with = Settings::new()
+        .await
+        .with_mail(mailbox)
+        .set("PORTCULLIS_SIGNUP", mode);
+    match domains {
+        Some(domains) => with.set("PORTCULLIS_SIGNUP_DOMAINS", domains),
+        None => with,
     }
-    with.spawn().await
+    .spawn()
+    .await
 }
 
 /// Posts the sign-up form from a browser of its own.
@@ -42,7 +48,7 @@ async fn count(app: &TestApp, sql: &'static str, bind: &str) -> i64 {
         .unwrap()
 }
 
-async fn users_with_address(app: &TestApp, email: &str) -> i64 {
+pub(super) async fn users_with_address(app: &TestApp, email: &str) -> i64 {
     count(
         app,
         "select count(*) from users where lower(email) = lower($1)",
@@ -51,7 +57,7 @@ async fn users_with_address(app: &TestApp, email: &str) -> i64 {
     .await
 }
 
-async fn queued_to(app: &TestApp, email: &str) -> i64 {
+pub(super) async fn queued_to(app: &TestApp, email: &str) -> i64 {
     count(
         app,
         "select count(*) from outbox where lower(recipient) = lower($1)",
@@ -60,50 +66,39 @@ async fn queued_to(app: &TestApp, email: &str) -> i64 {
     .await
 }
 
+async fn audited(app: &TestApp, event: &str) -> i64 {
+    count(
+        app,
+        "select count(*) from audit_events where event = $1",
+        event,
+    )
+    .await
+}
+
+/// What sign-in and sign-up look at of an account.
+async fn account_row(app: &TestApp, id: uuid::Uuid) -> (String, Option<String>, bool) {
+    sqlx::query_as("select username, password_hash, awaiting_verification from users where id = $1")
+        .bind(id)
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap()
+}
+
 /// The token of the newest verification link mailed to `to`.
 fn newest_token(mailbox: &Mailbox, to: &str) -> String {
     let mail: Mail = mailbox
         .messages()
         .into_iter()
-        .filter(|m| m.is_to(to))
-        .next_back()
+        .rfind(|m| m.is_to(to))
         .expect("a mail");
     let link = mail.link("/email/verify").expect("a verification link");
     query_param(&link, "token").expect("a token in the link")
 }
 
 #[tokio::test]
-async fn signup_is_off_by_default_and_there_is_no_page() {
-    let app = TestApp::spawn().await;
-    let b = browser();
-    let response = b
-        .get(app.url("/signup"))
-        .header("accept", "text/html")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 404);
-    assert!(response.text().await.unwrap().contains("Page not found"));
-    let post = b
-        .post(app.url("/signup"))
-        .form(&[("username", "x")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(post.status(), 404);
-    assert!(!page(&app, &b, "/login").await.contains("Create an account"));
-    // Nor can members invite.
-    let user = app.user("olga", false).await;
-    sign_in(&app, &b, &user).await;
-    assert!(!page(&app, &b, "/account").await.contains("Invite someone"));
-    let invite = b.post(app.url("/account/invite")).send().await.unwrap();
-    assert_eq!(invite.status(), 404);
-}
-
-#[tokio::test]
 async fn a_new_account_signs_in_only_after_its_address_is_verified() {
     let mailbox = Mailbox::start().await;
-    let app = app_with(&mailbox, &[("PORTCULLIS_SIGNUP", "open")]).await;
+    let app = app_with(&mailbox, "open", None).await;
     let b = browser();
     let login = page(&app, &b, "/login").await;
     assert!(
@@ -133,15 +128,7 @@ async fn a_new_account_signs_in_only_after_its_address_is_verified() {
             .await
             .unwrap();
     assert!(awaiting);
-    assert_eq!(
-        count(
-            &app,
-            "select count(*) from audit_events where event = $1",
-            "user.signed_up"
-        )
-        .await,
-        1
-    );
+    assert_eq!(audited(&app, "user.signed_up").await, 1);
 
     // The right password does not sign in: it leads to the page that says why.
     let ada = TestUser {
@@ -210,11 +197,7 @@ async fn a_new_account_signs_in_only_after_its_address_is_verified() {
 #[tokio::test]
 async fn only_the_allowed_domains_may_sign_up() {
     let mailbox = Mailbox::start().await;
-    let settings = [
-        ("PORTCULLIS_SIGNUP", "open"),
-        ("PORTCULLIS_SIGNUP_DOMAINS", "example.com"),
-    ];
-    let app = app_with(&mailbox, &settings).await;
+    let app = app_with(&mailbox, "open", Some("example.com")).await;
     assert!(
         page(&app, &browser(), "/signup")
             .await
@@ -254,7 +237,7 @@ async fn only_the_allowed_domains_may_sign_up() {
 #[tokio::test]
 async fn oversized_or_invalid_fields_create_nothing() {
     let mailbox = Mailbox::start().await;
-    let app = app_with(&mailbox, &[("PORTCULLIS_SIGNUP", "open")]).await;
+    let app = app_with(&mailbox, "open", None).await;
     let long = |n: usize| "a".repeat(n);
     let (name, email, password) = (long(801), format!("{}@example.com", long(250)), long(1025));
     for (field, value) in [
@@ -313,7 +296,7 @@ async fn oversized_or_invalid_fields_create_nothing() {
 #[tokio::test]
 async fn simultaneous_signups_from_one_address_stop_at_the_limit() {
     let mailbox = Mailbox::start().await;
-    let app = app_with(&mailbox, &[("PORTCULLIS_SIGNUP", "open")]).await;
+    let app = app_with(&mailbox, "open", None).await;
     // Twenty browsers on one address, each with its form open, post at once.
     let mut ready = Vec::new();
     for i in 0..20 {
@@ -364,15 +347,9 @@ async fn simultaneous_signups_from_one_address_stop_at_the_limit() {
 #[tokio::test]
 async fn a_taken_username_or_address_gets_the_same_page_and_changes_nothing() {
     let mailbox = Mailbox::start().await;
-    let app = app_with(&mailbox, &[("PORTCULLIS_SIGNUP", "open")]).await;
+    let app = app_with(&mailbox, "open", None).await;
     let olga = app.user("olga", false).await;
-    let before: (String, Option<String>, bool) = sqlx::query_as(
-        "select username, password_hash, awaiting_verification from users where id = $1",
-    )
-    .bind(olga.id)
-    .fetch_one(&app.state.db)
-    .await
-    .unwrap();
+    let before = account_row(&app, olga.id).await;
     let queued_for_olga = queued_to(&app, "olga@example.com").await;
 
     let fresh = sign_up(&app, "fresh", "fresh@example.com")
@@ -405,101 +382,11 @@ async fn a_taken_username_or_address_gets_the_same_page_and_changes_nothing() {
     assert_eq!(users, ["fresh", "olga"]);
     assert_eq!(queued_to(&app, "other@example.com").await, 0);
     assert_eq!(queued_to(&app, "olga@example.com").await, queued_for_olga);
-    let after: (String, Option<String>, bool) = sqlx::query_as(
-        "select username, password_hash, awaiting_verification from users where id = $1",
-    )
-    .bind(olga.id)
-    .fetch_one(&app.state.db)
-    .await
-    .unwrap();
+    let after = account_row(&app, olga.id).await;
     assert_eq!(after, before);
     assert_eq!(
         location(&sign_in(&app, &browser(), &olga).await),
         "/account"
     );
-    assert_eq!(
-        count(
-            &app,
-            "select count(*) from audit_events where event = $1",
-            "user.signed_up"
-        )
-        .await,
-        1
-    );
-}
-
-/// Invites `email` from the account page of the person signed in with `b`; the notice or
-/// problem the account page shows next.
-async fn invite(app: &TestApp, b: &reqwest::Client, email: &str) -> String {
-    let fields = [("email", email), ("name", "A Friend")];
-    let response = submit_from(app, b, "/account", "/account/invite", &fields).await;
-    assert_eq!(location(&response), "/account");
-    page(app, b, "/account").await
-}
-
-#[tokio::test]
-async fn members_invite_five_people_a_day_within_the_allowed_domains() {
-    let mailbox = Mailbox::start().await;
-    let settings = [
-        ("PORTCULLIS_SIGNUP", "invite"),
-        ("PORTCULLIS_SIGNUP_DOMAINS", "example.com"),
-    ];
-    let app = app_with(&mailbox, &settings).await;
-    let signup = browser().get(app.url("/signup")).send().await.unwrap();
-    assert_eq!(signup.status(), 404, "the sign-up page stays closed");
-    let member = app.user("mia", false).await;
-    let b = browser();
-    sign_in(&app, &b, &member).await;
-    let account = page(&app, &b, "/account").await;
-    assert!(
-        account.contains("Invite someone") && account.contains("Only addresses at example.com.")
-    );
-
-    let outside = invite(&app, &b, "friend@example.org").await;
-    assert!(
-        outside.contains("Only addresses at example.com can be used here. Nobody was invited."),
-        "{outside}"
-    );
-    assert_eq!(users_with_address(&app, "friend@example.org").await, 0);
-
-    let first = invite(&app, &b, "friend1@example.com").await;
-    assert!(
-        first.contains(
-            "If friend1@example.com has no account here yet, an invitation is on its way"
-        ),
-        "{first}"
-    );
-    let mail = mailbox.wait_for_to("friend1@example.com", WAIT).await;
-    assert!(
-        mail.subject.starts_with("You are invited to"),
-        "{}",
-        mail.subject
-    );
-    assert!(mail.link("/invitation").is_some(), "{}", mail.text);
-    let (is_admin, actor): (bool, String) = sqlx::query_as(
-        "select u.is_admin, a.actor from users u join audit_events a on a.target = u.id::text \
-         and a.event = 'user.invited' where lower(u.email) = 'friend1@example.com'",
-    )
-    .fetch_one(&app.state.db)
-    .await
-    .unwrap();
-    assert!(!is_admin);
-    assert_eq!(
-        actor,
-        format!("user:{}", member.id),
-        "sent by the member, not an administrator"
-    );
-
-    for i in 2..=5 {
-        invite(&app, &b, &format!("friend{i}@example.com")).await;
-    }
-    let sixth = invite(&app, &b, "friend6@example.com").await;
-    assert!(sixth.contains("as many as a day allows"), "{sixth}");
-    assert_eq!(users_with_address(&app, "friend6@example.com").await, 0);
-    assert_eq!(queued_to(&app, "friend6@example.com").await, 0);
-    for i in 2..=5 {
-        mailbox
-            .wait_for_to(&format!("friend{i}@example.com"), WAIT)
-            .await;
-    }
+    assert_eq!(audited(&app, "user.signed_up").await, 1);
 }

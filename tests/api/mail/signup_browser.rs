@@ -5,20 +5,14 @@
 
 use std::time::Duration;
 
-use crate::helpers::{Settings, TestApp};
+use crate::helpers::TestApp;
 use crate::mailbox::Mailbox;
 use crate::webdriver::Browser;
 
 const PASSWORD: &str = "correct horse battery staple 7";
 
 async fn app(mailbox: &Mailbox, mode: &str) -> TestApp {
-    Settings::new()
-        .await
-        .with_mail(mailbox)
-        .set("PORTCULLIS_SIGNUP", mode)
-        .set("PORTCULLIS_SIGNUP_DOMAINS", "example.com, example.org")
-        .spawn()
-        .await
+    super::signup::app_with(mailbox, mode, Some("example.com, example.org")).await
 }
 
 /// Fills the sign-up form (open in `browser`) and sends it.
