@@ -143,7 +143,7 @@ pub enum SignedUp {
 /// Makes an account that waits for its address, in one transaction with `user.signed_up` and
 /// the verification mail. A username or address already taken (by any account, checked without
 /// regard to case, and by the unique indexes when two sign-ups race) makes nothing and sends
-/// nothing.
+/// nothing, unless what holds it is an earlier sign-up that has lapsed (see `lapse`).
 pub async fn sign_up(
     pool: &PgPool,
     new: NewSignUp<'_>,
@@ -151,6 +151,7 @@ pub async fn sign_up(
 ) -> Result<SignedUp> {
     let id = Uuid::now_v7();
     let mut tx = pool.begin().await?;
+    lapse(&mut tx, new.username, new.email).await?;
     let inserted = sqlx::query(
         "insert into users (id, username, email, name, password_hash, awaiting_verification) \
          values ($1, $2, $3, $4, $5, true) on conflict do nothing",
@@ -176,6 +177,38 @@ pub async fn sign_up(
     super::email::queue_verification(&mut tx, id, new.email).await?;
     tx.commit().await?;
     Ok(SignedUp::Created(id))
+}
+
+/// Removes the sign-ups holding `username` or `email` whose address was never confirmed while
+/// the link worked (older than its lifetime, and no longer asked for again): nobody can sign in
+/// with them any more, and otherwise anyone could keep a name or someone else's address from its
+/// owner for good. Audited as `user.signup_lapsed`.
+async fn lapse(conn: &mut sqlx::PgConnection, username: &Username, email: &Email) -> Result<()> {
+    let lifetime = crate::mail::links::Purpose::Verify.lifetime().as_secs_f64();
+    let lapsed: Vec<(Uuid, String)> = sqlx::query_as(
+        "delete from users u where u.awaiting_verification \
+         and (lower(u.username) = lower($1) or lower(u.email) = lower($2)) \
+         and u.created_at < now() - make_interval(secs => $3) \
+         and not exists (select 1 from mail_links l where l.user_id = u.id and l.expires_at > now()) \
+         and not exists (select 1 from outbox o where o.sent_at is null and o.failed_at is null \
+                         and o.payload ->> 'user' = u.id::text) \
+         returning u.id, u.username",
+    )
+    .bind(username.as_str())
+    .bind(email.as_str())
+    .bind(lifetime)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (user, username) in &lapsed {
+        let event = AuditEvent::SignUpLapsed {
+            user: *user,
+            username,
+        };
+        By::new(Actor::System, None)
+            .record(&mut *conn, event)
+            .await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -5,4 +5,4 @@ mod invitation;
 mod outbox;
 mod signup;
 mod signup_browser;
-mod signup_invite;
+mod signup_other;

@@ -1,7 +1,7 @@
 //! Self-registration with `PORTCULLIS_SIGNUP=open`: an account made on `/signup` signs in only
 //! after the link mailed to it is used; the allowed domains, oversized and invalid fields, the
 //! limit per client address, taken names and addresses. The other modes are in
-//! [`super::signup_invite`], the pages in a real browser in [`super::signup_browser`].
+//! [`super::signup_other`], the pages in a real browser in [`super::signup_browser`].
 
 use std::time::Duration;
 
@@ -12,7 +12,7 @@ use crate::mailbox::{Mail, Mailbox};
 use crate::signin::{browser, page, password_step, sign_in, submit};
 
 pub(super) const WAIT: Duration = Duration::from_secs(30);
-const PASSWORD: &str = "correct horse battery staple 7";
+pub(super) const PASSWORD: &str = "correct horse battery staple 7";
 
 /// An app that mails to `mailbox`, with `PORTCULLIS_SIGNUP=mode` and, if given, the domains.
 pub(super) async fn app_with(mailbox: &Mailbox, mode: &str, domains: Option<&str>) -> TestApp {
@@ -235,65 +235,6 @@ async fn only_the_allowed_domains_may_sign_up() {
 }
 
 #[tokio::test]
-async fn oversized_or_invalid_fields_create_nothing() {
-    let mailbox = Mailbox::start().await;
-    let app = app_with(&mailbox, "open", None).await;
-    let long = |n: usize| "a".repeat(n);
-    let (name, email, password) = (long(801), format!("{}@example.com", long(250)), long(1025));
-    for (field, value) in [
-        ("username", long(255)),
-        ("email", email),
-        ("name", name),
-        ("password", password.clone()),
-        ("confirm", password),
-        ("name", long(100 * 1024)),
-    ] {
-        let mut fields = vec![
-            ("username", "ada".to_owned()),
-            ("email", "ada@example.com".to_owned()),
-            ("password", PASSWORD.to_owned()),
-            ("confirm", PASSWORD.to_owned()),
-        ];
-        let expected = if value.len() > 64 * 1024 { 413 } else { 400 };
-        fields.retain(|(name, _)| *name != field);
-        fields.push((field, value));
-        let fields: Vec<(&str, &str)> = fields.iter().map(|(n, v)| (*n, v.as_str())).collect();
-        let response = submit(&app, &browser(), "/signup", &fields).await;
-        // 400 from the edge, before the handler (whose own refusals are 422), or 413 for a body
-        // over 64 KiB.
-        assert_eq!(response.status(), expected, "{field}");
-    }
-    for (field, value, says) in [
-        ("username", "has space", "Choose a username"),
-        ("email", "not-an-address", "Enter your email address"),
-        ("confirm", "something else 42", "The passwords do not match"),
-        ("password", "password", "too easy to guess"),
-    ] {
-        let mut fields = vec![
-            ("username", "ada"),
-            ("email", "ada@example.com"),
-            ("password", PASSWORD),
-            ("confirm", PASSWORD),
-        ];
-        if field == "password" {
-            fields.retain(|(name, _)| *name != "confirm");
-            fields.push(("confirm", value));
-        }
-        fields.retain(|(name, _)| *name != field);
-        fields.push((field, value));
-        let response = submit(&app, &browser(), "/signup", &fields).await;
-        assert_eq!(response.status(), 422, "{field}");
-        let html = response.text().await.unwrap();
-        assert!(html.contains(says), "{field}: {html}");
-    }
-    let users: i64 = sqlx::query_scalar("select count(*) from users")
-        .fetch_one(&app.state.db)
-        .await
-        .unwrap();
-    assert_eq!(users, 0);
-}
-
-#[tokio::test]
 async fn simultaneous_signups_from_one_address_stop_at_the_limit() {
     let mailbox = Mailbox::start().await;
     let app = app_with(&mailbox, "open", None).await;
@@ -389,4 +330,51 @@ async fn a_taken_username_or_address_gets_the_same_page_and_changes_nothing() {
         "/account"
     );
     assert_eq!(audited(&app, "user.signed_up").await, 1);
+}
+
+#[tokio::test]
+async fn a_sign_up_never_confirmed_gives_way_once_its_link_has_expired() {
+    let mailbox = Mailbox::start().await;
+    let app = app_with(&mailbox, "open", None).await;
+    sign_up(&app, "squatter", "owner@example.com").await;
+    crate::helpers::eventually(WAIT, "the first link is sent", || async {
+        (queued_to(&app, "owner@example.com").await == 1
+            && mailbox.count_to("owner@example.com") == 1)
+            .then_some(())
+    })
+    .await;
+    // While its link works, the earlier sign-up keeps the address.
+    assert_eq!(
+        sign_up(&app, "owner", "owner@example.com").await.status(),
+        200
+    );
+    let holder = || async {
+        sqlx::query_scalar::<_, String>(
+            "select username from users where email = 'owner@example.com'",
+        )
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap()
+    };
+    assert_eq!(holder().await, "squatter");
+    assert_eq!(audited(&app, "user.signup_lapsed").await, 0);
+
+    // A day later, unconfirmed, it gives way: the new sign-up gets the address and its link.
+    sqlx::raw_sql(
+        "update users set created_at = now() - interval '25 hours' where username = 'squatter'; \
+         update mail_links set expires_at = now() - interval '1 hour'",
+    )
+    .execute(&app.state.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        sign_up(&app, "owner", "owner@example.com").await.status(),
+        200
+    );
+    assert_eq!(holder().await, "owner");
+    assert_eq!(audited(&app, "user.signup_lapsed").await, 1);
+    crate::helpers::eventually(WAIT, "the new link is sent", || async {
+        (mailbox.count_to("owner@example.com") == 2).then_some(())
+    })
+    .await;
 }

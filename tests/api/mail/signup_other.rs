@@ -1,11 +1,12 @@
 //! `PORTCULLIS_SIGNUP` off (the default: no sign-up page, no invitations by members) and
 //! `invite`: a signed-in person invites others from the account page, as themselves, five a day,
-//! within the allowed domains.
+//! within the allowed domains. And forms of the open page that make nothing: oversized fields,
+//! refused at the edge, and invalid ones.
 
-use super::signup::{WAIT, app_with, queued_to, users_with_address};
+use super::signup::{PASSWORD, WAIT, app_with, queued_to, users_with_address};
 use crate::helpers::{TestApp, location};
 use crate::mailbox::Mailbox;
-use crate::signin::{browser, page, sign_in, submit_from};
+use crate::signin::{browser, page, sign_in, submit, submit_from};
 
 #[tokio::test]
 async fn signup_is_off_by_default_and_there_is_no_page() {
@@ -105,4 +106,63 @@ async fn members_invite_five_people_a_day_within_the_allowed_domains() {
             .wait_for_to(&format!("friend{i}@example.com"), WAIT)
             .await;
     }
+}
+
+#[tokio::test]
+async fn oversized_or_invalid_fields_create_nothing() {
+    let mailbox = Mailbox::start().await;
+    let app = app_with(&mailbox, "open", None).await;
+    let long = |n: usize| "a".repeat(n);
+    let (name, email, password) = (long(801), format!("{}@example.com", long(250)), long(1025));
+    for (field, value) in [
+        ("username", long(255)),
+        ("email", email),
+        ("name", name),
+        ("password", password.clone()),
+        ("confirm", password),
+        ("name", long(100 * 1024)),
+    ] {
+        let mut fields = vec![
+            ("username", "ada".to_owned()),
+            ("email", "ada@example.com".to_owned()),
+            ("password", PASSWORD.to_owned()),
+            ("confirm", PASSWORD.to_owned()),
+        ];
+        let expected = if value.len() > 64 * 1024 { 413 } else { 400 };
+        fields.retain(|(name, _)| *name != field);
+        fields.push((field, value));
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        let response = submit(&app, &browser(), "/signup", &fields).await;
+        // 400 from the edge, before the handler (whose own refusals are 422), or 413 for a body
+        // over 64 KiB.
+        assert_eq!(response.status(), expected, "{field}");
+    }
+    for (field, value, says) in [
+        ("username", "has space", "Choose a username"),
+        ("email", "not-an-address", "Enter your email address"),
+        ("confirm", "something else 42", "The passwords do not match"),
+        ("password", "password", "too easy to guess"),
+    ] {
+        let mut fields = vec![
+            ("username", "ada"),
+            ("email", "ada@example.com"),
+            ("password", PASSWORD),
+            ("confirm", PASSWORD),
+        ];
+        if field == "password" {
+            fields.retain(|(name, _)| *name != "confirm");
+            fields.push(("confirm", value));
+        }
+        fields.retain(|(name, _)| *name != field);
+        fields.push((field, value));
+        let response = submit(&app, &browser(), "/signup", &fields).await;
+        assert_eq!(response.status(), 422, "{field}");
+        let html = response.text().await.unwrap();
+        assert!(html.contains(says), "{field}: {html}");
+    }
+    let users: i64 = sqlx::query_scalar("select count(*) from users")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(users, 0);
 }
