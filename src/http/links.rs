@@ -10,7 +10,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use crate::mail::links::Purpose;
+use crate::mail::links::{Purpose, Taken, Used};
+use crate::secret::Secret;
 use crate::urls::{self, Href};
 
 /// The longest token accepted (a real one is 43 characters).
@@ -42,6 +43,46 @@ pub enum Unusable {
     Expired,
     /// Used already, replaced by a newer link, or never issued.
     Invalid,
+}
+
+/// A looked-up link as the page sees it: usable (whose it is), or why not.
+pub fn usable(taken: Taken) -> Result<Used, Unusable> {
+    match taken {
+        Taken::Valid(used) => Ok(used),
+        Taken::Expired => Err(Unusable::Expired),
+        Taken::Unknown => Err(Unusable::Invalid),
+    }
+}
+
+/// The form a link leads to when it sets a password (a reset, an invitation): the link's token
+/// and the new password twice.
+#[derive(Deserialize)]
+pub struct NewPasswordForm {
+    #[serde(default)]
+    pub token: String,
+    #[serde(default)]
+    new: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+impl NewPasswordForm {
+    pub fn link(&self) -> LinkToken {
+        LinkToken {
+            token: self.token.clone(),
+        }
+    }
+
+    /// The new password, or what is wrong with the two fields.
+    pub fn password(self) -> Result<Secret<String>, &'static str> {
+        if self.new.is_empty() {
+            return Err("Enter a new password.");
+        }
+        if self.new != self.confirm {
+            return Err("The new passwords do not match.");
+        }
+        Ok(Secret::new(self.new))
+    }
 }
 
 #[derive(Template, WebTemplate)]

@@ -66,6 +66,15 @@ pub fn router(state: AppState) -> Router {
             pages::LOGIN,
             get(login::password::show).post(login::password::submit),
         )
+        // A forgotten password: ask for a link by mail, then choose a new password through it.
+        .route(
+            pages::PASSWORD_FORGOT,
+            get(login::reset::forgot).post(login::reset::ask),
+        )
+        .route(
+            pages::PASSWORD_RESET,
+            get(login::reset::link).post(login::reset::set_password),
+        )
         .route(
             pages::LOGIN_MFA,
             get(login::mfa::show).post(login::mfa::submit),

@@ -50,7 +50,8 @@ struct Words {
 const NOT_YOU: &str = "If this was not you, change your password and check your account's \
      second factors and passkeys, or ask your administrator for help.";
 
-fn hours(purpose: Purpose) -> String {
+/// How long a link of `purpose` works, in words: "30 minutes", "24 hours", "7 days".
+pub fn hours(purpose: Purpose) -> String {
     let plural = |n: u64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
     match purpose.lifetime().as_secs() / 60 {
         m if m < 60 => plural(m, "minute"),

@@ -10,6 +10,7 @@
 //! while after they were sent or given up ([`PURGE_BATCH`]).
 
 pub mod notices;
+pub mod view;
 pub mod worker;
 
 use sqlx::PgConnection;

@@ -48,7 +48,9 @@ pub struct Worker {
 /// Starts this replica's worker, stopped by `stop`.
 pub fn spawn(state: &crate::state::AppState, stop: CancellationToken) {
     let config = &state.config;
-    let mailer = match Mailer::new(config.smtp_url.as_ref(), config.mail_from.clone()) {
+    // `serve --demo` never mails anyone: its mails go to the log, so its flows can be tried.
+    let smtp = config.smtp_url.as_ref().filter(|_| !config.demo);
+    let mailer = match Mailer::new(smtp, config.mail_from.clone()) {
         Ok(mailer) => mailer,
         Err(e) => {
             // The URL was checked with the configuration; this is not expected.

@@ -24,6 +24,8 @@ pub(super) mod key {
     pub const RETURN_TO: &str = "return_to";
     pub const ACCOUNT_NOTICE: &str = "notice";
     pub const ADMIN_NOTICE: &str = "admin_notice";
+    /// What happened before the sign-in page, shown there once (a password was reset).
+    pub const SIGN_IN_NOTICE: &str = "sign_in_notice";
     pub const ADMIN_PROBLEM: &str = "admin_problem";
     pub const PENDING_TOTP: &str = "totp_pending";
     pub const NEW_RECOVERY_CODES: &str = "recovery_codes";
@@ -48,6 +50,7 @@ pub(super) mod key {
         RETURN_TO,
         ACCOUNT_NOTICE,
         ADMIN_NOTICE,
+        SIGN_IN_NOTICE,
         ADMIN_PROBLEM,
         PENDING_TOTP,
         NEW_RECOVERY_CODES,
@@ -109,6 +112,8 @@ impl TypedSession {
         set_account_notice, take_account_notice, key::ACCOUNT_NOTICE;
         /// What the last admin action did, shown once.
         set_admin_notice, take_admin_notice, key::ADMIN_NOTICE;
+        /// Good news for the next sign-in page (a new password is set), shown once.
+        set_sign_in_notice, take_sign_in_notice, key::SIGN_IN_NOTICE;
         /// Why the last admin action changed nothing, shown once.
         set_admin_problem, take_admin_problem, key::ADMIN_PROBLEM;
         /// The invitation token whose page is open, until its passkey ceremony begins.

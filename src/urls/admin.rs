@@ -75,3 +75,8 @@ pub fn key_action(action: &KeyAction) -> Href {
 pub fn audit() -> Href {
     Href::of(&["admin", "audit"])
 }
+
+/// The outbox: mail waiting, sent and given up.
+pub fn outbox() -> Href {
+    Href::of(&["admin", "outbox"])
+}

@@ -334,6 +334,11 @@ pub mod mail {
         Href::route(paths::PASSWORD_FORGOT)
     }
 
+    /// What `/password/forgot` answers every request with: a link was sent if an account matched.
+    pub fn forgot_password_sent() -> Href {
+        forgot_password().query(&[("sent", "1")])
+    }
+
     pub fn signup() -> Href {
         Href::route(paths::SIGNUP)
     }

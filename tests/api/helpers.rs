@@ -236,8 +236,6 @@ impl Settings {
     }
 
     /// Mail through `mailbox` (its SMTP URL), from a fixed sender.
-    // For the mail tests; none uses it yet.
-    #[allow(dead_code)]
     pub fn with_mail(self, mailbox: &Mailbox) -> Settings {
         self.set("PORTCULLIS_SMTP_URL", &mailbox.url())
             .set("PORTCULLIS_MAIL_FROM", "Portcullis <no-reply@example.test>")

@@ -12,6 +12,7 @@ pub mod clients;
 pub mod dashboard;
 mod gate;
 pub mod keys;
+pub mod outbox;
 pub mod roles;
 pub mod users;
 
@@ -65,6 +66,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/keys", get(keys::show))
         .route("/admin/keys/{action}", get(keys::confirm).post(keys::act))
         .route("/admin/audit", get(audit::show))
+        .route("/admin/outbox", get(outbox::show))
 }
 
 impl Admin {
@@ -136,6 +138,7 @@ pub enum Section {
     Roles,
     Keys,
     Audit,
+    Outbox,
 }
 
 impl Section {
@@ -149,6 +152,7 @@ impl Section {
             Section::Roles => admin::roles(),
             Section::Keys => admin::keys(),
             Section::Audit => admin::audit(),
+            Section::Outbox => admin::outbox(),
         }
     }
 }

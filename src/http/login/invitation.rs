@@ -20,13 +20,12 @@ use crate::audit::{Actor, By};
 use crate::http::client_addr::ClientAddr;
 use crate::http::error::PageError;
 use crate::http::extract::Csrf;
-use crate::http::links::{LinkToken, Unusable, unusable};
+use crate::http::links::{LinkToken, NewPasswordForm, Unusable, unusable, usable};
 use crate::http::page::see_other;
 use crate::mail::links::{self, Purpose as LinkPurpose, Taken};
 use crate::passkeys::ceremony::{self, Purpose};
 use crate::passkeys::registration;
 use crate::passkeys::store::{self as passkeys, PasskeyName};
-use crate::secret::Secret;
 use crate::sessions::TypedSession;
 use crate::state::AppState;
 use crate::urls;
@@ -48,10 +47,9 @@ async fn invited(
     state: &AppState,
     token: &str,
 ) -> Result<Result<(Uuid, String, bool), Unusable>, PageError> {
-    let user = match reset::peek(state, token, LinkPurpose::Invite).await? {
-        Taken::Valid(used) => used.user_id,
-        Taken::Expired => return Ok(Err(Unusable::Expired)),
-        Taken::Unknown => return Ok(Err(Unusable::Invalid)),
+    let user = match usable(reset::peek(state, token, LinkPurpose::Invite).await?) {
+        Ok(used) => used.user_id,
+        Err(why) => return Ok(Err(why)),
     };
     let row: Option<(String, bool)> =
         sqlx::query_as("select username, is_admin from users where id = $1")
@@ -99,16 +97,6 @@ pub async fn show(
         .into_response())
 }
 
-#[derive(Deserialize)]
-pub struct PasswordForm {
-    #[serde(default)]
-    token: String,
-    #[serde(default)]
-    new: String,
-    #[serde(default)]
-    confirm: String,
-}
-
 /// Signs the person in after accepting, and sends an administrator on to a second factor.
 async fn welcome(
     state: &AppState,
@@ -136,9 +124,9 @@ pub async fn accept(
     State(state): State<AppState>,
     ClientAddr(peer): ClientAddr,
     session: TypedSession,
-    Csrf(Form(form)): Csrf<Form<PasswordForm>>,
+    Csrf(Form(form)): Csrf<Form<NewPasswordForm>>,
 ) -> Result<Response, PageError> {
-    let link = LinkToken { token: form.token };
+    let link = form.link();
     let Some(token) = link.get() else {
         return Ok(unusable(LinkPurpose::Invite, Unusable::Invalid));
     };
@@ -150,10 +138,10 @@ pub async fn accept(
         let page = page(&state, &session, token, username.clone(), Some(error)).await?;
         Ok::<_, PageError>((StatusCode::BAD_REQUEST, page).into_response())
     };
-    if form.new.is_empty() || form.new != form.confirm {
-        return again("The two passwords do not match.".into()).await;
-    }
-    let password = Secret::new(form.new);
+    let password = match form.password() {
+        Ok(password) => password,
+        Err(why) => return again(why.into()).await,
+    };
     match reset::through_link(&state, token, LinkPurpose::Invite, password, peer.ip()).await? {
         Reset::Done { user } => welcome(&state, &session, user, vec![Amr::Pwd], peer, admin).await,
         Reset::Weak(why) => again(why).await,

@@ -1,4 +1,5 @@
-//! The sign-in pages, one file per step: [`password`], [`mfa`] (second factor), [`consent`].
+//! The sign-in pages, one file per step: [`password`], [`mfa`] (second factor), [`consent`];
+//! and [`reset`], for a forgotten password.
 //! Every form carries the session's CSRF token; every POST answers 303 (or an error page). What a
 //! person is signing in for stays in the session, never in a user-controlled parameter: pages carry
 //! only the random id of a pending request ([`Continue`]).
@@ -10,6 +11,7 @@ pub mod invitation;
 pub mod mfa;
 pub mod passkey;
 pub mod password;
+pub mod reset;
 
 use axum::response::Response;
 use serde::Deserialize;

@@ -38,6 +38,8 @@ struct PasswordPage {
     /// "Create an account", when anyone may sign up.
     signup: Option<Href>,
     error: Option<String>,
+    /// Good news from the page before (a new password is set).
+    notice: Option<String>,
 }
 
 pub async fn show(
@@ -57,6 +59,7 @@ pub async fn show(
         passkey: PasskeyForm::continuing(&state, &next),
         signup: (state.config.signup == crate::users::signup::Mode::Open).then(urls::mail::signup),
         error: session.take_flash().await?,
+        notice: session.take_sign_in_notice().await?,
     };
     Ok(super::sign_in_page(page, pending.as_ref()))
 }

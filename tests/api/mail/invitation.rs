@@ -21,7 +21,12 @@ fn local(link: &str, app: &TestApp) -> String {
     link.strip_prefix(&app.address).unwrap_or(link).to_owned()
 }
 
-async fn invite(app: &TestApp, mailbox: &Mailbox, body: serde_json::Value) -> (String, String) {
+/// Invites through the admin API; returns the account's id, the link's path and its token.
+async fn invite(
+    app: &TestApp,
+    mailbox: &Mailbox,
+    body: serde_json::Value,
+) -> (String, String, String) {
     let (_, admin) = script(app).await;
     let (status, created) = call(app, &admin, Method::POST, "/users", Some(body.clone())).await;
     assert_eq!(status, 201, "{created}");
@@ -37,9 +42,11 @@ async fn invite(app: &TestApp, mailbox: &Mailbox, body: serde_json::Value) -> (S
         link.starts_with(&app.address),
         "the link is under the issuer: {link}"
     );
+    let token = query_param(&link, "token").unwrap();
     (
         created["id"].as_str().unwrap().to_owned(),
         local(&link, app),
+        token,
     )
 }
 
@@ -48,7 +55,7 @@ async fn an_invited_person_chooses_a_password_and_is_signed_in() {
     let mailbox = Mailbox::start().await;
     let app = Settings::new().await.with_mail(&mailbox).spawn().await;
     let body = json!({ "email": "erin@example.com", "name": "Erin" });
-    let (id, link) = invite(&app, &mailbox, body).await;
+    let (id, link, token) = invite(&app, &mailbox, body).await;
     let pool = app.db.pool().await;
     let (hash, verified): (Option<String>, bool) = sqlx::query_as(
         "select password_hash, email_verified_at is not null from users where id = $1::uuid",
@@ -73,7 +80,6 @@ async fn an_invited_person_chooses_a_password_and_is_signed_in() {
             "the username is the address"
         );
     }
-    let token = query_param(&link, "token").unwrap();
     let weak = submit_from(
         &app,
         &person,
@@ -143,8 +149,7 @@ async fn an_invited_administrator_is_sent_on_to_a_second_factor() {
     let mailbox = Mailbox::start().await;
     let app = Settings::new().await.with_mail(&mailbox).spawn().await;
     let body = json!({ "email": "frank@example.com", "username": "frank", "is_admin": true });
-    let (_, link) = invite(&app, &mailbox, body).await;
-    let token = query_param(&link, "token").unwrap();
+    let (_, link, token) = invite(&app, &mailbox, body).await;
     let person = browser();
     let done = submit_from(
         &app,
@@ -167,7 +172,7 @@ async fn an_invited_administrator_is_sent_on_to_a_second_factor() {
 async fn links_that_cannot_be_used_get_a_clear_page() {
     let mailbox = Mailbox::start().await;
     let app = Settings::new().await.with_mail(&mailbox).spawn().await;
-    let (_, link) = invite(&app, &mailbox, json!({ "email": "gail@example.com" })).await;
+    let (_, link, _) = invite(&app, &mailbox, json!({ "email": "gail@example.com" })).await;
     let pool = app.db.pool().await;
     sqlx::query("update mail_links set expires_at = now() - interval '1 second'")
         .execute(&pool)

@@ -2,7 +2,11 @@
 //! invitations, and (in their files) resets, addresses and sign-up.
 
 mod invitation;
+mod invitation_browser;
 mod outbox;
+mod reset;
+mod reset_abuse;
+mod reset_browser;
 mod signup;
 mod signup_browser;
 mod signup_other;
