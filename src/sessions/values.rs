@@ -39,7 +39,7 @@ pub(super) mod key {
     pub const AWAITING_ADDRESS: &str = "awaiting_address";
 
     #[cfg(test)]
-    pub const ALL: [&str; 18] = [
+    pub const ALL: [&str; 19] = [
         SIGNED_IN,
         PASSWORD_VERIFIED,
         CSRF,

@@ -51,7 +51,7 @@ pub async fn show(
     }
     let page = AwaitingPage {
         csrf: session.csrf_token().await?,
-        notice: session.take_account_notice().await?,
+        notice: session.take_sign_in_notice().await?,
         error: session.take_flash().await?,
     };
     Ok(page.into_response())
@@ -79,7 +79,7 @@ pub async fn resend(
         None => {
             crate::users::email::resend(&state.db, user).await?;
             session
-                .set_account_notice("We sent a new link. Earlier links no longer work.")
+                .set_sign_in_notice("We sent a new link. Earlier links no longer work.")
                 .await?;
         }
     }
