@@ -44,7 +44,8 @@ impl AuditEvent<'_> {
             | EmailVerified { user }
             | UserInvited { user, .. }
             | InvitationAccepted { user }
-            | UserSignedUp { user, .. } => user.to_string(),
+            | UserSignedUp { user, .. }
+            | SignUpLapsed { user, .. } => user.to_string(),
             MailFailed { message, .. } => message.to_string(),
             PasswordFailed { login } => (*login).to_owned(),
             ConsentGiven { client_id, .. }
@@ -83,7 +84,9 @@ impl AuditEvent<'_> {
             UserInvited {
                 username, admin, ..
             } => json!({ "username": username, "admin": admin }),
-            UserSignedUp { username, .. } => json!({ "username": username }),
+            UserSignedUp { username, .. } | SignUpLapsed { username, .. } => {
+                json!({ "username": username })
+            }
             MailFailed {
                 recipient,
                 topic,

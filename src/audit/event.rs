@@ -105,6 +105,12 @@ pub enum AuditEvent<'a> {
         user: Uuid,
         username: &'a str,
     },
+    /// An account from the sign-up page whose address was never confirmed while its link worked
+    /// was removed, so that a new sign-up could have its username or address.
+    SignUpLapsed {
+        user: Uuid,
+        username: &'a str,
+    },
     /// The outbox gave up on a mail (refused for good, or undeliverable too long).
     MailFailed {
         message: Uuid,
@@ -293,6 +299,7 @@ impl AuditEvent<'_> {
             UserInvited { .. } => "user.invited",
             InvitationAccepted { .. } => "user.invitation_accepted",
             UserSignedUp { .. } => "user.signed_up",
+            SignUpLapsed { .. } => "user.signup_lapsed",
             MailFailed { .. } => "mail.failed",
             SteppedUp { .. } => "login.stepped_up",
             PasskeyAdded { .. } => "passkey.added",

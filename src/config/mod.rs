@@ -104,6 +104,10 @@ pub struct Config {
     pub mail_from: lettre::message::Mailbox,
     /// How long the outbox keeps trying a mail ([`crate::outbox`]).
     pub mail_give_up_after: Duration,
+    /// Who may make accounts besides administrators (`crate::users::signup`).
+    pub signup: crate::users::signup::Mode,
+    /// The email domains sign-up and member invitations accept; `None`: any.
+    pub signup_domains: Option<crate::users::signup::Domains>,
     /// Started with `serve --demo`.
     pub demo: bool,
     /// Things worth logging once telemetry is up (unknown `PORTCULLIS_*` variables).
@@ -216,6 +220,9 @@ impl Config {
                 None => crate::mail::transport::default_from(&issuer_for_mail),
             },
             mail_give_up_after: get_duration("mail_give_up_after", SEC, 30 * DAY)?,
+            signup: layers.get("signup", crate::users::signup::Mode::parse)?,
+            signup_domains: layers
+                .get_opt("signup_domains", crate::users::signup::Domains::parse)?,
             demo,
             warnings,
         };

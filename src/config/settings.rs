@@ -153,6 +153,16 @@ pub const SETTINGS: &[Setting] = &[
         "How long the outbox retries a mail the SMTP server does not take before it gives up (audited as mail.failed)",
     ),
     s(
+        "signup",
+        "off",
+        "Self-registration: off (administrators create or invite accounts), invite (every signed-in person may invite others by address) or open (anyone may sign up at /signup)",
+    ),
+    s(
+        "signup_domains",
+        "",
+        "Comma-separated email domains sign-up and member invitations accept (exact, any case); empty: any",
+    ),
+    s(
         "new_sessions_per_minute",
         "120",
         "New browser sessions one client address may start in a minute (raise it for many people behind one NAT address)",

@@ -443,3 +443,35 @@ fn mail_settings_are_checked_and_name_the_setting() {
         .to_string();
     assert!(!e.contains("hunter2"), "{e}");
 }
+
+#[test]
+fn signup_is_off_by_default_and_its_settings_are_checked() {
+    use crate::users::signup::{Domains, Mode};
+    let c = load(&[]).unwrap();
+    assert_eq!(c.signup, Mode::Off);
+    assert_eq!(c.signup_domains, None);
+    let c = load(&[
+        ("PORTCULLIS_SIGNUP", "invite"),
+        ("PORTCULLIS_SIGNUP_DOMAINS", "Example.com, example.org"),
+    ])
+    .unwrap();
+    assert_eq!(c.signup, Mode::Invite);
+    assert_eq!(
+        c.signup_domains,
+        Domains::parse("example.com,example.org").ok()
+    );
+    assert_eq!(
+        load(&[("PORTCULLIS_SIGNUP", "open")]).unwrap().signup,
+        Mode::Open
+    );
+    for (name, value) in [
+        ("PORTCULLIS_SIGNUP", "yes"),
+        ("PORTCULLIS_SIGNUP", "Open"),
+        ("PORTCULLIS_SIGNUP_DOMAINS", "example.com, @example.org"),
+        ("PORTCULLIS_SIGNUP_DOMAINS", "localhost"),
+        ("PORTCULLIS_SIGNUP_DOMAINS", ","),
+    ] {
+        let e = load(&[(name, value)]).unwrap_err().to_string();
+        assert!(e.contains(name), "{name}={value}: {e}");
+    }
+}

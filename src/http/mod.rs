@@ -26,6 +26,7 @@ mod oidc;
 mod ops;
 pub mod page;
 mod session;
+mod signup;
 mod well_known;
 
 use std::time::Duration;
@@ -153,6 +154,10 @@ pub fn router(state: AppState) -> Router {
             post(account::revoke_application),
         )
         .route(
+            pages::LOGIN_CONFIRM_ADDRESS,
+            get(login::awaiting::show).post(login::awaiting::resend),
+        )
+        .route(
             pages::ACCOUNT_SIGN_OUT_EVERYWHERE,
             post(account::sign_out_everywhere),
         )
@@ -167,6 +172,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route(pages::LOGOUT_DONE, get(oidc::logout::done))
         .merge(admin::routes())
+        .merge(signup_routes(state.config.signup))
         .layer(crate::sessions::layer(&state.config, store))
         .layer(middleware::from_fn(error::session_store_outage))
         .layer(middleware::from_fn_with_state(
@@ -225,6 +231,17 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(edge)
         .with_state(state)
+}
+
+/// The pages self-registration adds: `/signup` when anyone may sign up, the account page's
+/// invitation form in invite mode. Otherwise nothing is at those paths (404).
+fn signup_routes(mode: crate::users::signup::Mode) -> Router<AppState> {
+    use crate::users::signup::Mode;
+    match mode {
+        Mode::Open => Router::new().route(pages::SIGNUP, get(signup::show).post(signup::submit)),
+        Mode::Invite => Router::new().route(pages::ACCOUNT_INVITE, post(account::invite::send)),
+        Mode::Off => Router::new(),
+    }
 }
 
 /// The router of the metrics listener (`PORTCULLIS_METRICS_LISTEN`): `/metrics` and nothing else.

@@ -35,9 +35,11 @@ pub(super) mod key {
     pub const PASSKEY_CEREMONY: &str = "passkey_ceremony";
     /// The invitation link whose page this session opened, for its passkey ceremony.
     pub const INVITATION: &str = "invitation";
+    /// The account whose password was right but whose address is not verified yet.
+    pub const AWAITING_ADDRESS: &str = "awaiting_address";
 
     #[cfg(test)]
-    pub const ALL: [&str; 18] = [
+    pub const ALL: [&str; 19] = [
         SIGNED_IN,
         PASSWORD_VERIFIED,
         CSRF,
@@ -56,6 +58,7 @@ pub(super) mod key {
         AFTER_LOGOUT,
         PASSKEY_CEREMONY,
         INVITATION,
+        AWAITING_ADDRESS,
     ];
 }
 
@@ -187,6 +190,16 @@ impl TypedSession {
 
     pub async fn take_after_logout(&self) -> Result<Option<AfterLogout>, SessionError> {
         self.take(key::AFTER_LOGOUT).await
+    }
+
+    /// The account that gave its right password but must verify its address first: the page
+    /// that says so may send the link again to it, and to nobody else.
+    pub async fn set_awaiting_address(&self, user: uuid::Uuid) -> Result<(), SessionError> {
+        self.put(key::AWAITING_ADDRESS, &user).await
+    }
+
+    pub async fn awaiting_address(&self) -> Result<Option<uuid::Uuid>, SessionError> {
+        self.0.get(key::AWAITING_ADDRESS).await
     }
 }
 

@@ -111,6 +111,7 @@ pub mod paths {
     pub const LOGIN_MFA: &str = "/login/mfa";
     pub const LOGIN_PASSKEY: &str = "/login/passkey";
     pub const LOGIN_PASSKEY_OPTIONS: &str = "/login/passkey/options";
+    pub const LOGIN_CONFIRM_ADDRESS: &str = "/login/confirm-address";
     pub const CONSENT: &str = "/consent";
     pub const DEVICE: &str = "/device";
     pub const DEVICE_APPROVE: &str = "/device/approve";
@@ -129,6 +130,7 @@ pub mod paths {
     pub const ACCOUNT_EMAIL: &str = "/account/email";
     pub const ACCOUNT_EMAIL_RESEND: &str = "/account/email/resend";
     pub const ACCOUNT_EMAIL_CONFIRM: &str = "/account/email/confirm";
+    pub const ACCOUNT_INVITE: &str = "/account/invite";
     pub const LOGOUT_DONE: &str = "/logout/done";
     pub const PASSWORD_FORGOT: &str = "/password/forgot";
     pub const PASSWORD_RESET: &str = "/password/reset";
@@ -177,6 +179,12 @@ pub mod login {
     /// The options of a passkey ceremony at sign-in (JSON, for the script).
     pub fn passkey_options() -> Href {
         Href::route(paths::LOGIN_PASSKEY_OPTIONS)
+    }
+
+    /// An account made on the sign-up page whose address is not verified yet: what to do, and
+    /// where the link is asked for again.
+    pub fn confirm_address() -> Href {
+        Href::route(paths::LOGIN_CONFIRM_ADDRESS)
     }
 
     /// Back to the authorization endpoint once sign-in or consent is done.
@@ -296,6 +304,11 @@ pub mod account {
     /// Entering a second factor again before changing the address.
     pub fn confirm_email() -> Href {
         Href::route(paths::ACCOUNT_EMAIL_CONFIRM)
+    }
+
+    /// Inviting someone by address (`PORTCULLIS_SIGNUP=invite`).
+    pub fn invite() -> Href {
+        Href::route(paths::ACCOUNT_INVITE)
     }
 }
 

@@ -7,6 +7,7 @@ pub mod invite;
 pub mod password_policy;
 pub mod reset;
 pub mod sealing;
+pub mod signup;
 pub mod store;
 
 use std::fmt;

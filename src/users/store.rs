@@ -118,7 +118,7 @@ macro_rules! summary_columns {
 /// The columns of [`Credentials`].
 macro_rules! credentials_columns {
     () => {
-        "id, username, password_hash, totp_secret_sealed, disabled, is_admin"
+        "id, username, password_hash, totp_secret_sealed, disabled, is_admin, awaiting_verification"
     };
 }
 
@@ -161,6 +161,9 @@ pub struct Credentials {
     pub totp_secret_sealed: Option<String>,
     pub disabled: bool,
     pub is_admin: bool,
+    /// Made on the sign-up page and its address not yet verified: it cannot sign in
+    /// ([`super::signup`]).
+    pub awaiting_verification: bool,
 }
 
 /// A user by username or email (`$1`), without regard to case, as sign-in looks them up.

@@ -4,6 +4,7 @@
 //! the overview.
 
 pub mod email;
+pub mod invite;
 pub mod passkeys;
 pub mod password;
 pub mod totp;
@@ -57,6 +58,8 @@ struct Overview {
     has_password: bool,
     applications: Vec<Application>,
     email: email::Section,
+    /// The invitation form, with `PORTCULLIS_SIGNUP=invite`.
+    invite: Option<invite::InviteBox>,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -99,6 +102,7 @@ pub async fn show(
         },
         applications,
         email,
+        invite: invite::InviteBox::of(&state),
         notice: session.take_account_notice().await?,
         error: session.take_flash().await?,
     };

@@ -4,6 +4,7 @@
 //! person is signing in for stays in the session, never in a user-controlled parameter: pages carry
 //! only the random id of a pending request ([`Continue`]).
 
+pub mod awaiting;
 pub mod consent;
 pub mod device;
 pub mod invitation;

@@ -188,7 +188,9 @@ pub async fn submit(
     };
     let enabled = users::credentials_by_id(&state.db, proof.user_id)
         .await?
-        .is_some_and(|u| !u.disabled);
+        // An account still waiting for its address has no passkey yet; were one added
+        // otherwise, it would not sign in either.
+        .is_some_and(|u| !u.disabled && !u.awaiting_verification);
     if !enabled {
         return refuse(&session, &back, assertion::Refusal::NotRecognised.message()).await;
     }

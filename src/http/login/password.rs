@@ -35,6 +35,8 @@ struct PasswordPage {
     client_name: Option<String>,
     /// The passkey button and autofill, unless passkeys are off.
     passkey: Option<PasskeyForm>,
+    /// "Create an account", when anyone may sign up.
+    signup: Option<Href>,
     error: Option<String>,
     /// Good news from the page before (a new password is set).
     notice: Option<String>,
@@ -55,6 +57,7 @@ pub async fn show(
         username: typed.or(hint).unwrap_or_default(),
         client_name: pending.as_ref().map(|p| p.client_name.clone()),
         passkey: PasskeyForm::continuing(&state, &next),
+        signup: (state.config.signup == crate::users::signup::Mode::Open).then(urls::mail::signup),
         error: session.take_flash().await?,
         notice: session.take_sign_in_notice().await?,
     };
@@ -115,6 +118,13 @@ pub async fn submit(
             return Ok(see_other(&next.at(urls::login::password())));
         }
     };
+    // An account from the sign-up page signs in once its address is verified; the right
+    // password leads to the page that says so (and may send the link again), never further.
+    if user.awaiting_verification {
+        state.metrics.login("awaiting_verification");
+        session.set_awaiting_address(user.id).await?;
+        return Ok(see_other(&urls::login::confirm_address()));
+    }
     // A second factor follows when the account has one: a TOTP code or a passkey.
     let passkey = state.passkeys.is_some() && passkeys::any(&state.db, user.id).await?;
     if user.totp_secret_sealed.is_some() || passkey {

@@ -8,3 +8,6 @@ mod outbox;
 mod reset;
 mod reset_abuse;
 mod reset_browser;
+mod signup;
+mod signup_browser;
+mod signup_other;
