@@ -34,8 +34,8 @@ struct OutboxPage {
 impl OutboxPage {
     fn status(&self, message: &Message) -> (&'static str, &'static str) {
         match message.status() {
-            Status::Sent => ("on", "sent"),
-            Status::Waiting => ("warn", "waiting"),
+            Status::Sent => ("ok", "sent"),
+            Status::Waiting => ("info", "waiting"),
             Status::GivenUp => ("off", "given up"),
         }
     }

@@ -112,3 +112,61 @@ async fn an_invited_person_chooses_a_password_in_the_browser() {
     assert!(browser.source().await.contains("kim@example.com"));
     browser.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_administrator_invites_from_the_form_and_sees_the_mail_in_the_outbox() {
+    let mut mailbox = Mailbox::start().await;
+    let app = Settings::new().await.with_mail(&mailbox).spawn().await;
+    let root = app.admin("root").await;
+    let browser = Browser::start().await;
+    crate::passkeys::browser::password_sign_in(&browser, &app, &root).await;
+    browser.goto(&app.url("/admin/users/new")).await;
+    browser.screenshot("invitation-05-admin-form").await;
+    browser.type_into("#email", "lee@example.com").await;
+    browser.type_into("#name", "Lee").await;
+    browser
+        .click_until_text(
+            "form[action='/admin/users/new'] button[type=submit]",
+            "The invitation is on its way",
+        )
+        .await;
+    let mail = mailbox.wait_for_to("lee@example.com", WAIT).await;
+    assert!(mail.subject.starts_with("You are invited to"));
+
+    // A mail that cannot go out yet is listed as waiting, with the server's answer.
+    mailbox.stop().await;
+    browser.goto(&app.url("/admin/users/new")).await;
+    browser.type_into("#email", "max@example.com").await;
+    browser
+        .click_until_text(
+            "form[action='/admin/users/new'] button[type=submit]",
+            "The invitation is on its way",
+        )
+        .await;
+    crate::helpers::eventually(WAIT, "the first attempt failed", || async {
+        let attempts: i32 =
+            sqlx::query_scalar("select attempts from outbox where recipient = 'max@example.com'")
+                .fetch_one(&app.state.db)
+                .await
+                .unwrap();
+        (attempts > 0).then_some(())
+    })
+    .await;
+    browser.goto(&app.url("/admin/outbox")).await;
+    let page = browser.source().await;
+    assert!(
+        page.contains("lee@example.com") && page.contains("sent"),
+        "{page}"
+    );
+    assert!(
+        page.contains("max@example.com") && page.contains("waiting"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Connection refused"),
+        "the server's answer is shown"
+    );
+    assert!(!page.contains("token="), "no link is ever shown");
+    browser.screenshot("invitation-06-admin-outbox").await;
+    browser.quit().await;
+}
