@@ -14,7 +14,7 @@ use portcullis::mail::transport::{parse_from, parse_smtp_url};
 
 fuzz_target!(|body: &[u8]| {
     let text = String::from_utf8_lossy(body);
-    let (head, tail) = text.split_at(text.len() / 2);
+    let (head, tail) = text.split_once('\n').unwrap_or((&text, ""));
     if let Ok(letter) = serde_json::from_slice::<Letter>(body) {
         let _ = letter.topic();
         let to = Addressee { name: tail.to_owned() };
