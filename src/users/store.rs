@@ -16,6 +16,8 @@ pub struct UserSummary {
     pub id: Uuid,
     pub username: String,
     pub email: Option<String>,
+    /// The person used the link sent to `email`.
+    pub email_verified: bool,
     pub name: Option<String>,
     pub is_admin: bool,
     pub totp_enrolled: bool,
@@ -110,8 +112,8 @@ fn sealing_key_id(sealed: &str) -> Result<String> {
 /// The columns of [`UserSummary`], for `concat!` (sqlx wants static SQL strings).
 macro_rules! summary_columns {
     () => {
-        "id, username, email, name, is_admin, totp_secret_sealed is not null as totp_enrolled, \
-         disabled, created_at"
+        "id, username, email, email_verified_at is not null as email_verified, name, is_admin, \
+         totp_secret_sealed is not null as totp_enrolled, disabled, created_at"
     };
 }
 

@@ -33,6 +33,10 @@ async fn a_script_creates_a_user_who_can_sign_in() {
         (user["username"].as_str(), user["disabled"].as_bool()),
         (Some("carol"), Some(false))
     );
+    assert_eq!(
+        user["email_verified"], false,
+        "until carol uses the link mailed to her"
+    );
     let (_, list) = call(&app, &admin, Method::GET, "/users?q=CAROL", None).await;
     assert_eq!(list["total"], 1);
 }
